@@ -1,0 +1,32 @@
+/*
+ * alert.h - the alert record of DESIGN.md: built by the engine as JSON with a
+ * stable id (a hash of tenant, rule, key, status, time and the event id of a
+ * match), handed to a sink (replay collects and sorts; the daemon stores).
+ */
+#ifndef COMPLYD_ALERT_H
+#define COMPLYD_ALERT_H
+
+#include <cjson/cJSON.h>
+
+#include "complyd/when.h"
+
+struct alert {
+	cJSON		*json;		/* the full record, owned */
+	instant_t	 time;
+	const char	*tenant, *obligation, *key, *status, *id;	/* into json */
+	uint64_t	 seq;		/* emission order */
+};
+
+struct alert_sink {
+	/* Takes ownership of a->json. */
+	void	(*emit)(void *arg, struct alert *a);
+	void	*arg;
+};
+
+/* Stable alert id: "a-" + 24 hex digits of SHA-256 over the identifying fields. */
+void alert_make_id(char out[27], const char *tenant, const char *rule,
+    const char *key, const char *status, instant_t t, const char *event_id);
+/* Orders by time, obligation, tenant, key, status, then emission order (qsort). */
+int alert_cmp(const void *a, const void *b);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * engine.h - evaluates events against a rule set on event time. It does not
+ * know whether it runs live or in replay: it is given a clock (engine_advance)
+ * and events, and emits alerts to a sink. Timers due at or before an event's
+ * time fire before the event is applied.
+ */
+#ifndef COMPLYD_ENGINE_H
+#define COMPLYD_ENGINE_H
+
+#include <cjson/cJSON.h>
+
+#include "complyd/alert.h"
+#include "complyd/event.h"
+#include "complyd/registry.h"
+#include "complyd/rules.h"
+#include "complyd/state.h"
+
+struct engine;
+
+struct engine_stats {
+	uint64_t	 events, duplicates, alerts, suppressed, reviews;
+};
+
+struct engine *engine_new(struct ruleset *rs, struct registry *reg,
+    struct state *st, struct alert_sink sink);
+void engine_free(struct engine *en);
+/*
+ * Starts the clock at t and checks the records loaded from files (record
+ * rules, deadlines and periodic obligations that records open).
+ */
+void engine_start(struct engine *en, instant_t t);
+/* Moves the clock to t (never backwards), firing every timer due at or before t. */
+void engine_advance(struct engine *en, instant_t t);
+/* Applies one event (advancing the clock first). Returns 0, or 1 for a duplicate id. */
+int engine_event(struct engine *en, const struct event *ev);
+instant_t engine_clock(const struct engine *en);
+const struct engine_stats *engine_stats(const struct engine *en);
+
+#endif

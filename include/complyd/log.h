@@ -1,0 +1,16 @@
+/*
+ * log.h - diagnostics in the OpenBSD style: log_warnx for our own messages,
+ * log_warn adds strerror(errno), fatal/fatalx print and exit(1).
+ */
+#ifndef COMPLYD_LOG_H
+#define COMPLYD_LOG_H
+
+void log_init(const char *progname, int verbose);
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * registry.h - contracts, datasets and facilities keyed by (tenant, id), each
+ * a list of versions over event time: a record from a file holds from the
+ * beginning of time, an upsert or an event-supplied fact from its event time.
+ */
+#ifndef COMPLYD_REGISTRY_H
+#define COMPLYD_REGISTRY_H
+
+#include <cjson/cJSON.h>
+#include <yaml.h>
+
+#include "complyd/when.h"
+
+enum rec_kind { REC_CONTRACT, REC_DATASET, REC_FACILITY, REC__COUNT };
+
+struct registry;
+
+/* Called after a record changed: the engine re-checks rules on it. */
+typedef void (*registry_change_fn)(void *arg, enum rec_kind k, const char *tenant,
+    const char *id, instant_t at);
+
+struct registry *registry_new(void);
+void registry_free(struct registry *r);
+/* "contract" -> REC_CONTRACT, ...; -1 if unknown. Accepts singular and plural. */
+int rec_kind_parse(const char *s);
+const char *rec_kind_name(enum rec_kind k);
+
+/*
+ * Loads every *.yaml / *.yml file of dir (or one file). Each is a mapping of
+ * contracts/datasets/facilities lists; every record needs id and tenant.
+ * Errors print as file:line:col: error: ...; bad records are skipped, the rest load.
+ * Returns the number of records loaded, and adds the error count to *nerrors.
+ */
+int registry_load(struct registry *r, const char *path, int *nerrors);
+/* Loads the records of one YAML mapping node (test cases embed metadata). */
+struct ydoc;
+int registry_load_node(struct registry *r, struct ydoc *d, yaml_node_t *root);
+/* The record as it stood at t (latest version from <= t), or NULL. */
+const cJSON *registry_get(const struct registry *r, enum rec_kind k,
+    const char *tenant, const char *id, instant_t t);
+/* 1 if the record exists at any time. */
+int registry_has(const struct registry *r, enum rec_kind k, const char *tenant,
+    const char *id);
+/* Replaces the record from time t on (takes ownership of rec). */
+void registry_put(struct registry *r, enum rec_kind k, const char *tenant,
+    const char *id, instant_t t, cJSON *rec);
+/*
+ * Sets one field of an existing record from time t on (a fact from the feed);
+ * returns 0, or -1 if the record does not exist (facts never create records).
+ * Takes ownership of val.
+ */
+int registry_set_field(struct registry *r, enum rec_kind k, const char *tenant,
+    const char *id, instant_t t, const char *field, cJSON *val);
+/* Calls fn for each record (its latest version) of kind k. */
+void registry_each(const struct registry *r, enum rec_kind k,
+    void (*fn)(void *arg, const char *tenant, const char *id, const cJSON *rec),
+    void *arg);
+size_t registry_count(const struct registry *r, enum rec_kind k);
+void registry_on_change(struct registry *r, registry_change_fn fn, void *arg);
+
+#endif

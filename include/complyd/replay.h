@@ -1,0 +1,46 @@
+/*
+ * replay.h - evaluation of recorded events on event time: the engine driven by
+ * an event-time clock, for `complyctl replay`, `complyctl test` and backtests.
+ * Time-ordered input streams in constant memory; other input is sorted first.
+ */
+#ifndef COMPLYD_REPLAY_H
+#define COMPLYD_REPLAY_H
+
+#include <stdio.h>
+
+#include "complyd/alert.h"
+#include "complyd/engine.h"
+
+struct alert_vec {
+	struct alert	*v;
+	size_t		 n, cap;
+};
+void alert_vec_free(struct alert_vec *av);
+/* Sorts into the output order of DESIGN.md and writes one JSON line each. */
+void alert_vec_print(struct alert_vec *av, FILE *out);
+
+struct replay_opts {
+	int		 has_until;
+	instant_t	 until;		/* inclusive; default: the last event's time */
+	int		 quiet;		/* no per-line errors on stderr */
+};
+
+struct replay_result {
+	size_t			 lines, rejected;
+	struct engine_stats	 stats;
+};
+
+/*
+ * Evaluates the event files (JSON lines) in time order, ties in input order.
+ * Bad lines print "FILE:LINE: error: ..." and are skipped. Alerts are appended
+ * to out. Returns 0, or -1 if a file could not be read.
+ */
+int replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
+    int nfiles, const struct replay_opts *o, struct alert_vec *out,
+    struct replay_result *res);
+/* Same for events already decoded (takes ownership of evs[i].json). */
+void replay_events(struct ruleset *rs, struct registry *reg, struct event *evs,
+    size_t n, const struct replay_opts *o, struct alert_vec *out,
+    struct replay_result *res);
+
+#endif

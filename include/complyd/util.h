@@ -1,0 +1,65 @@
+/*
+ * util.h - small containers every module shares: checked allocation, a growable
+ * string buffer and a string-keyed hash map (open addressing, keys owned by the map).
+ */
+#ifndef COMPLYD_UTIL_H
+#define COMPLYD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocate or abort: an allocation failure is not an input error we can report. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Growable NUL-terminated byte buffer. */
+struct sbuf {
+	char	*s;
+	size_t	 len, cap;
+};
+void sbuf_init(struct sbuf *b);
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_puts(struct sbuf *b, const char *s);
+void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sbuf_free(struct sbuf *b);
+
+/* 64-bit FNV-1a; `seed` chains several fields into one hash. */
+uint64_t hash64(const void *p, size_t n, uint64_t seed);
+#define HASH64_SEED 0xcbf29ce484222325ULL
+
+/* String-keyed map; values are opaque pointers, keys are copied. */
+struct hmap_ent {
+	char		*key;
+	void		*val;
+	uint64_t	 hash;
+};
+struct hmap {
+	struct hmap_ent	*ents;
+	size_t		 cap, len;
+};
+void  hmap_init(struct hmap *m);
+/* Returns the value for `key`, or NULL. */
+void *hmap_get(const struct hmap *m, const char *key);
+/* Inserts or replaces; returns the previous value or NULL. */
+void *hmap_put(struct hmap *m, const char *key, void *val);
+/* Calls fn(key, val, arg) for each entry in unspecified order. */
+void  hmap_each(const struct hmap *m, void (*fn)(const char *, void *, void *), void *arg);
+/* Frees keys and the table; calls free_val on each value when non-NULL. */
+void  hmap_free(struct hmap *m, void (*free_val)(void *));
+
+/* A set of 64-bit fingerprints (for dedupe of (tenant, id) pairs). */
+struct hset64 {
+	uint64_t	*slots;
+	size_t		 cap, len;
+};
+void hset64_init(struct hset64 *s);
+/* Adds h; returns 1 if it was new, 0 if already present. */
+int  hset64_add(struct hset64 *s, uint64_t h);
+int  hset64_has(const struct hset64 *s, uint64_t h);
+void hset64_free(struct hset64 *s);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * log.c - OpenBSD-style diagnostics on stderr, each line prefixed with the
+ * program name; verbosity gates log_info (>0) and log_debug (>1).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/log.h"
+
+static const char	*log_progname = "complyd";
+static int		 log_verbose;
+
+void
+log_init(const char *progname, int verbose)
+{
+	if (progname != NULL && *progname != '\0')
+		log_progname = progname;
+	log_verbose = verbose;
+}
+
+/* Prints one line; with_errno appends the message of the saved errno. */
+static void
+vlog(int with_errno, int saved_errno, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", log_progname);
+	vfprintf(stderr, fmt, ap);
+	if (with_errno)
+		fprintf(stderr, ": %s", strerror(saved_errno));
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved_errno = errno;	/* before stdio can change it */
+
+	va_start(ap, fmt);
+	vlog(1, saved_errno, fmt, ap);
+	va_end(ap);
+	errno = saved_errno;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(0, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (log_verbose < 1)
+		return;
+	va_start(ap, fmt);
+	vlog(0, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (log_verbose < 2)
+		return;
+	va_start(ap, fmt);
+	vlog(0, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved_errno = errno;
+
+	va_start(ap, fmt);
+	vlog(1, saved_errno, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(0, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

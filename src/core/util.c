@@ -1,0 +1,330 @@
+/*
+ * util.c - checked allocation, growable string buffer, FNV-1a hashing, a
+ * string-keyed hash map and a set of 64-bit fingerprints (see util.h).
+ * Both tables use open addressing with linear probing over a power-of-two table.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/util.h"
+
+#define TABLE_MIN	16
+
+static void __attribute__((noreturn))
+oom(size_t n)
+{
+	fprintf(stderr, "complyd: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void	*p;
+
+	/* malloc(0) may return NULL legitimately; ask for one byte instead. */
+	if ((p = malloc(n ? n : 1)) == NULL)
+		oom(n);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t m)
+{
+	void	*p;
+
+	if (n == 0 || m == 0)
+		n = m = 1;
+	if ((p = calloc(n, m)) == NULL)
+		oom(n * m);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void	*q;
+
+	if ((q = realloc(p, n ? n : 1)) == NULL)
+		oom(n);
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char	*p;
+	size_t	 len;
+
+	len = strnlen(s, n);
+	p = xmalloc(len + 1);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+void
+sbuf_init(struct sbuf *b)
+{
+	b->cap = 64;
+	b->len = 0;
+	b->s = xmalloc(b->cap);
+	b->s[0] = '\0';
+}
+
+/* Makes room for n more bytes plus the terminating NUL. */
+static void
+sbuf_reserve(struct sbuf *b, size_t n)
+{
+	size_t	 need;
+
+	if (b->s == NULL)
+		sbuf_init(b);
+	need = b->len + n + 1;
+	if (need <= b->cap)
+		return;
+	while (b->cap < need)
+		b->cap *= 2;
+	b->s = xrealloc(b->s, b->cap);
+}
+
+void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	sbuf_reserve(b, n);
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+sbuf_puts(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void
+sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	sbuf_reserve(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void
+sbuf_free(struct sbuf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+uint64_t
+hash64(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char	*c = p;
+	uint64_t		 h = seed;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void
+hmap_init(struct hmap *m)
+{
+	m->ents = NULL;
+	m->cap = m->len = 0;
+}
+
+/* Slot holding key, or the empty slot where it would go; cap must be > 0. */
+static struct hmap_ent *
+hmap_slot(struct hmap_ent *ents, size_t cap, const char *key, uint64_t h)
+{
+	size_t	 i;
+
+	for (i = (size_t)h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+		if (ents[i].key == NULL)
+			return &ents[i];
+		if (ents[i].hash == h && strcmp(ents[i].key, key) == 0)
+			return &ents[i];
+	}
+}
+
+static void
+hmap_grow(struct hmap *m)
+{
+	struct hmap_ent	*ne, *e;
+	size_t		 ncap, i;
+
+	ncap = m->cap ? m->cap * 2 : TABLE_MIN;
+	ne = xcalloc(ncap, sizeof(*ne));
+	for (i = 0; i < m->cap; i++) {
+		if (m->ents[i].key == NULL)
+			continue;
+		e = hmap_slot(ne, ncap, m->ents[i].key, m->ents[i].hash);
+		*e = m->ents[i];
+	}
+	free(m->ents);
+	m->ents = ne;
+	m->cap = ncap;
+}
+
+void *
+hmap_get(const struct hmap *m, const char *key)
+{
+	struct hmap_ent	*e;
+	uint64_t	 h;
+
+	if (m->len == 0)
+		return NULL;
+	h = hash64(key, strlen(key), HASH64_SEED);
+	e = hmap_slot(m->ents, m->cap, key, h);
+	return e->key ? e->val : NULL;
+}
+
+void *
+hmap_put(struct hmap *m, const char *key, void *val)
+{
+	struct hmap_ent	*e;
+	uint64_t	 h;
+	void		*old;
+
+	/* Keep load under 70% so probe chains stay short and a free slot exists. */
+	if ((m->len + 1) * 10 > m->cap * 7)
+		hmap_grow(m);
+	h = hash64(key, strlen(key), HASH64_SEED);
+	e = hmap_slot(m->ents, m->cap, key, h);
+	if (e->key != NULL) {
+		old = e->val;
+		e->val = val;
+		return old;
+	}
+	e->key = xstrdup(key);
+	e->hash = h;
+	e->val = val;
+	m->len++;
+	return NULL;
+}
+
+void
+hmap_each(const struct hmap *m, void (*fn)(const char *, void *, void *),
+    void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->cap; i++)
+		if (m->ents[i].key != NULL)
+			fn(m->ents[i].key, m->ents[i].val, arg);
+}
+
+void
+hmap_free(struct hmap *m, void (*free_val)(void *))
+{
+	size_t	 i;
+
+	for (i = 0; i < m->cap; i++) {
+		if (m->ents[i].key == NULL)
+			continue;
+		free(m->ents[i].key);
+		if (free_val)
+			free_val(m->ents[i].val);
+	}
+	free(m->ents);
+	hmap_init(m);
+}
+
+void
+hset64_init(struct hset64 *s)
+{
+	s->slots = NULL;
+	s->cap = s->len = 0;
+}
+
+/* 0 marks an empty slot, so the fingerprint 0 is stored as 1. */
+static uint64_t
+hset64_key(uint64_t h)
+{
+	return h ? h : 1;
+}
+
+/* Slot holding h or the empty slot where it would go; cap must be > 0. */
+static uint64_t *
+hset64_slot(uint64_t *slots, size_t cap, uint64_t h)
+{
+	size_t	 i;
+
+	/* Mix the high bits in: callers may pass weak fingerprints. */
+	for (i = (size_t)(h ^ (h >> 32)) & (cap - 1);; i = (i + 1) & (cap - 1))
+		if (slots[i] == 0 || slots[i] == h)
+			return &slots[i];
+}
+
+static void
+hset64_grow(struct hset64 *s)
+{
+	uint64_t	*ns;
+	size_t		 ncap, i;
+
+	ncap = s->cap ? s->cap * 2 : TABLE_MIN;
+	ns = xcalloc(ncap, sizeof(*ns));
+	for (i = 0; i < s->cap; i++)
+		if (s->slots[i] != 0)
+			*hset64_slot(ns, ncap, s->slots[i]) = s->slots[i];
+	free(s->slots);
+	s->slots = ns;
+	s->cap = ncap;
+}
+
+int
+hset64_add(struct hset64 *s, uint64_t h)
+{
+	uint64_t	*p;
+
+	h = hset64_key(h);
+	if ((s->len + 1) * 10 > s->cap * 7)
+		hset64_grow(s);
+	p = hset64_slot(s->slots, s->cap, h);
+	if (*p == h)
+		return 0;
+	*p = h;
+	s->len++;
+	return 1;
+}
+
+int
+hset64_has(const struct hset64 *s, uint64_t h)
+{
+	if (s->len == 0)
+		return 0;
+	h = hset64_key(h);
+	return *hset64_slot(s->slots, s->cap, h) == h;
+}
+
+void
+hset64_free(struct hset64 *s)
+{
+	free(s->slots);
+	hset64_init(s);
+}

@@ -1,0 +1,260 @@
+/*
+ * yamlx.c - YAML documents with positions (see yamlx.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/util.h"
+#include "complyd/yamlx.h"
+
+int
+ydoc_load(struct ydoc *d, const char *path)
+{
+	yaml_parser_t	 p;
+	FILE		*f;
+	int		 rc = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->path = xstrdup(path);
+	if ((f = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
+		d->nerrors++;
+		return -1;
+	}
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_file(&p, f);
+	if (!yaml_parser_load(&p, &d->doc)) {
+		fprintf(stderr, "%s:%zu:%zu: error: %s%s%s\n", path,
+		    p.problem_mark.line + 1, p.problem_mark.column + 1,
+		    p.problem ? p.problem : "YAML syntax error",
+		    p.context ? " " : "", p.context ? p.context : "");
+		d->nerrors++;
+		rc = -1;
+	} else
+		d->loaded = 1;
+	yaml_parser_delete(&p);
+	fclose(f);
+	return rc;
+}
+
+void
+ydoc_free(struct ydoc *d)
+{
+	if (d->loaded)
+		yaml_document_delete(&d->doc);
+	free(d->path);
+	memset(d, 0, sizeof(*d));
+}
+
+yaml_node_t *
+ydoc_root(struct ydoc *d)
+{
+	return d->loaded ? yaml_document_get_root_node(&d->doc) : NULL;
+}
+
+int
+ydoc_line(const yaml_node_t *n)
+{
+	return n ? (int)n->start_mark.line + 1 : 0;
+}
+
+int
+ydoc_col(const yaml_node_t *n)
+{
+	return n ? (int)n->start_mark.column + 1 : 0;
+}
+
+static void
+vreport(struct ydoc *d, int line, int col, const char *kind, const char *fmt,
+    va_list ap)
+{
+	if (line > 0)
+		fprintf(stderr, "%s:%d:%d: %s: ", d->path, line, col, kind);
+	else
+		fprintf(stderr, "%s: %s: ", d->path, kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+ydoc_error(struct ydoc *d, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(d, ydoc_line(n), ydoc_col(n), "error", fmt, ap);
+	va_end(ap);
+	d->nerrors++;
+}
+
+void
+ydoc_error_at(struct ydoc *d, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(d, line, col, "error", fmt, ap);
+	va_end(ap);
+	d->nerrors++;
+}
+
+void
+ydoc_warn(struct ydoc *d, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(d, ydoc_line(n), ydoc_col(n), "warning", fmt, ap);
+	va_end(ap);
+}
+
+const char *
+ydoc_str(const yaml_node_t *n)
+{
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+int
+ydoc_is_plain(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE &&
+	    n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+int
+ydoc_pair(struct ydoc *d, yaml_node_t *m, int i, const char **key,
+    yaml_node_t **keynode, yaml_node_t **val)
+{
+	yaml_node_pair_t	*pr;
+	yaml_node_t		*k;
+
+	if (m == NULL || m->type != YAML_MAPPING_NODE)
+		return -1;
+	pr = m->data.mapping.pairs.start + i;
+	if (i < 0 || pr >= m->data.mapping.pairs.top)
+		return -1;
+	k = yaml_document_get_node(&d->doc, pr->key);
+	if (keynode)
+		*keynode = k;
+	if (key)
+		*key = ydoc_str(k) ? ydoc_str(k) : "";
+	if (val)
+		*val = yaml_document_get_node(&d->doc, pr->value);
+	return 0;
+}
+
+yaml_node_t *
+ydoc_get(struct ydoc *d, yaml_node_t *m, const char *key)
+{
+	const char	*k;
+	yaml_node_t	*v;
+	int		 i;
+
+	for (i = 0; ydoc_pair(d, m, i, &k, NULL, &v) == 0; i++)
+		if (strcmp(k, key) == 0)
+			return v;
+	return NULL;
+}
+
+int
+ydoc_len(struct ydoc *d, yaml_node_t *seq)
+{
+	(void)d;
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+		return 0;
+	return (int)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+}
+
+yaml_node_t *
+ydoc_item(struct ydoc *d, yaml_node_t *seq, int i)
+{
+	if (i < 0 || i >= ydoc_len(d, seq))
+		return NULL;
+	return yaml_document_get_node(&d->doc, seq->data.sequence.items.start[i]);
+}
+
+int
+ydoc_check_keys(struct ydoc *d, yaml_node_t *m, const char *const *allowed,
+    const char *what)
+{
+	const char	*k;
+	yaml_node_t	*kn;
+	int		 i, j, bad = 0;
+
+	for (i = 0; ydoc_pair(d, m, i, &k, &kn, NULL) == 0; i++) {
+		for (j = 0; allowed[j]; j++)
+			if (strcmp(allowed[j], k) == 0)
+				break;
+		if (allowed[j] == NULL) {
+			ydoc_error(d, kn, "unknown key '%s' in %s", k, what);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* YAML 1.2 core schema for plain scalars: null, bool, int, float; else string. */
+static cJSON *
+plain_scalar(const char *s)
+{
+	char	*end;
+	double	 v;
+
+	if (*s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
+		return cJSON_CreateNull();
+	if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 ||
+	    strcmp(s, "TRUE") == 0)
+		return cJSON_CreateTrue();
+	if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
+	    strcmp(s, "FALSE") == 0)
+		return cJSON_CreateFalse();
+	if ((s[0] >= '0' && s[0] <= '9') || ((s[0] == '-' || s[0] == '+') &&
+	    s[1] >= '0' && s[1] <= '9') || (s[0] == '.' && s[1] >= '0' &&
+	    s[1] <= '9')) {
+		errno = 0;
+		v = strtod(s, &end);
+		if (*end == '\0' && errno == 0 && isfinite(v) &&
+		    strchr(s, 'x') == NULL && strchr(s, 'X') == NULL)
+			return cJSON_CreateNumber(v);
+	}
+	return cJSON_CreateString(s);
+}
+
+cJSON *
+ydoc_to_json(struct ydoc *d, yaml_node_t *n)
+{
+	cJSON		*o;
+	const char	*k;
+	yaml_node_t	*v;
+	int		 i;
+
+	if (n == NULL)
+		return cJSON_CreateNull();
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		if (ydoc_is_plain(n))
+			return plain_scalar(ydoc_str(n));
+		return cJSON_CreateString(ydoc_str(n));
+	case YAML_SEQUENCE_NODE:
+		o = cJSON_CreateArray();
+		for (i = 0; i < ydoc_len(d, n); i++)
+			cJSON_AddItemToArray(o, ydoc_to_json(d, ydoc_item(d, n, i)));
+		return o;
+	case YAML_MAPPING_NODE:
+		o = cJSON_CreateObject();
+		for (i = 0; ydoc_pair(d, n, i, &k, NULL, &v) == 0; i++) {
+			cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+			cJSON_AddItemToObject(o, k, ydoc_to_json(d, v));
+		}
+		return o;
+	default:
+		return cJSON_CreateNull();
+	}
+}

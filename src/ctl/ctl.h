@@ -1,0 +1,36 @@
+/*
+ * ctl.h - complyctl's subcommands, one file each, dispatched from one table
+ * in complyctl.c. Each returns the process exit status.
+ */
+#ifndef COMPLYCTL_CTL_H
+#define COMPLYCTL_CTL_H
+
+int ctl_replay(int argc, char **argv);
+int ctl_lint(int argc, char **argv);
+int ctl_test(int argc, char **argv);
+int ctl_coverage(int argc, char **argv);
+
+/* Rule test cases (ctl_test.c), also read by the coverage gate. */
+struct ruleset;
+struct case_result {
+	char	*file;
+	char	*name;
+	char	**obligations;	/* that the case exercises */
+	int	 nobligations;
+	char	**versions;	/* law versions its expected alerts cite */
+	int	 nversions;
+	int	 passed;
+};
+struct test_report {
+	struct case_result *v;
+	int		 n;
+	int		 passed, failed;
+};
+/* Runs every test case found in dir/tests/ and the *.test.yaml files of dir against the rules of dir. */
+int run_rule_tests(const char *dir, int verbose, struct test_report *rep);
+void test_report_free(struct test_report *rep);
+
+/* The default holiday calendar path, relative to a rules dir: NULL if the laws name one. */
+#define CTL_DEFAULT_CAL NULL
+
+#endif

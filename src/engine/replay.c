@@ -1,0 +1,257 @@
+/*
+ * replay.c - the engine on an event-time clock (see replay.h). The input is
+ * first scanned for the "time" of every line without building JSON trees; if
+ * it is already in time order it is then streamed, else loaded and sorted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/replay.h"
+#include "complyd/util.h"
+
+static void
+collect(void *arg, struct alert *a)
+{
+	struct alert_vec *av = arg;
+
+	if (av->n == av->cap) {
+		av->cap = av->cap ? av->cap * 2 : 256;
+		av->v = xrealloc(av->v, av->cap * sizeof(*av->v));
+	}
+	av->v[av->n++] = *a;
+}
+
+void
+alert_vec_free(struct alert_vec *av)
+{
+	size_t i;
+
+	for (i = 0; i < av->n; i++)
+		cJSON_Delete(av->v[i].json);
+	free(av->v);
+	memset(av, 0, sizeof(*av));
+}
+
+void
+alert_vec_print(struct alert_vec *av, FILE *out)
+{
+	size_t	 i;
+	char	*s;
+
+	qsort(av->v, av->n, sizeof(*av->v), alert_cmp);
+	for (i = 0; i < av->n; i++) {
+		s = cJSON_PrintUnformatted(av->v[i].json);
+		fputs(s, out);
+		fputc('\n', out);
+		free(s);
+	}
+}
+
+/* One run: the engine, its state and where the clock starts. */
+struct run {
+	struct engine	*en;
+	struct state	*st;
+	int		 started;
+	int		 any;
+	instant_t	 last;
+};
+
+static void
+run_init(struct run *rn, struct ruleset *rs, struct registry *reg,
+    struct alert_vec *out)
+{
+	struct alert_sink sink = { collect, out };
+
+	memset(rn, 0, sizeof(*rn));
+	rn->st = state_mem_new();
+	rn->en = engine_new(rs, reg, rn->st, sink);
+}
+
+static void
+run_event(struct run *rn, const struct event *ev)
+{
+	if (!rn->started) {
+		/* Records from files are checked at the replay's start: the first event. */
+		engine_start(rn->en, ev->time);
+		rn->started = 1;
+	}
+	engine_event(rn->en, ev);
+	if (!rn->any || ev->time > rn->last)
+		rn->last = ev->time;
+	rn->any = 1;
+}
+
+static void
+run_finish(struct run *rn, const struct replay_opts *o, struct replay_result *res)
+{
+	if (!rn->started && o->has_until) {
+		engine_start(rn->en, o->until);
+		rn->started = 1;
+	}
+	if (o->has_until)
+		engine_advance(rn->en, o->until);
+	else if (rn->any)
+		engine_advance(rn->en, rn->last);
+	res->stats = *engine_stats(rn->en);
+	engine_free(rn->en);
+	rn->st->ops->free(rn->st);
+}
+
+static int
+ev_cmp(const void *pa, const void *pb)
+{
+	const struct event *a = pa, *b = pb;
+
+	if (a->time != b->time)
+		return a->time < b->time ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void
+replay_events(struct ruleset *rs, struct registry *reg, struct event *evs,
+    size_t n, const struct replay_opts *o, struct alert_vec *out,
+    struct replay_result *res)
+{
+	struct run	 rn;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		evs[i].seq = i;
+	qsort(evs, n, sizeof(*evs), ev_cmp);
+	run_init(&rn, rs, reg, out);
+	for (i = 0; i < n; i++) {
+		run_event(&rn, &evs[i]);
+		event_free(&evs[i]);
+	}
+	run_finish(&rn, o, res);
+}
+
+/* --- files --- */
+
+static int
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return 0;
+	return 1;
+}
+
+/* 1 if every line whose time can be read is in non-decreasing time order. */
+static int
+in_time_order(char *const *files, int nfiles)
+{
+	FILE		*f;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 len;
+	instant_t	 t, last = INSTANT_MIN;
+	int		 i, ordered = 1;
+
+	for (i = 0; i < nfiles && ordered; i++) {
+		if ((f = fopen(files[i], "r")) == NULL)
+			continue;
+		while (ordered && (len = getline(&line, &cap, f)) != -1)
+			if (event_peek_time(line, len, &t) == 0) {
+				if (t < last)
+					ordered = 0;
+				last = t;
+			}
+		fclose(f);
+	}
+	free(line);
+	return ordered;
+}
+
+/* Reads a file's events; each good one goes to fn, each bad line is reported. */
+static int
+read_events(const char *path, const struct replay_opts *o,
+    struct replay_result *res, void (*fn)(void *, struct event *), void *arg)
+{
+	FILE		*f;
+	char		*line = NULL, err[256];
+	size_t		 cap = 0, lineno = 0;
+	ssize_t		 len;
+	struct event	 ev;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (blank(line, len))
+			continue;
+		res->lines++;
+		if (event_decode(line, len, &ev, err, sizeof(err)) == -1) {
+			res->rejected++;
+			if (!o->quiet)
+				fprintf(stderr, "%s:%zu: error: %s\n", path, lineno, err);
+			continue;
+		}
+		ev.seq = res->lines;
+		fn(arg, &ev);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static void
+stream_one(void *arg, struct event *ev)
+{
+	run_event(arg, ev);
+	event_free(ev);
+}
+
+struct evbuf {
+	struct event	*v;
+	size_t		 n, cap;
+};
+
+static void
+buffer_one(void *arg, struct event *ev)
+{
+	struct evbuf *b = arg;
+
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 1024;
+		b->v = xrealloc(b->v, b->cap * sizeof(*b->v));
+	}
+	b->v[b->n++] = *ev;
+}
+
+int
+replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
+    int nfiles, const struct replay_opts *o, struct alert_vec *out,
+    struct replay_result *res)
+{
+	struct run	 rn;
+	struct evbuf	 b = { NULL, 0, 0 };
+	int		 i, rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (in_time_order(files, nfiles)) {
+		run_init(&rn, rs, reg, out);
+		for (i = 0; i < nfiles; i++)
+			if (read_events(files[i], o, res, stream_one, &rn) == -1)
+				rc = -1;
+		run_finish(&rn, o, res);
+		return rc;
+	}
+	for (i = 0; i < nfiles; i++)
+		if (read_events(files[i], o, res, buffer_one, &b) == -1)
+			rc = -1;
+	{
+		size_t lines = res->lines, rejected = res->rejected;
+
+		replay_events(rs, reg, b.v, b.n, o, out, res);
+		res->lines = lines;
+		res->rejected = rejected;
+	}
+	free(b.v);
+	return rc;
+}

@@ -1,0 +1,511 @@
+/*
+ * kind_deadline.c - `deadline`: a start (an event, or a date field of the
+ * subject record) opens one obligation per (tenant, rule, key); a stop closes
+ * it; it breaks at 00:00 JST after the due day. Warnings fall at 00:00 JST of
+ * due - N. A stop before the start is remembered (an advance payment); stops
+ * may add up amounts until a target is reached (partial payments).
+ *
+ *   kind: deadline
+ *   subject: contract
+ *   start: { record: record.received_on }        # or { on: TYPE, when: EXPR }
+ *   key: event.incident                            # key of an event start
+ *   stop: { on: subcontract.paid, key: event.contract, amount: event.amount_jpy,
+ *           target: record.amount_jpy, close_when: EXPR, record: record.paid_on }
+ *   due: start + days(59)
+ *   warn: [7]
+ *   miss: violation                                # or review
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/kind.h"
+#include "complyd/yamlx.h"
+
+#define WHAT_DUE	(-1)
+
+struct deadline {
+	char		**start_on;	/* event start, or NULL */
+	struct expr	*start_when;
+	struct expr	*start_record;	/* record start: a date over the record */
+	char		**stop_on;
+	struct expr	*stop_key, *stop_when, *stop_amount, *stop_target;
+	struct expr	*stop_close, *stop_record;
+	struct expr	*due;
+	int		*warn, nwarn;
+	const char	*miss;
+};
+
+static const char *const deadline_keys[] = { "start", "stop", "due", "warn",
+	"miss", NULL };
+
+#define DUE_VARS (KIND_EVENT_VARS | EV_BIT(EV_START) | EV_BIT(EV_OPENED))
+
+static int
+parse_start(struct loader *ld, yaml_node_t *n, struct rule *r, struct deadline *d)
+{
+	static const char *const keys[] = { "on", "when", "record", NULL };
+
+	if (n == NULL || n->type != YAML_MAPPING_NODE) {
+		ydoc_error(ld->doc, n, "deadline rule %s needs `start` (on: or record:)",
+		    r->id);
+		return -1;
+	}
+	ld->nerrors += ydoc_check_keys(ld->doc, n, keys, "start");
+	d->start_on = loader_on(ld, ydoc_get(ld->doc, n, "on"));
+	d->start_when = loader_expr(ld, ydoc_get(ld->doc, n, "when"),
+	    KIND_EVENT_VARS, T_BOOL, "start.when");
+	d->start_record = loader_expr(ld, ydoc_get(ld->doc, n, "record"),
+	    KIND_RECORD_VARS, T_ANY, "start.record");
+	if ((d->start_on == NULL) == (ydoc_get(ld->doc, n, "record") == NULL)) {
+		ydoc_error(ld->doc, n, "`start` takes either `on` or `record`");
+		return -1;
+	}
+	if (d->start_record && r->subject < 0) {
+		ydoc_error(ld->doc, n, "a record start needs the rule's `subject`");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_stop(struct loader *ld, yaml_node_t *n, struct rule *r, struct deadline *d)
+{
+	static const char *const keys[] = { "on", "key", "when", "amount", "target",
+		"close_when", "record", NULL };
+	const unsigned vars = KIND_EVENT_VARS | EV_BIT(EV_PAID);
+
+	if (n == NULL)
+		return 0;
+	ld->nerrors += ydoc_check_keys(ld->doc, n, keys, "stop");
+	d->stop_on = loader_on(ld, ydoc_get(ld->doc, n, "on"));
+	d->stop_key = loader_expr(ld, ydoc_get(ld->doc, n, "key"), KIND_EVENT_VARS &
+	    ~EV_BIT(EV_KEY) & ~EV_BIT(EV_RECORD), T_ANY, "stop.key");
+	d->stop_when = loader_expr(ld, ydoc_get(ld->doc, n, "when"), vars, T_BOOL,
+	    "stop.when");
+	d->stop_amount = loader_expr(ld, ydoc_get(ld->doc, n, "amount"), vars,
+	    T_ANY, "stop.amount");
+	d->stop_target = loader_expr(ld, ydoc_get(ld->doc, n, "target"), vars,
+	    T_ANY, "stop.target");
+	d->stop_close = loader_expr(ld, ydoc_get(ld->doc, n, "close_when"), vars,
+	    T_BOOL, "stop.close_when");
+	d->stop_record = loader_expr(ld, ydoc_get(ld->doc, n, "record"),
+	    KIND_RECORD_VARS, T_ANY, "stop.record");
+	if (d->stop_on && d->stop_key == NULL && r->key == NULL) {
+		ydoc_error(ld->doc, n, "`stop` needs `key` (which obligation it closes)");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+deadline_parse(struct loader *ld, yaml_node_t *n, struct rule *r)
+{
+	struct deadline	*d = xcalloc(1, sizeof(*d));
+	const char	*miss = ydoc_str(ydoc_get(ld->doc, n, "miss"));
+	char		*none[] = { NULL };
+
+	r->kd = d;
+	if (parse_start(ld, ydoc_get(ld->doc, n, "start"), r, d) == -1 ||
+	    parse_stop(ld, ydoc_get(ld->doc, n, "stop"), r, d) == -1)
+		return -1;
+	if (d->start_on) {
+		r->key = loader_expr(ld, ydoc_get(ld->doc, n, "key"), KIND_EVENT_VARS &
+		    ~EV_BIT(EV_KEY) & ~EV_BIT(EV_RECORD), T_ANY, "key");
+		if (r->key == NULL) {
+			ydoc_error(ld->doc, n, "deadline rule %s with an event start needs `key`",
+			    r->id);
+			return -1;
+		}
+	}
+	r->when = loader_expr(ld, ydoc_get(ld->doc, n, "when"), KIND_EVENT_VARS,
+	    T_BOOL, "when");
+	d->due = loader_expr(ld, ydoc_get(ld->doc, n, "due"), DUE_VARS, T_ANY, "due");
+	if (d->due == NULL) {
+		if (ydoc_get(ld->doc, n, "due") == NULL)
+			ydoc_error(ld->doc, n, "deadline rule %s needs `due`", r->id);
+		return -1;
+	}
+	loader_int_list(ld, ydoc_get(ld->doc, n, "warn"), &d->warn, &d->nwarn);
+	if (d->nwarn > 16)
+		d->nwarn = 16;
+	d->miss = miss && strcmp(miss, "review") == 0 ? "review" : "violation";
+	if (miss && strcmp(miss, "review") != 0 && strcmp(miss, "violation") != 0) {
+		ydoc_error(ld->doc, ydoc_get(ld->doc, n, "miss"),
+		    "`miss` is violation or review");
+		return -1;
+	}
+	kind_add_on(&r->on, d->start_on ? d->start_on : none);
+	kind_add_on(&r->on, d->stop_on ? d->stop_on : none);
+	return 0;
+}
+
+static void
+free_types(char **v)
+{
+	int i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+deadline_free(struct rule *r)
+{
+	struct deadline *d = r->kd;
+
+	if (d == NULL)
+		return;
+	free_types(d->start_on);
+	free_types(d->stop_on);
+	expr_free(d->start_when);
+	expr_free(d->start_record);
+	expr_free(d->stop_key);
+	expr_free(d->stop_when);
+	expr_free(d->stop_amount);
+	expr_free(d->stop_target);
+	expr_free(d->stop_close);
+	expr_free(d->stop_record);
+	expr_free(d->due);
+	free(d->warn);
+	free(d);
+}
+
+/* --- timers --- */
+
+static void
+arm(struct engine *en, struct rule *r, struct slot *s)
+{
+	struct deadline	*d = r->kd;
+	instant_t	 w;
+	int		 i;
+
+	s->gen++;
+	for (i = 0; i < d->nwarn; i++) {
+		w = when_day_start(s->due - d->warn[i]);
+		/* A warning at or before the opening instant is not raised. */
+		if (w > s->opened && !(s->warned & (1u << i)))
+			engine_arm(en, s, w, i);
+	}
+	engine_arm(en, s, when_day_start(s->due + 1), WHAT_DUE);
+	engine_state(en)->ops->dirty(engine_state(en), s);
+}
+
+static void
+raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
+    instant_t at)
+{
+	const struct law_version	*v;
+	struct expr_env			*env;
+	struct alert_req		 q;
+	char				 buf[16];
+
+	v = s->version >= 0 ? &r->law->versions[s->version] : NULL;
+	env = engine_env(en, r, NULL, s->tenant, s->key,
+	    engine_record(en, r, s->tenant, s->key), v);
+	env->vars[EV_START] = val_date(s->start);
+	env->vars[EV_DUE] = val_date(s->due);
+	env->vars[EV_OPENED] = val_time(s->opened);
+	env->vars[EV_PAID] = val_num(s->paid);
+	memset(&q, 0, sizeof(q));
+	q.tenant = s->tenant;
+	q.key = s->key;
+	q.status = status;
+	q.time = at;
+	q.version = v;
+	q.evidence[0] = s->evidence;
+	q.env = env;
+	q.details = cJSON_CreateObject();
+	cJSON_AddStringToObject(q.details, "due", when_fmt_date(s->due, buf));
+	engine_raise(en, r, &q);
+}
+
+static void
+deadline_timer(struct engine *en, struct rule *r, struct slot *s, int what,
+    instant_t at)
+{
+	struct deadline *d = r->kd;
+
+	if (!(s->flags & SLOT_OPEN) || (s->flags & SLOT_VIOLATED))
+		return;
+	if (what == WHAT_DUE) {
+		/* Met if closed at or before the end of the due day. */
+		if (s->closed < at)
+			return;
+		s->flags |= SLOT_VIOLATED;
+		engine_state(en)->ops->dirty(engine_state(en), s);
+		raise_at(en, r, s, d->miss, at);
+		return;
+	}
+	if (s->closed <= at || (s->warned & (1u << what)))
+		return;
+	s->warned |= 1u << what;
+	engine_state(en)->ops->dirty(engine_state(en), s);
+	raise_at(en, r, s, "warning", at);
+}
+
+/* --- opening --- */
+
+/* Computes the due day into s->due; -1 with env->err. */
+static int
+eval_due(struct deadline *d, struct slot *s, struct expr_env *env)
+{
+	env->vars[EV_START] = val_date(s->start);
+	env->vars[EV_OPENED] = val_time(s->opened);
+	return expr_eval_date(d->due, env, &s->due);
+}
+
+/* Opens s at `opened`; a stop seen before closes it at once. */
+static void
+open_slot(struct engine *en, struct rule *r, struct slot *s, instant_t opened,
+    const struct law_version *v, const char *evidence)
+{
+	s->flags = (s->flags & SLOT_STOPPED) | SLOT_OPEN;
+	s->opened = opened;
+	s->version = engine_version_index(r, v);
+	s->warned = 0;
+	free(s->evidence);
+	s->evidence = evidence ? xstrdup(evidence) : NULL;
+	if (s->flags & SLOT_STOPPED) {
+		s->flags |= SLOT_CLOSED;
+		s->closed = opened;
+	} else
+		s->closed = INSTANT_MAX;
+	arm(en, r, s);
+}
+
+/* A condition that is absent holds; -1 with env->err when it cannot be judged. */
+static int
+applies(const struct expr *e, struct expr_env *env, int *ok)
+{
+	*ok = 1;
+	return e ? expr_eval_bool(e, env, ok) : 0;
+}
+
+static void
+start_event(struct engine *en, struct rule *r, const struct event *ev)
+{
+	struct deadline			*d = r->kd;
+	struct expr_env			*env;
+	const struct law_version	*v;
+	struct slot			*s;
+	struct sbuf			 key;
+	int				 err, ok;
+
+	sbuf_init(&key);
+	env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
+	if (kind_eval_key(r->key, env, &key) == -1) {
+		engine_review(en, r, ev->tenant, "", ev->time, NULL, ev, env->err);
+		goto out;
+	}
+	env->vars[EV_KEY] = val_str(key.s);
+	env->vars[EV_RECORD] = val_json(engine_record(en, r, ev->tenant, key.s));
+	v = engine_version(en, r, env, ev->time, &err);
+	if (v == NULL) {
+		if (err)
+			engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev, env->err);
+		goto out;
+	}
+	if ((err = applies(d->start_when, env, &ok)) == 0 && ok)
+		err = applies(r->when, env, &ok);
+	if (err) {
+		engine_review(en, r, ev->tenant, key.s, ev->time, v, ev, env->err);
+		goto out;
+	}
+	if (!ok)
+		goto out;
+	s = engine_state(en)->ops->slot(engine_state(en), r, ev->tenant, key.s, 1);
+	if ((s->flags & SLOT_OPEN) && !(s->flags & SLOT_CLOSED))
+		goto out;	/* one open obligation per key */
+	s->start = when_date_of(ev->time);
+	s->opened = ev->time;
+	if (eval_due(d, s, env) == -1) {
+		engine_review(en, r, ev->tenant, key.s, ev->time, v, ev, env->err);
+		goto out;
+	}
+	if (s->flags & SLOT_CLOSED)
+		s->flags &= ~(SLOT_CLOSED | SLOT_VIOLATED | SLOT_STOPPED);
+	open_slot(en, r, s, ev->time, v, ev->id);
+out:
+	sbuf_free(&key);
+}
+
+/* --- stopping --- */
+
+static void
+close_slot(struct engine *en, struct slot *s, instant_t at)
+{
+	if (s->flags & SLOT_CLOSED)
+		return;
+	s->flags |= SLOT_STOPPED;
+	if (s->flags & SLOT_OPEN) {
+		s->flags |= SLOT_CLOSED;
+		s->closed = at < s->opened ? s->opened : at;
+	}
+	engine_state(en)->ops->dirty(engine_state(en), s);
+}
+
+/* Whether the stops so far satisfy the obligation (amounts reach the target). */
+static int
+satisfied(struct deadline *d, struct slot *s, struct expr_env *env, int *err)
+{
+	double	 target;
+	struct val v;
+
+	*err = 0;
+	if (d->stop_target == NULL)
+		return 1;
+	env->vars[EV_PAID] = val_num(s->paid);
+	if (expr_eval(d->stop_target, env, &v) == -1) {
+		*err = 1;
+		return 0;
+	}
+	if (v.t == V_NULL)
+		return 1;	/* no target (no amount): any stop closes */
+	if (expr_eval_num(d->stop_target, env, &target) == -1) {
+		*err = 1;
+		return 0;
+	}
+	return s->paid >= target;
+}
+
+static void
+stop_event(struct engine *en, struct rule *r, const struct event *ev)
+{
+	struct deadline	*d = r->kd;
+	struct expr_env	*env;
+	struct slot	*s;
+	struct sbuf	 key;
+	double		 amount;
+	int		 ok, err;
+
+	sbuf_init(&key);
+	env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
+	if (kind_eval_key(d->stop_key ? d->stop_key : r->key, env, &key) == -1)
+		goto out;	/* a stop that names nothing closes nothing */
+	env->vars[EV_KEY] = val_str(key.s);
+	env->vars[EV_RECORD] = val_json(engine_record(en, r, ev->tenant, key.s));
+	if (r->subject >= 0 && d->start_record && env->vars[EV_RECORD].t == V_NULL)
+		goto out;	/* a record-started obligation of an unknown record */
+	/* Stop conditions may depend on the version (手形 is barred from 2026). */
+	engine_version(en, r, env, ev->time, &err);
+	if (d->stop_when && (expr_eval_bool(d->stop_when, env, &ok) == -1 || !ok))
+		goto out;
+	s = engine_state(en)->ops->slot(engine_state(en), r, ev->tenant, key.s, 1);
+	if (s->flags & SLOT_CLOSED)
+		goto out;
+	if (d->stop_amount) {
+		if (expr_eval_num(d->stop_amount, env, &amount) == -1) {
+			engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev,
+			    env->err);
+			goto out;
+		}
+		s->paid += amount;
+		engine_state(en)->ops->dirty(engine_state(en), s);
+	}
+	if (d->stop_close && expr_eval_bool(d->stop_close, env, &ok) == 0 && ok) {
+		close_slot(en, s, ev->time);
+		goto out;
+	}
+	if (satisfied(d, s, env, &err))
+		close_slot(en, s, ev->time);
+	else if (err)
+		engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev, env->err);
+out:
+	sbuf_free(&key);
+}
+
+static void
+deadline_event(struct engine *en, struct rule *r, const struct event *ev)
+{
+	struct deadline *d = r->kd;
+
+	/* Stop first: an event that is both (rare) closes the previous obligation. */
+	if (kind_type_in(ev->type, d->stop_on))
+		stop_event(en, r, ev);
+	if (kind_type_in(ev->type, d->start_on))
+		start_event(en, r, ev);
+}
+
+/* --- record starts --- */
+
+/* A date field of the record, or DATE_NONE when absent. -1 on a bad value. */
+static int
+record_date(const struct expr *e, struct expr_env *env, date_t *out)
+{
+	struct val v;
+
+	*out = DATE_NONE;
+	if (e == NULL)
+		return 0;
+	if (expr_eval(e, env, &v) == -1)
+		return -1;
+	if (v.t == V_NULL)
+		return 0;
+	return expr_eval_date(e, env, out);
+}
+
+static void
+deadline_record(struct engine *en, struct rule *r, const char *tenant,
+    const char *id, const cJSON *rec, instant_t at)
+{
+	struct deadline			*d = r->kd;
+	struct expr_env			*env;
+	const struct law_version	*v;
+	struct slot			*s;
+	date_t				 start, stop, due;
+	int				 err, ok;
+
+	if (d->start_record == NULL || rec == NULL)
+		return;
+	env = engine_env(en, r, NULL, tenant, id, rec, NULL);
+	if (record_date(d->start_record, env, &start) == -1 ||
+	    record_date(d->stop_record, env, &stop) == -1) {
+		engine_review(en, r, tenant, id, at, NULL, NULL, env->err);
+		return;
+	}
+	if (start == DATE_NONE)
+		return;
+	v = engine_version(en, r, env, when_day_start(start), &err);
+	if (v == NULL) {
+		if (err)
+			engine_review(en, r, tenant, id, at, NULL, NULL, env->err);
+		return;
+	}
+	if (applies(r->when, env, &ok) == -1) {
+		engine_review(en, r, tenant, id, at, v, NULL, env->err);
+		return;
+	}
+	if (!ok)
+		return;
+	s = engine_state(en)->ops->slot(engine_state(en), r, tenant, id, 1);
+	due = s->due;
+	s->start = start;
+	s->opened = when_day_start(start);
+	if (eval_due(d, s, env) == -1) {
+		s->due = due;
+		engine_review(en, r, tenant, id, at, v, NULL, env->err);
+		return;
+	}
+	if (!(s->flags & SLOT_OPEN))
+		open_slot(en, r, s, when_day_start(start), v, NULL);
+	else if (s->due != due && !(s->flags & SLOT_VIOLATED))
+		arm(en, r, s);	/* an upsert moved the due day: re-arm */
+	/* A payment date on the record closes it on that day (paid late or not). */
+	if (stop != DATE_NONE && !(s->flags & SLOT_CLOSED)) {
+		s->flags |= SLOT_CLOSED | SLOT_STOPPED;
+		s->closed = when_day_start(stop) < s->opened ? s->opened :
+		    when_day_start(stop);
+		engine_state(en)->ops->dirty(engine_state(en), s);
+	}
+}
+
+const struct kind_ops kind_deadline = {
+	.name = "deadline",
+	.parse = deadline_parse,
+	.free = deadline_free,
+	.event = deadline_event,
+	.record = deadline_record,
+	.timer = deadline_timer,
+	.keys = deadline_keys,
+};

@@ -1,0 +1,255 @@
+/*
+ * kind_periodic.c - `periodic`: a recurring obligation per key. Due = the
+ * latest check (a record field or a renewing event) + the interval; a missed
+ * due raises one violation and the next due counts from the next check. With
+ * no check on record at all, one review ("no record of the last check").
+ *
+ *   kind: periodic
+ *   subject: facility
+ *   key: event.facility
+ *   baseline: max(record.last_equipment_check, record.last_comprehensive_check)
+ *   renew: { on: fire.equipment_checked, when: EXPR }
+ *   interval: months(6)
+ *   warn: [30]
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/kind.h"
+#include "complyd/yamlx.h"
+
+#define WHAT_DUE	(-1)
+
+struct periodic {
+	struct expr	*baseline;	/* over the record; may be NULL */
+	char		**renew_on;
+	struct expr	*renew_when;
+	struct expr	*interval;
+	int		*warn, nwarn;
+};
+
+static const char *const periodic_keys[] = { "baseline", "renew", "interval",
+	"warn", NULL };
+
+static int
+periodic_parse(struct loader *ld, yaml_node_t *n, struct rule *r)
+{
+	static const char *const renew_keys[] = { "on", "when", NULL };
+	struct periodic	*p = xcalloc(1, sizeof(*p));
+	yaml_node_t	*renew = ydoc_get(ld->doc, n, "renew");
+
+	r->kd = p;
+	if (r->subject < 0) {
+		ydoc_error(ld->doc, n, "periodic rule %s needs `subject`", r->id);
+		return -1;
+	}
+	p->baseline = loader_expr(ld, ydoc_get(ld->doc, n, "baseline"),
+	    KIND_RECORD_VARS, T_ANY, "baseline");
+	if (renew) {
+		ld->nerrors += ydoc_check_keys(ld->doc, renew, renew_keys, "renew");
+		p->renew_on = loader_on(ld, ydoc_get(ld->doc, renew, "on"));
+		p->renew_when = loader_expr(ld, ydoc_get(ld->doc, renew, "when"),
+		    KIND_EVENT_VARS, T_BOOL, "renew.when");
+		r->key = loader_expr(ld, ydoc_get(ld->doc, n, "key"), KIND_EVENT_VARS &
+		    ~EV_BIT(EV_KEY) & ~EV_BIT(EV_RECORD), T_ANY, "key");
+		if (r->key == NULL) {
+			ydoc_error(ld->doc, n, "periodic rule %s with `renew` needs `key`",
+			    r->id);
+			return -1;
+		}
+		kind_add_on(&r->on, p->renew_on);
+	}
+	p->interval = loader_expr(ld, ydoc_get(ld->doc, n, "interval"),
+	    KIND_RECORD_VARS, T_DUR, "interval");
+	if (p->interval == NULL) {
+		if (ydoc_get(ld->doc, n, "interval") == NULL)
+			ydoc_error(ld->doc, n, "periodic rule %s needs `interval`", r->id);
+		return -1;
+	}
+	loader_int_list(ld, ydoc_get(ld->doc, n, "warn"), &p->warn, &p->nwarn);
+	if (p->nwarn > 16)
+		p->nwarn = 16;
+	return 0;
+}
+
+static void
+periodic_free(struct rule *r)
+{
+	struct periodic	*p = r->kd;
+	int		 i;
+
+	if (p == NULL)
+		return;
+	expr_free(p->baseline);
+	for (i = 0; p->renew_on && p->renew_on[i]; i++)
+		free(p->renew_on[i]);
+	free(p->renew_on);
+	expr_free(p->renew_when);
+	expr_free(p->interval);
+	free(p->warn);
+	free(p);
+}
+
+static void
+raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
+    instant_t at, const char *reason)
+{
+	const struct law_version	*v;
+	struct expr_env			*env;
+	struct alert_req		 q;
+	char				 buf[16];
+
+	v = law_version_at(r->law, when_date_of(at));
+	env = engine_env(en, r, NULL, s->tenant, s->key,
+	    engine_record(en, r, s->tenant, s->key), v);
+	env->vars[EV_DUE] = val_date(s->due);
+	env->vars[EV_BASELINE] = val_date(s->baseline);
+	memset(&q, 0, sizeof(q));
+	q.tenant = s->tenant;
+	q.key = s->key;
+	q.status = status;
+	q.time = at;
+	q.version = v;
+	q.evidence[0] = s->evidence;
+	q.env = env;
+	q.details = cJSON_CreateObject();
+	if (s->due != DATE_NONE)
+		cJSON_AddStringToObject(q.details, "due", when_fmt_date(s->due, buf));
+	if (s->baseline != DATE_NONE)
+		cJSON_AddStringToObject(q.details, "last_check",
+		    when_fmt_date(s->baseline, buf));
+	if (reason)
+		cJSON_AddStringToObject(q.details, "reason", reason);
+	engine_raise(en, r, &q);
+}
+
+/* Recomputes the due day from the baseline and re-arms the timers. */
+static void
+reschedule(struct engine *en, struct rule *r, struct slot *s, const cJSON *rec,
+    instant_t at)
+{
+	struct periodic	*p = r->kd;
+	struct expr_env	*env;
+	struct val	 iv;
+	date_t		 due;
+	instant_t	 w;
+	int		 i;
+
+	env = engine_env(en, r, NULL, s->tenant, s->key, rec, NULL);
+	if (expr_eval(p->interval, env, &iv) == -1 || iv.t != V_DUR) {
+		raise_at(en, r, s, "review", at, env->err[0] ? env->err :
+		    "interval is not a duration");
+		return;
+	}
+	due = when_add_months(s->baseline, iv.u.dur.months) + iv.u.dur.days;
+	if (due == s->due && (s->flags & SLOT_OPEN))
+		return;
+	s->due = due;
+	s->flags = (s->flags | SLOT_OPEN) & ~SLOT_VIOLATED;
+	s->warned = 0;
+	s->gen++;
+	for (i = 0; i < p->nwarn; i++) {
+		w = when_day_start(due - p->warn[i]);
+		if (w > when_day_start(s->baseline))
+			engine_arm(en, s, w, i);
+	}
+	engine_arm(en, s, when_day_start(due + 1), WHAT_DUE);
+	engine_state(en)->ops->dirty(engine_state(en), s);
+}
+
+static void
+periodic_record(struct engine *en, struct rule *r, const char *tenant,
+    const char *id, const cJSON *rec, instant_t at)
+{
+	struct periodic	*p = r->kd;
+	struct expr_env	*env;
+	struct slot	*s;
+	struct val	 bv;
+	date_t		 b = DATE_NONE;
+
+	if (rec == NULL)
+		return;
+	s = engine_state(en)->ops->slot(engine_state(en), r, tenant, id, 1);
+	env = engine_env(en, r, NULL, tenant, id, rec, NULL);
+	if (p->baseline && (expr_eval(p->baseline, env, &bv) == -1 ||
+	    (bv.t != V_NULL && expr_eval_date(p->baseline, env, &b) == -1))) {
+		raise_at(en, r, s, "review", at, env->err);
+		return;
+	}
+	if (s->ev_baseline != DATE_NONE && (b == DATE_NONE || s->ev_baseline > b))
+		b = s->ev_baseline;
+	if (b == DATE_NONE) {
+		if (!(s->flags & SLOT_REVIEWED)) {
+			s->flags |= SLOT_REVIEWED;
+			raise_at(en, r, s, "review", at, "no record of the last check");
+		}
+		return;
+	}
+	s->baseline = b;
+	reschedule(en, r, s, rec, at);
+}
+
+static void
+periodic_event(struct engine *en, struct rule *r, const struct event *ev)
+{
+	struct periodic	*p = r->kd;
+	struct expr_env	*env;
+	struct slot	*s;
+	struct sbuf	 key;
+	date_t		 d = when_date_of(ev->time);
+	int		 ok = 1;
+
+	sbuf_init(&key);
+	env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
+	if (kind_eval_key(r->key, env, &key) == -1) {
+		engine_review(en, r, ev->tenant, "", ev->time, NULL, ev, env->err);
+		goto out;
+	}
+	env->vars[EV_KEY] = val_str(key.s);
+	env->vars[EV_RECORD] = val_json(engine_record(en, r, ev->tenant, key.s));
+	if (p->renew_when && expr_eval_bool(p->renew_when, env, &ok) == -1) {
+		engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev, env->err);
+		goto out;
+	}
+	if (!ok)
+		goto out;
+	s = engine_state(en)->ops->slot(engine_state(en), r, ev->tenant, key.s, 1);
+	if (s->ev_baseline == DATE_NONE || d > s->ev_baseline)
+		s->ev_baseline = d;
+	if (s->baseline != DATE_NONE && s->baseline >= d)
+		goto out;	/* an older check than the one on record */
+	s->baseline = d;
+	free(s->evidence);
+	s->evidence = xstrdup(ev->id);
+	reschedule(en, r, s, engine_record(en, r, ev->tenant, key.s), ev->time);
+out:
+	sbuf_free(&key);
+}
+
+static void
+periodic_timer(struct engine *en, struct rule *r, struct slot *s, int what,
+    instant_t at)
+{
+	if (s->flags & SLOT_VIOLATED)
+		return;
+	if (what == WHAT_DUE) {
+		s->flags |= SLOT_VIOLATED;
+		engine_state(en)->ops->dirty(engine_state(en), s);
+		raise_at(en, r, s, "violation", at, NULL);
+		return;
+	}
+	if (s->warned & (1u << what))
+		return;
+	s->warned |= 1u << what;
+	raise_at(en, r, s, "warning", at, NULL);
+}
+
+const struct kind_ops kind_periodic = {
+	.name = "periodic",
+	.parse = periodic_parse,
+	.free = periodic_free,
+	.event = periodic_event,
+	.record = periodic_record,
+	.timer = periodic_timer,
+	.keys = periodic_keys,
+};

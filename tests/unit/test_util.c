@@ -1,0 +1,240 @@
+/*
+ * test_util.c - the shared containers: sbuf growth, FNV-1a known values, hmap
+ * insert/replace/grow/each/free and hset64 including the fingerprint 0.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/util.h"
+
+static void
+test_xstrndup(void **state)
+{
+	char	*s;
+
+	(void)state;
+	s = xstrndup("abcdef", 3);
+	assert_string_equal(s, "abc");
+	free(s);
+	s = xstrndup("ab", 10);		/* n past the end stops at the NUL */
+	assert_string_equal(s, "ab");
+	free(s);
+}
+
+static void
+test_sbuf(void **state)
+{
+	struct sbuf	 b;
+	int		 i;
+
+	(void)state;
+	sbuf_init(&b);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.s, "");
+	sbuf_puts(&b, "x=");
+	sbuf_printf(&b, "%d/%s", 42, "y");
+	sbuf_add(&b, "zzz", 1);
+	assert_string_equal(b.s, "x=42/yz");
+	/* Grow well past the initial capacity. */
+	for (i = 0; i < 1000; i++)
+		sbuf_printf(&b, "%03d", i % 1000);
+	assert_int_equal(b.len, 7 + 3000);
+	assert_int_equal(strlen(b.s), b.len);
+	assert_memory_equal(b.s + 7 + 3 * 999, "999", 3);
+	sbuf_free(&b);
+	assert_null(b.s);
+}
+
+static void
+test_hash64(void **state)
+{
+	static const struct {
+		const char	*name, *in;
+		uint64_t	 want;
+	} t[] = {
+		{ "empty is the offset basis", "", 0xcbf29ce484222325ULL },
+		{ "single a", "a", 0xaf63dc4c8601ec8cULL },
+		{ "foobar", "foobar", 0x85944171f73967e8ULL },
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		print_message("case: %s\n", t[i].name);
+		assert_true(hash64(t[i].in, strlen(t[i].in), HASH64_SEED) ==
+		    t[i].want);
+	}
+	/* Chaining: hashing "foo" then "bar" equals hashing "foobar". */
+	assert_true(hash64("bar", 3, hash64("foo", 3, HASH64_SEED)) ==
+	    0x85944171f73967e8ULL);
+}
+
+static void
+test_hmap_basic(void **state)
+{
+	struct hmap	 m;
+	int		 a = 1, b = 2, c = 3;
+	char		 key[8];
+
+	(void)state;
+	hmap_init(&m);
+	assert_null(hmap_get(&m, "missing on empty"));
+	assert_null(hmap_put(&m, "a", &a));
+	assert_null(hmap_put(&m, "b", &b));
+	assert_ptr_equal(hmap_get(&m, "a"), &a);
+	assert_ptr_equal(hmap_get(&m, "b"), &b);
+	assert_null(hmap_get(&m, "c"));
+	/* Replace returns the old value and keeps the count. */
+	assert_ptr_equal(hmap_put(&m, "a", &c), &a);
+	assert_ptr_equal(hmap_get(&m, "a"), &c);
+	assert_int_equal(m.len, 2);
+	/* The map copies keys: changing the caller's buffer is harmless. */
+	strcpy(key, "k1");
+	hmap_put(&m, key, &a);
+	strcpy(key, "zz");
+	assert_ptr_equal(hmap_get(&m, "k1"), &a);
+	assert_null(hmap_get(&m, "zz"));
+	/* The empty string is a valid key. */
+	hmap_put(&m, "", &b);
+	assert_ptr_equal(hmap_get(&m, ""), &b);
+	hmap_free(&m, NULL);
+	assert_int_equal(m.len, 0);
+}
+
+static void
+test_hmap_grow(void **state)
+{
+	struct hmap	 m;
+	char		 key[32];
+	size_t		 i, n = 5000, cap = 0, grows = 0;
+
+	(void)state;
+	hmap_init(&m);
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "key-%zu", i);
+		assert_null(hmap_put(&m, key, (void *)(uintptr_t)(i + 1)));
+		if (m.cap != cap) {
+			grows++;
+			cap = m.cap;
+		}
+		/* Power-of-two capacity, load kept at or below 70%. */
+		assert_int_equal(m.cap & (m.cap - 1), 0);
+		assert_true(m.len * 10 <= m.cap * 7);
+	}
+	assert_int_equal(m.len, n);
+	assert_true(grows > 5);
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "key-%zu", i);
+		assert_int_equal((uintptr_t)hmap_get(&m, key), i + 1);
+	}
+	assert_null(hmap_get(&m, "key-5000"));
+	hmap_free(&m, NULL);
+}
+
+struct each_acc {
+	size_t	 count;
+	long	 sum;
+};
+
+static void
+each_fn(const char *key, void *val, void *arg)
+{
+	struct each_acc	*acc = arg;
+
+	assert_int_equal(atol(key + 1), *(int *)val);
+	acc->count++;
+	acc->sum += *(int *)val;
+}
+
+static void
+test_hmap_each_free(void **state)
+{
+	struct hmap	 m;
+	struct each_acc	 acc = { 0, 0 };
+	char		 key[16];
+	int		 i, *v;
+
+	(void)state;
+	hmap_init(&m);
+	hmap_each(&m, each_fn, &acc);		/* empty map: no calls */
+	assert_int_equal(acc.count, 0);
+	for (i = 1; i <= 100; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		v = malloc(sizeof(*v));
+		*v = i;
+		hmap_put(&m, key, v);
+	}
+	hmap_each(&m, each_fn, &acc);
+	assert_int_equal(acc.count, 100);
+	assert_int_equal(acc.sum, 5050);
+	/* free_val releases the values; ASan catches a leak if it did not. */
+	hmap_free(&m, free);
+}
+
+static void
+test_hset64(void **state)
+{
+	static const struct {
+		const char	*name;
+		uint64_t	 h;
+	} t[] = {
+		{ "zero is a valid fingerprint", 0 },
+		{ "one shares a slot with zero (0 is stored as 1)", 1 },
+		{ "all ones", UINT64_MAX },
+		{ "high bits only", 0xffffffff00000000ULL },
+		{ "hash of a string", 0x85944171f73967e8ULL },
+	};
+	struct hset64	 s;
+	size_t		 i;
+	uint64_t	 h;
+
+	(void)state;
+	hset64_init(&s);
+	assert_false(hset64_has(&s, 42));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		print_message("case: %s\n", t[i].name);
+		hset64_add(&s, t[i].h);
+		assert_true(hset64_has(&s, t[i].h));
+		assert_int_equal(hset64_add(&s, t[i].h), 0);
+	}
+	hset64_free(&s);
+
+	/* Grow: many sequential and hashed values, then re-adds are no-ops. */
+	hset64_init(&s);
+	for (i = 2; i < 20000; i++) {
+		h = i % 2 ? i : hash64(&i, sizeof(i), HASH64_SEED);
+		assert_int_equal(hset64_add(&s, h), 1);
+	}
+	assert_int_equal(s.len, 19998);
+	assert_true(s.len * 10 <= s.cap * 7);
+	for (i = 2; i < 20000; i++) {
+		h = i % 2 ? i : hash64(&i, sizeof(i), HASH64_SEED);
+		assert_true(hset64_has(&s, h));
+		assert_int_equal(hset64_add(&s, h), 0);
+	}
+	assert_false(hset64_has(&s, 20001));
+	hset64_free(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_xstrndup),
+		cmocka_unit_test(test_sbuf),
+		cmocka_unit_test(test_hash64),
+		cmocka_unit_test(test_hmap_basic),
+		cmocka_unit_test(test_hmap_grow),
+		cmocka_unit_test(test_hmap_each_free),
+		cmocka_unit_test(test_hset64),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
