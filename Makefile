@@ -43,6 +43,8 @@ BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps check unit e2e bench demo install clean
+# Keep objects of test binaries (make would delete them as intermediates).
+.SECONDARY:
 all: deps-ok $(BUILD)/complyd $(BUILD)/complyctl
 
 # Fails early with the exact command when a -dev package is missing; as root it installs them.

@@ -108,6 +108,30 @@ ev_cmp(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/*
+ * A repeated (tenant, id) is processed once and the first in INPUT order wins,
+ * so duplicates go before sorting by time could reorder them.
+ */
+static size_t
+drop_duplicates(struct event *evs, size_t n)
+{
+	struct hset64	 seen;
+	uint64_t	 h;
+	size_t		 i, j;
+
+	hset64_init(&seen);
+	for (i = j = 0; i < n; i++) {
+		h = hash64(evs[i].tenant, strlen(evs[i].tenant) + 1, HASH64_SEED);
+		h = hash64(evs[i].id, strlen(evs[i].id), h);
+		if (hset64_add(&seen, h))
+			evs[j++] = evs[i];
+		else
+			event_free(&evs[i]);
+	}
+	hset64_free(&seen);
+	return j;
+}
+
 void
 replay_events(struct ruleset *rs, struct registry *reg, struct event *evs,
     size_t n, const struct replay_opts *o, struct alert_vec *out,
@@ -116,6 +140,7 @@ replay_events(struct ruleset *rs, struct registry *reg, struct event *evs,
 	struct run	 rn;
 	size_t		 i;
 
+	n = drop_duplicates(evs, n);
 	for (i = 0; i < n; i++)
 		evs[i].seq = i;
 	qsort(evs, n, sizeof(*evs), ev_cmp);
