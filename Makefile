@@ -10,11 +10,11 @@ MANDIR	 = $(PREFIX)/share/man
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	 = libevent yaml-0.1 libpcre2-8 libcjson sqlite3 libcrypto
+PKGS	 = libevent yaml-0.1 libpcre2-8 libcjson sqlite3 libcrypto libsystemd
 TEST_PKGS = cmocka
 # Debian packages that provide PKGS and TEST_PKGS (see `make deps`).
 DEB_PKGS = pkg-config libevent-dev libyaml-dev libpcre2-dev libcjson-dev \
-	   libsqlite3-dev libssl-dev libcmocka-dev
+	   libsqlite3-dev libssl-dev libsystemd-dev libcmocka-dev
 
 ifeq ($(SANITIZE),1)
 BUILD	?= build/san

@@ -13,6 +13,9 @@
  * min-heaps of pending follow-up events.
  * Scenario "deadlines": CONTRACTS contracts, all subject to the Subcontract Act, and one
  * subcontract.received per contract over 2026-04-01..2026-04-30 (-e is ignored), none paid.
+ * Each contract has a payment_due 40..59 days after its receipt day (so its due day is
+ * after 2026-05-10 and no warning (7 days ahead) falls within the feed): replayed up to
+ * the last event, every payment deadline is still open.
  *
  * Only libc; standalone (static functions only).
  */
@@ -343,6 +346,14 @@ static unsigned random_purpose_mask(void)
 
 static const char *const KINDS[] = {"service", "information_product", "repair", "manufacturing"};
 
+/* deadlines scenario: receipt time of contract i (unix ms), spread over 2026-04 JST */
+static int64_t deadline_recv_ms(int64_t i)
+{
+	const int64_t start = (days_from_civil(2026, 3, 31) * 86400 + 15 * 3600) * 1000LL;
+	const int64_t span = 30LL * 86400 * 1000 - 1000;
+	return start + (int64_t)((double)span * (double)i / (double)n_contracts);
+}
+
 static void write_contracts(const char *path, int deadlines)
 {
 	char *vb;
@@ -369,6 +380,10 @@ static void write_contracts(const char *path, int deadlines)
 			ap(&o, "service, principal: { name: \"P社\", capital_jpy: 300000000, employees: 800 }, "
 			       "entrustee: { name: \"E社\", capital_jpy: 5000000, employees: 12 }, amount_jpy: ");
 			ap_i(&o, amount);
+			/* without payment_due the due day would be the receipt day itself */
+			ap(&o, ", payment_due: ");
+			fmt_date(ds, jst_day_of_ms(deadline_recv_ms(i)) + 40 + i % 20);
+			ap(&o, ds);
 			ap(&o, " }\n");
 			c_amount[i] = amount;
 			c_dated[i] = 0;
@@ -1148,10 +1163,8 @@ static void gen_mixed(void)
 
 static void gen_deadlines(void)
 {
-	const int64_t start = (days_from_civil(2026, 3, 31) * 86400 + 15 * 3600) * 1000LL;
-	const int64_t span = 30LL * 86400 * 1000 - 1000;
 	for (int64_t i = 0; i < n_contracts; i++) {
-		now_ms = start + (int64_t)((double)span * (double)i / (double)n_contracts);
+		now_ms = deadline_recv_ms(i);
 		Pend p;
 		memset(&p, 0, sizeof p);
 		p.kind = K_RECEIVED;

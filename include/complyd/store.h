@@ -1,0 +1,75 @@
+/*
+ * store.h - the daemon's durable state in SQLite (WAL): the event journal with
+ * (tenant, id) dedupe, alerts and their lifecycle history, one outbox per
+ * output, input offsets and loaded rule-set versions. Open deadlines and
+ * counters are derived: the engine rebuilds them by replaying the journal on
+ * start and on reload (the engine is deterministic on event time), so what was
+ * committed is never lost and never counted twice.
+ */
+#ifndef COMPLYD_STORE_H
+#define COMPLYD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "complyd/alert.h"
+#include "complyd/event.h"
+
+struct store;
+
+/* Opens (creating and migrating) the database at path; synchronous: full|extra|normal. */
+struct store *store_open(const char *path, const char *synchronous, char *err,
+    size_t errlen);
+void store_close(struct store *st);
+
+/* Transactions group a batch (group commit); 0 or -1. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+/*
+ * Journals an event (its JSON text as received). Returns 1 if new, 0 if its
+ * (tenant, id) is already journaled, -1 on a storage error.
+ */
+int store_put_event(struct store *st, const struct event *ev, const char *json,
+    size_t len);
+/* Visits journaled events in (time, arrival) order; fn returns 0 to go on. */
+int store_each_event(struct store *st, int (*fn)(void *, const char *json,
+    size_t len, int64_t seq), void *arg);
+int64_t store_event_count(struct store *st);
+
+/*
+ * Records an alert (its JSON). Returns 1 if new (then it is queued in the
+ * outbox of each of the noutputs outputs), 0 if the id exists, -1 on error.
+ */
+int store_put_alert(struct store *st, const struct alert *a, int noutputs);
+/* Sets an alert's lifecycle state with who, when and why; 0, 1 if no such alert, -1. */
+int store_alert_transition(struct store *st, const char *id, const char *state,
+    const char *actor, const char *note, int64_t at_ms);
+
+/* The next outbox entries of output `out` due at now_ms (up to max), oldest first. */
+struct outbox_item {
+	char	*alert_id;
+	char	*json;
+	int	 attempts;
+};
+int store_outbox_due(struct store *st, int out, int64_t now_ms,
+    struct outbox_item *items, int max);
+void store_outbox_items_free(struct outbox_item *items, int n);
+int store_outbox_done(struct store *st, int out, const char *alert_id);
+/* Reschedules a failed delivery at next_ms. */
+int store_outbox_retry(struct store *st, int out, const char *alert_id,
+    int64_t next_ms);
+int64_t store_outbox_pending(struct store *st, int out);
+
+/* File-tail offsets: 0 (found), 1 (none), -1. */
+int store_offset_get(struct store *st, const char *path, uint64_t *inode,
+    uint64_t *offset);
+int store_offset_set(struct store *st, const char *path, uint64_t inode,
+    uint64_t offset);
+
+/* Records that a rule set was loaded (hash, file count, time). */
+int store_ruleset_loaded(struct store *st, const char *hash, int nrules,
+    int64_t at_ms);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * test_event.c - the event envelope (event.h): event_decode and
+ * event_from_json accept exactly the envelopes of DESIGN.md "Events" and give
+ * a one-line reason for the rest; event_peek_time finds the top-level "time"
+ * of a line without building a tree. Table-driven: each case has a name that
+ * a failure prints.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/event.h"
+#include "complyd/when.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static instant_t
+I(const char *s)
+{
+	instant_t	 t;
+
+	if (when_parse_instant(s, &t) == -1)
+		fail_msg("bad test instant %s", s);
+	return t;
+}
+
+/* ---- event_decode: accepted envelopes ---- */
+
+static void
+test_decode_valid(void **state)
+{
+	static const struct {
+		const char	*name, *line;
+		const char	*id, *tenant, *type, *time;
+	} t[] = {
+		{ "minimal envelope",
+		    "{\"id\":\"e1\",\"time\":\"2026-05-31T00:30:00+09:00\","
+		    "\"tenant\":\"acme\",\"type\":\"subcontract.paid\"}",
+		    "e1", "acme", "subcontract.paid", "2026-05-30T15:30:00Z" },
+		{ "Z offset is the same instant",
+		    "{\"id\":\"e2\",\"time\":\"2026-05-30T15:30:00Z\","
+		    "\"tenant\":\"acme\",\"type\":\"subcontract.paid\"}",
+		    "e2", "acme", "subcontract.paid", "2026-05-31T00:30:00+09:00" },
+		{ "extra fields, source and recorded_at are attributes",
+		    "{\"id\":\"e3\",\"time\":\"2026-01-01T00:00:00+09:00\","
+		    "\"tenant\":\"t\",\"type\":\"x.y\",\"source\":\"syslog\","
+		    "\"recorded_at\":\"2026-01-02T00:00:00Z\",\"amount_jpy\":5,"
+		    "\"nested\":{\"time\":\"bogus\"}}",
+		    "e3", "t", "x.y", "2025-12-31T15:00:00Z" },
+		{ "unknown type with several dots",
+		    "{\"id\":\"e4\",\"time\":\"2026-01-01T00:00:00.250+09:00\","
+		    "\"tenant\":\"t\",\"type\":\"a.b.c\"}",
+		    "e4", "t", "a.b.c", "2025-12-31T15:00:00.250Z" },
+		{ "trailing newline and spaces are fine",
+		    "  {\"id\":\"e5\",\"time\":\"2026-01-01T00:00:00Z\","
+		    "\"tenant\":\"t\",\"type\":\"x.y\"}  \r\n",
+		    "e5", "t", "x.y", "2026-01-01T09:00:00+09:00" },
+		{ "upsert of the envelope's own tenant",
+		    "{\"id\":\"e6\",\"time\":\"2026-01-01T00:00:00Z\","
+		    "\"tenant\":\"acme\",\"type\":\"contract.upserted\","
+		    "\"record\":{\"id\":\"C-1\",\"tenant\":\"acme\"}}",
+		    "e6", "acme", "contract.upserted", "2026-01-01T00:00:00Z" },
+		{ "a record on a non-upsert type is just an attribute",
+		    "{\"id\":\"e7\",\"time\":\"2026-01-01T00:00:00Z\","
+		    "\"tenant\":\"acme\",\"type\":\"contract.changed\","
+		    "\"record\":{\"tenant\":\"other\"}}",
+		    "e7", "acme", "contract.changed", "2026-01-01T00:00:00Z" },
+	};
+	struct event	 ev;
+	char		 err[256];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(t); i++) {
+		print_message("case: %s\n", t[i].name);
+		err[0] = '\0';
+		assert_int_equal(event_decode(t[i].line, strlen(t[i].line), &ev,
+		    err, sizeof(err)), 0);
+		assert_non_null(ev.json);
+		assert_string_equal(ev.id, t[i].id);
+		assert_string_equal(ev.tenant, t[i].tenant);
+		assert_string_equal(ev.type, t[i].type);
+		assert_int_equal(ev.time, I(t[i].time));
+		event_free(&ev);
+		assert_null(ev.json);
+	}
+}
+
+/* ---- event_decode: rejected lines and their reasons ---- */
+
+static void
+test_decode_invalid(void **state)
+{
+	static const struct {
+		const char	*name, *line;
+		const char	*reason;	/* a substring of the error */
+	} t[] = {
+		{ "missing id",
+		    "{\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\"}",
+		    "missing \"id\"" },
+		{ "missing time",
+		    "{\"id\":\"e\",\"tenant\":\"t\",\"type\":\"x.y\"}",
+		    "missing \"time\"" },
+		{ "missing tenant",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"x.y\"}",
+		    "missing \"tenant\"" },
+		{ "missing type",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\"}",
+		    "missing \"type\"" },
+		{ "empty id",
+		    "{\"id\":\"\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\"}", "\"id\" must be a non-empty string" },
+		{ "empty time",
+		    "{\"id\":\"e\",\"time\":\"\",\"tenant\":\"t\",\"type\":\"x.y\"}",
+		    "\"time\" must be a non-empty string" },
+		{ "empty tenant",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"\","
+		    "\"type\":\"x.y\"}", "\"tenant\" must be a non-empty string" },
+		{ "empty type",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"\"}", "\"type\" must be a non-empty string" },
+		{ "numeric id",
+		    "{\"id\":7,\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\"}", "\"id\" must be a non-empty string" },
+		{ "null tenant",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":null,"
+		    "\"type\":\"x.y\"}", "\"tenant\" must be a non-empty string" },
+		{ "type without a dot",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"paid\"}", "dotted" },
+		{ "time without offset",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\"}", "\"time\" is not RFC 3339 with an offset" },
+		{ "date only",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\"}", "\"time\" is not RFC 3339 with an offset" },
+		{ "time as a number",
+		    "{\"id\":\"e\",\"time\":1767225600,\"tenant\":\"t\","
+		    "\"type\":\"x.y\"}", "\"time\" must be a non-empty string" },
+		{ "array", "[{\"id\":\"e\"}]", "must be a JSON object" },
+		{ "string", "\"hello\"", "must be a JSON object" },
+		{ "number", "42", "must be a JSON object" },
+		{ "null", "null", "must be a JSON object" },
+		{ "invalid JSON", "{\"id\":\"e\",", "invalid JSON" },
+		{ "empty line", "", "invalid JSON" },
+		{ "trailing garbage",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\"} x", "trailing data" },
+		{ "two objects on one line",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\"}{\"id\":\"f\"}", "trailing data" },
+		{ "upsert: record.tenant of another tenant",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
+		    "\"type\":\"contract.upserted\",\"record\":{\"id\":\"C-1\","
+		    "\"tenant\":\"evil\"}}", "\"record.tenant\" must equal" },
+		{ "upsert: record without tenant",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
+		    "\"type\":\"dataset.upserted\",\"record\":{\"id\":\"DS-1\"}}",
+		    "\"record.tenant\" must equal" },
+		{ "upsert: record without id",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
+		    "\"type\":\"facility.upserted\",\"record\":{\"tenant\":\"acme\"}}",
+		    "\"record.id\" must be a non-empty string" },
+		{ "upsert: record with an empty id",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
+		    "\"type\":\"facility.upserted\",\"record\":{\"id\":\"\","
+		    "\"tenant\":\"acme\"}}", "\"record.id\" must be a non-empty string" },
+		{ "upsert: no record",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
+		    "\"type\":\"contract.upserted\"}", "\"record\" must be an object" },
+		{ "upsert: record is a string",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
+		    "\"type\":\"contract.upserted\",\"record\":\"C-1\"}",
+		    "\"record\" must be an object" },
+	};
+	struct event	 ev;
+	char		 err[256];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(t); i++) {
+		print_message("case: %s\n", t[i].name);
+		err[0] = '\0';
+		assert_int_equal(event_decode(t[i].line, strlen(t[i].line), &ev,
+		    err, sizeof(err)), -1);
+		assert_null(ev.json);
+		if (strstr(err, t[i].reason) == NULL)
+			fail_msg("%s: error \"%s\" lacks \"%s\"", t[i].name, err,
+			    t[i].reason);
+		assert_null(strchr(err, '\n'));		/* one line */
+	}
+}
+
+/* Only len bytes are read: a line need not be NUL-terminated. */
+static void
+test_decode_len(void **state)
+{
+	static const char buf[] = "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\","
+	    "\"tenant\":\"t\",\"type\":\"x.y\"}GARBAGE";
+	struct event	 ev;
+	char		 err[256];
+
+	(void)state;
+	assert_int_equal(event_decode(buf, strlen(buf) - 7, &ev, err,
+	    sizeof(err)), 0);
+	assert_string_equal(ev.id, "e");
+	event_free(&ev);
+	assert_int_equal(event_decode(buf, strlen(buf), &ev, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "trailing data"));
+}
+
+/* A line longer than EVENT_MAX_LINE is rejected, not truncated. */
+static void
+test_decode_long_line(void **state)
+{
+	static const char head[] = "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\","
+	    "\"tenant\":\"t\",\"type\":\"x.y\",\"pad\":\"";
+	static const char tail[] = "\"}";
+	struct event	 ev;
+	char		 err[256], *line;
+	size_t		 len, pad;
+
+	(void)state;
+	/* Exactly EVENT_MAX_LINE bytes: accepted. */
+	len = EVENT_MAX_LINE;
+	line = malloc(len + 2);
+	assert_non_null(line);
+	pad = len - strlen(head) - strlen(tail);
+	memcpy(line, head, strlen(head));
+	memset(line + strlen(head), 'a', pad);
+	memcpy(line + strlen(head) + pad, tail, strlen(tail) + 1);
+	assert_int_equal(strlen(line), len);
+	assert_int_equal(event_decode(line, len, &ev, err, sizeof(err)), 0);
+	assert_int_equal(strlen(cJSON_GetObjectItem(ev.json, "pad")->valuestring),
+	    pad);
+	event_free(&ev);
+
+	/* One byte more: rejected with a reason that says why. */
+	len = EVENT_MAX_LINE + 1;
+	pad = len - strlen(head) - strlen(tail);
+	memcpy(line, head, strlen(head));
+	memset(line + strlen(head), 'a', pad);
+	memcpy(line + strlen(head) + pad, tail, strlen(tail) + 1);
+	assert_int_equal(strlen(line), len);
+	err[0] = '\0';
+	assert_int_equal(event_decode(line, len, &ev, err, sizeof(err)), -1);
+	assert_null(ev.json);
+	assert_non_null(strstr(err, "longer than"));
+	free(line);
+}
+
+/* ---- event_from_json: an already parsed object, owned either way ---- */
+
+static void
+test_from_json(void **state)
+{
+	static const struct {
+		const char	*name, *json;
+		int		 ok;
+		const char	*reason;
+	} t[] = {
+		{ "valid", "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00+09:00\","
+		    "\"tenant\":\"t\",\"type\":\"x.y\"}", 1, NULL },
+		{ "not an object", "[1,2]", 0, "must be a JSON object" },
+		{ "missing tenant", "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\","
+		    "\"type\":\"x.y\"}", 0, "missing \"tenant\"" },
+		{ "bad time", "{\"id\":\"e\",\"time\":\"2026-01-01 00:00\","
+		    "\"tenant\":\"t\",\"type\":\"x.y\"}", 0, "RFC 3339" },
+		{ "upsert of another tenant", "{\"id\":\"e\",\"time\":"
+		    "\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":"
+		    "\"facility.upserted\",\"record\":{\"id\":\"F\",\"tenant\":\"u\"}}",
+		    0, "record.tenant" },
+	};
+	struct event	 ev;
+	char		 err[256];
+	size_t		 i;
+	cJSON		*j;
+
+	(void)state;
+	for (i = 0; i < NELEM(t); i++) {
+		print_message("case: %s\n", t[i].name);
+		j = cJSON_Parse(t[i].json);
+		assert_non_null(j);
+		err[0] = '\0';
+		/* On failure the object is freed by event_from_json (ASan checks). */
+		assert_int_equal(event_from_json(j, &ev, err, sizeof(err)),
+		    t[i].ok ? 0 : -1);
+		if (t[i].ok) {
+			assert_ptr_equal(ev.json, j);
+			assert_int_equal(ev.time, I("2025-12-31T15:00:00Z"));
+			event_free(&ev);
+		} else {
+			assert_null(ev.json);
+			assert_non_null(strstr(err, t[i].reason));
+		}
+	}
+}
+
+/* ---- event_peek_time ---- */
+
+static void
+test_peek_time(void **state)
+{
+	static const struct {
+		const char	*name, *line;
+		const char	*want;		/* NULL: -1 expected */
+	} t[] = {
+		{ "time first", "{\"time\":\"2026-05-30T15:30:00Z\",\"id\":\"e\"}",
+		    "2026-05-30T15:30:00Z" },
+		{ "time last", "{\"id\":\"e\",\"tenant\":\"t\",\"time\":"
+		    "\"2026-05-31T00:30:00+09:00\"}", "2026-05-30T15:30:00Z" },
+		{ "spaces around the colon", "{ \"id\" : \"e\" , \"time\" : "
+		    "\"2026-01-01T00:00:00Z\" }", "2026-01-01T00:00:00Z" },
+		{ "nested time in an attribute object comes first",
+		    "{\"id\":\"e\",\"attrs\":{\"time\":\"1999-01-01T00:00:00Z\"},"
+		    "\"time\":\"2026-01-01T00:00:00Z\"}", "2026-01-01T00:00:00Z" },
+		{ "nested time two levels down",
+		    "{\"a\":{\"b\":{\"time\":\"1999-01-01T00:00:00Z\"},\"time\":"
+		    "\"1998-01-01T00:00:00Z\"},\"time\":\"2026-01-01T00:00:00Z\"}",
+		    "2026-01-01T00:00:00Z" },
+		{ "nested time inside an array of objects",
+		    "{\"list\":[{\"time\":\"1999-01-01T00:00:00Z\"},\"time\"],"
+		    "\"time\":\"2026-01-01T00:00:00Z\"}", "2026-01-01T00:00:00Z" },
+		{ "\"time\" as a string value, not a key",
+		    "{\"note\":\"time\",\"kind\":\"time\",\"time\":"
+		    "\"2026-01-01T00:00:00Z\"}", "2026-01-01T00:00:00Z" },
+		{ "escaped quotes hide a fake time key",
+		    "{\"msg\":\"he said \\\"time\\\":\\\"1999-01-01T00:00:00Z\\\"\","
+		    "\"time\":\"2026-01-01T00:00:00Z\"}", "2026-01-01T00:00:00Z" },
+		{ "string ending in an escaped backslash",
+		    "{\"path\":\"C:\\\\\",\"time\":\"2026-01-01T00:00:00Z\"}",
+		    "2026-01-01T00:00:00Z" },
+		{ "braces inside strings",
+		    "{\"msg\":\"{\\\"time\\\": 1} [\",\"time\":"
+		    "\"2026-01-01T00:00:00Z\"}", "2026-01-01T00:00:00Z" },
+		{ "key that merely starts with time",
+		    "{\"timestamp\":\"1999-01-01T00:00:00Z\",\"time\":"
+		    "\"2026-01-01T00:00:00Z\"}", "2026-01-01T00:00:00Z" },
+		{ "no time at all", "{\"id\":\"e\",\"tenant\":\"t\"}", NULL },
+		{ "only a nested time", "{\"id\":\"e\",\"attrs\":{\"time\":"
+		    "\"2026-01-01T00:00:00Z\"}}", NULL },
+		{ "time is a number", "{\"time\":1767225600}", NULL },
+		{ "time without offset", "{\"time\":\"2026-01-01T00:00:00\"}", NULL },
+		{ "unterminated time", "{\"time\":\"2026-01-01T00:00:00Z", NULL },
+		{ "empty line", "", NULL },
+	};
+	instant_t	 got;
+	size_t		 i;
+	int		 rc;
+
+	(void)state;
+	for (i = 0; i < NELEM(t); i++) {
+		print_message("case: %s\n", t[i].name);
+		got = 0;
+		rc = event_peek_time(t[i].line, strlen(t[i].line), &got);
+		if (t[i].want == NULL) {
+			assert_int_equal(rc, -1);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(got, I(t[i].want));
+	}
+}
+
+/* peek stops at len: a time past the end is not seen. */
+static void
+test_peek_len(void **state)
+{
+	static const char line[] = "{\"id\":\"e\"}{\"time\":\"2026-01-01T00:00:00Z\"}";
+	instant_t	 got;
+
+	(void)state;
+	assert_int_equal(event_peek_time(line, 10, &got), -1);
+	assert_int_equal(event_peek_time(line + 10, strlen(line) - 10, &got), 0);
+	assert_int_equal(got, I("2026-01-01T00:00:00Z"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode_valid),
+		cmocka_unit_test(test_decode_invalid),
+		cmocka_unit_test(test_decode_len),
+		cmocka_unit_test(test_decode_long_line),
+		cmocka_unit_test(test_from_json),
+		cmocka_unit_test(test_peek_time),
+		cmocka_unit_test(test_peek_len),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
