@@ -25,6 +25,7 @@
 
 struct deadline {
 	char		**start_on;	/* event start, or NULL */
+	struct expr	*scope;		/* narrows the key (an order within its facility) */
 	struct expr	*start_when;
 	struct expr	*start_record;	/* record start: a date over the record */
 	char		**stop_on;
@@ -36,7 +37,7 @@ struct deadline {
 };
 
 static const char *const deadline_keys[] = { "start", "stop", "due", "warn",
-	"miss", NULL };
+	"miss", "scope", NULL };
 
 #define DUE_VARS (KIND_EVENT_VARS | EV_BIT(EV_START) | EV_BIT(EV_OPENED))
 
@@ -119,6 +120,12 @@ deadline_parse(struct loader *ld, yaml_node_t *n, struct rule *r)
 	}
 	r->when = loader_expr(ld, ydoc_get(ld->doc, n, "when"), KIND_EVENT_VARS,
 	    T_BOOL, "when");
+	d->scope = loader_expr(ld, ydoc_get(ld->doc, n, "scope"), KIND_EVENT_VARS &
+	    ~EV_BIT(EV_KEY) & ~EV_BIT(EV_RECORD), T_ANY, "scope");
+	if (d->scope && d->start_on == NULL) {
+		ydoc_error(ld->doc, n, "`scope` goes with an event start");
+		return -1;
+	}
 	d->due = loader_expr(ld, ydoc_get(ld->doc, n, "due"), DUE_VARS, T_ANY, "due");
 	if (d->due == NULL) {
 		if (ydoc_get(ld->doc, n, "due") == NULL)
@@ -159,6 +166,7 @@ deadline_free(struct rule *r)
 	free_types(d->start_on);
 	free_types(d->stop_on);
 	expr_free(d->start_when);
+	expr_free(d->scope);
 	expr_free(d->start_record);
 	expr_free(d->stop_key);
 	expr_free(d->stop_when);
@@ -169,6 +177,40 @@ deadline_free(struct rule *r)
 	expr_free(d->due);
 	free(d->warn);
 	free(d);
+}
+
+/*
+ * The slot of an event-driven obligation: its key, narrowed by `scope` when
+ * the rule has one ("key\x1fscope"); alerts carry the key alone.
+ */
+static struct slot *
+event_slot(struct engine *en, struct rule *r, const struct event *ev,
+    const char *key, struct expr_env *env)
+{
+	struct deadline	*d = r->kd;
+	struct sbuf	 sk, sc;
+	struct slot	*s;
+
+	if (d->scope == NULL)
+		return engine_state(en)->ops->slot(engine_state(en), r, ev->tenant, key, 1);
+	sbuf_init(&sk);
+	sbuf_init(&sc);
+	if (kind_eval_key(d->scope, env, &sc) == -1)
+		sbuf_puts(&sc, "");
+	sbuf_printf(&sk, "%s\x1f%s", key, sc.s ? sc.s : "");
+	s = engine_state(en)->ops->slot(engine_state(en), r, ev->tenant, sk.s, 1);
+	sbuf_free(&sk);
+	sbuf_free(&sc);
+	return s;
+}
+
+/* The alert key of a slot: its key without the scope. */
+static void
+alert_key(const struct slot *s, struct sbuf *out)
+{
+	const char *sep = strchr(s->key, '\x1f');
+
+	sbuf_add(out, s->key, sep ? (size_t)(sep - s->key) : strlen(s->key));
 }
 
 /* --- timers --- */
@@ -199,17 +241,20 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	struct expr_env			*env;
 	struct alert_req		 q;
 	char				 buf[16];
+	struct sbuf			 key;
 
+	sbuf_init(&key);
+	alert_key(s, &key);
 	v = s->version >= 0 ? &r->law->versions[s->version] : NULL;
-	env = engine_env(en, r, NULL, s->tenant, s->key,
-	    engine_record(en, r, s->tenant, s->key), v);
+	env = engine_env(en, r, NULL, s->tenant, key.s,
+	    engine_record(en, r, s->tenant, key.s), v);
 	env->vars[EV_START] = val_date(s->start);
 	env->vars[EV_DUE] = val_date(s->due);
 	env->vars[EV_OPENED] = val_time(s->opened);
 	env->vars[EV_PAID] = val_num(s->paid);
 	memset(&q, 0, sizeof(q));
 	q.tenant = s->tenant;
-	q.key = s->key;
+	q.key = key.s;
 	q.status = status;
 	q.time = at;
 	q.version = v;
@@ -218,6 +263,7 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	q.details = cJSON_CreateObject();
 	cJSON_AddStringToObject(q.details, "due", when_fmt_date(s->due, buf));
 	engine_raise(en, r, &q);
+	sbuf_free(&key);
 }
 
 static void
@@ -314,7 +360,7 @@ start_event(struct engine *en, struct rule *r, const struct event *ev)
 	}
 	if (!ok)
 		goto out;
-	s = engine_state(en)->ops->slot(engine_state(en), r, ev->tenant, key.s, 1);
+	s = event_slot(en, r, ev, key.s, env);
 	if ((s->flags & SLOT_OPEN) && !(s->flags & SLOT_CLOSED))
 		goto out;	/* one open obligation per key */
 	s->start = when_date_of(ev->time);
@@ -391,7 +437,7 @@ stop_event(struct engine *en, struct rule *r, const struct event *ev)
 	engine_version(en, r, env, ev->time, &err);
 	if (d->stop_when && (expr_eval_bool(d->stop_when, env, &ok) == -1 || !ok))
 		goto out;
-	s = engine_state(en)->ops->slot(engine_state(en), r, ev->tenant, key.s, 1);
+	s = event_slot(en, r, ev, key.s, env);
 	if (s->flags & SLOT_CLOSED)
 		goto out;
 	if (d->stop_amount) {
