@@ -32,7 +32,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -Iinclude \
 LIBS	 = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
-LIB_SRC	 = $(wildcard src/core/*.c src/rules/*.c src/engine/*.c)
+LIB_SRC	 = $(wildcard src/core/*.c src/rules/*.c src/engine/*.c src/daemon/*.c)
 CTL_SRC	 = $(wildcard src/ctl/*.c)
 LIB_OBJ	 = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CTL_OBJ	 = $(CTL_SRC:%.c=$(BUILD)/obj/%.o)

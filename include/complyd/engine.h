@@ -32,7 +32,7 @@ void engine_start(struct engine *en, instant_t t);
 /* Moves the clock to t (never backwards), firing every timer due at or before t. */
 void engine_advance(struct engine *en, instant_t t);
 /* Applies one event (advancing the clock first). Returns 0, or 1 for a duplicate id. */
-int engine_event(struct engine *en, const struct event *ev);
+int engine_event(struct engine *en, const struct soc_event *ev);
 instant_t engine_clock(const struct engine *en);
 const struct engine_stats *engine_stats(const struct engine *en);
 

@@ -15,7 +15,7 @@
 /* Longest event line we accept; longer lines are rejected, not truncated. */
 #define EVENT_MAX_LINE	(1024 * 1024)
 
-struct event {
+struct soc_event {
 	cJSON		*json;		/* owned */
 	const char	*id;		/* borrowed from json */
 	const char	*tenant;
@@ -28,11 +28,11 @@ struct event {
  * Decodes one JSON object of len bytes into ev. Returns 0, or -1 with a
  * one-line reason in err ("missing \"tenant\"", "time: not RFC 3339 with offset").
  */
-int event_decode(const char *text, size_t len, struct event *ev, char *err,
+int event_decode(const char *text, size_t len, struct soc_event *ev, char *err,
     size_t errlen);
 /* Validates an already parsed object (takes ownership of json on success and failure). */
-int event_from_json(cJSON *json, struct event *ev, char *err, size_t errlen);
-void event_free(struct event *ev);
+int event_from_json(cJSON *json, struct soc_event *ev, char *err, size_t errlen);
+void event_dispose(struct soc_event *ev);
 
 /*
  * Finds the top-level "time" string of a JSON line without building a tree

@@ -17,7 +17,7 @@ struct kind_ops {
 	int	(*parse)(struct loader *ld, yaml_node_t *n, struct rule *r);
 	void	(*free)(struct rule *r);
 	/* An event of one of r->on. */
-	void	(*event)(struct engine *en, struct rule *r, const struct event *ev);
+	void	(*event)(struct engine *en, struct rule *r, const struct soc_event *ev);
 	/* The rule's subject record was loaded or changed at time `at` (rec NULL: gone). */
 	void	(*record)(struct engine *en, struct rule *r, const char *tenant,
 		    const char *id, const cJSON *rec, instant_t at);
@@ -36,7 +36,7 @@ extern const struct kind_ops *const rule_kinds[RK__COUNT];
 
 /* Prepares the env for rule r: event (may be NULL), tenant, key, record, version, clock. */
 struct expr_env *engine_env(struct engine *en, const struct rule *r,
-    const struct event *ev, const char *tenant, const char *key,
+    const struct soc_event *ev, const char *tenant, const char *key,
     const cJSON *record, const struct law_version *v);
 /* The subject record of r for key at the current clock (NULL if none). */
 const cJSON *engine_record(struct engine *en, const struct rule *r,
@@ -65,7 +65,7 @@ void engine_raise(struct engine *en, const struct rule *r, struct alert_req *req
 /* A review alert for an evaluation error (reason in env->err). */
 void engine_review(struct engine *en, const struct rule *r, const char *tenant,
     const char *key, instant_t t, const struct law_version *v,
-    const struct event *ev, const char *reason);
+    const struct soc_event *ev, const char *reason);
 /* Arms a timer for slot s at `at`; it fires unless s->gen changed meanwhile. */
 void engine_arm(struct engine *en, struct slot *s, instant_t at, int what);
 struct state *engine_state(struct engine *en);

@@ -39,7 +39,7 @@ int replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
     int nfiles, const struct replay_opts *o, struct alert_vec *out,
     struct replay_result *res);
 /* Same for events already decoded (takes ownership of evs[i].json). */
-void replay_events(struct ruleset *rs, struct registry *reg, struct event *evs,
+void replay_events(struct ruleset *rs, struct registry *reg, struct soc_event *evs,
     size_t n, const struct replay_opts *o, struct alert_vec *out,
     struct replay_result *res);
 

@@ -31,7 +31,7 @@ int store_rollback(struct store *st);
  * Journals an event (its JSON text as received). Returns 1 if new, 0 if its
  * (tenant, id) is already journaled, -1 on a storage error.
  */
-int store_put_event(struct store *st, const struct event *ev, const char *json,
+int store_put_event(struct store *st, const struct soc_event *ev, const char *json,
     size_t len);
 /* Visits journaled events in (time, arrival) order; fn returns 0 to go on. */
 int store_each_event(struct store *st, int (*fn)(void *, const char *json,

@@ -14,6 +14,8 @@ struct ydoc {
 	char		*path;
 	int		 loaded;
 	int		 nerrors;	/* errors reported through ydoc_error */
+	char		*text;		/* the file, for positions inside block scalars */
+	size_t		 len;
 };
 
 /* Loads path; returns 0, or -1 after printing the syntax error with its position. */
@@ -48,6 +50,12 @@ int ydoc_pair(struct ydoc *d, yaml_node_t *m, int i, const char **key,
  */
 int ydoc_check_keys(struct ydoc *d, yaml_node_t *m, const char *const *allowed,
     const char *what);
+/*
+ * For a block scalar (| or >), its source text as written (line breaks and
+ * indentation kept) and the 1-based line where it starts; NULL otherwise.
+ * Lets an expression report errors at their true position. Caller frees.
+ */
+char *ydoc_block_source(struct ydoc *d, const yaml_node_t *n, int *line);
 /* 1-based line and column of n. */
 int ydoc_line(const yaml_node_t *n);
 int ydoc_col(const yaml_node_t *n);

@@ -55,7 +55,7 @@ check_upsert(const cJSON *json, const char *tenant, const char *type, char *err,
 }
 
 int
-event_from_json(cJSON *json, struct event *ev, char *err, size_t errlen)
+event_from_json(cJSON *json, struct soc_event *ev, char *err, size_t errlen)
 {
 	const char	*vals[4];
 	size_t		 i;
@@ -95,7 +95,7 @@ event_from_json(cJSON *json, struct event *ev, char *err, size_t errlen)
 }
 
 int
-event_decode(const char *text, size_t len, struct event *ev, char *err,
+event_decode(const char *text, size_t len, struct soc_event *ev, char *err,
     size_t errlen)
 {
 	const char	*end = NULL;
@@ -126,7 +126,7 @@ event_decode(const char *text, size_t len, struct event *ev, char *err,
 }
 
 void
-event_free(struct event *ev)
+event_dispose(struct soc_event *ev)
 {
 	cJSON_Delete(ev->json);
 	memset(ev, 0, sizeof(*ev));

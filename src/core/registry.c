@@ -372,7 +372,8 @@ registry_load(struct registry *r, const char *path, int *nerrors)
 			names[n++] = xstrdup(de->d_name);
 		}
 	closedir(dir);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		snprintf(buf, sizeof(buf), "%s/%s", path, names[i]);
 		loaded += load_file(r, buf, nerrors);

@@ -11,34 +11,84 @@
 #include "complyd/util.h"
 #include "complyd/yamlx.h"
 
+/* Reads the whole file: the parser reads from memory and positions can look back. */
+static int
+slurp(const char *path, char **text, size_t *len)
+{
+	FILE	*f = fopen(path, "rb");
+	size_t	 cap = 8192, n;
+
+	if (f == NULL)
+		return -1;
+	*text = xmalloc(cap);
+	*len = 0;
+	while ((n = fread(*text + *len, 1, cap - *len, f)) > 0) {
+		*len += n;
+		if (*len == cap)
+			*text = xrealloc(*text, cap *= 2);
+	}
+	fclose(f);
+	return 0;
+}
+
 int
 ydoc_load(struct ydoc *d, const char *path)
 {
 	yaml_parser_t	 p;
-	FILE		*f;
 	int		 rc = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->path = xstrdup(path);
-	if ((f = fopen(path, "rb")) == NULL) {
+	if (slurp(path, &d->text, &d->len) == -1) {
 		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
 		d->nerrors++;
 		return -1;
 	}
 	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
+	yaml_parser_set_input_string(&p, (const unsigned char *)d->text, d->len);
 	if (!yaml_parser_load(&p, &d->doc)) {
 		fprintf(stderr, "%s:%zu:%zu: error: %s%s%s\n", path,
 		    p.problem_mark.line + 1, p.problem_mark.column + 1,
-		    p.problem ? p.problem : "YAML syntax error",
+		    p.problem ? p.problem : "YAML document too large or malformed",
 		    p.context ? " " : "", p.context ? p.context : "");
 		d->nerrors++;
 		rc = -1;
 	} else
 		d->loaded = 1;
 	yaml_parser_delete(&p);
-	fclose(f);
 	return rc;
+}
+
+/* Byte offset where 0-based line `line` starts (libyaml's marks count characters). */
+static size_t
+line_offset(const struct ydoc *d, size_t line)
+{
+	size_t i, l = 0;
+
+	for (i = 0; i < d->len && l < line; i++)
+		if (d->text[i] == '\n')
+			l++;
+	return i;
+}
+
+char *
+ydoc_block_source(struct ydoc *d, const yaml_node_t *n, int *line)
+{
+	size_t	 from, to, last;
+
+	if (n == NULL || n->type != YAML_SCALAR_NODE || d->text == NULL ||
+	    (n->data.scalar.style != YAML_LITERAL_SCALAR_STYLE &&
+	    n->data.scalar.style != YAML_FOLDED_SCALAR_STYLE))
+		return NULL;
+	/* Whole lines: from the one after the indicator to the last content line. */
+	last = n->end_mark.column == 0 && n->end_mark.line > 0 ?
+	    n->end_mark.line - 1 : n->end_mark.line;
+	from = line_offset(d, n->start_mark.line + 1);
+	to = line_offset(d, last + 1);
+	if (to < from)
+		to = from;
+	*line = (int)n->start_mark.line + 2;
+	return xstrndup(d->text + from, to - from);
 }
 
 void
@@ -46,6 +96,7 @@ ydoc_free(struct ydoc *d)
 {
 	if (d->loaded)
 		yaml_document_delete(&d->doc);
+	free(d->text);
 	free(d->path);
 	memset(d, 0, sizeof(*d));
 }

@@ -82,7 +82,7 @@ ctl_replay(int argc, char **argv)
 	alert_vec_print(&out, stdout);
 	fflush(stdout);
 	if (res.stats.suppressed)
-		log_info("%llu alert(s) suppressed by exceptions",
+		fprintf(stderr, "note: %llu alert(s) suppressed by exceptions\n",
 		    (unsigned long long)res.stats.suppressed);
 	alert_vec_free(&out);
 	registry_free(reg);

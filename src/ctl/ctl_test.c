@@ -138,7 +138,7 @@ filter(struct alert_vec *av, const cJSON *only)
 }
 
 static int
-load_events(struct tcase *tc, yaml_node_t *list, struct event **evs, size_t *n)
+load_events(struct tcase *tc, yaml_node_t *list, struct soc_event **evs, size_t *n)
 {
 	char		 err[256];
 	yaml_node_t	*it;
@@ -166,7 +166,7 @@ run_case(struct ruleset *rs, struct tcase *tc, int verbose)
 	struct replay_result	 res;
 	struct alert_vec	 got = { NULL, 0, 0 };
 	struct registry		*reg = registry_new();
-	struct event		*evs;
+	struct soc_event		*evs;
 	yaml_node_t		*u;
 	size_t			 n;
 	int			 ok = 0, nerr = tc->doc->nerrors;
@@ -183,7 +183,8 @@ run_case(struct ruleset *rs, struct tcase *tc, int verbose)
 	    tc->doc->nerrors == nerr) {
 		replay_events(rs, reg, evs, n, &o, &got, &res);
 		filter(&got, tc->only);
-		qsort(got.v, got.n, sizeof(*got.v), alert_cmp);
+		if (got.n > 1)
+			qsort(got.v, got.n, sizeof(*got.v), alert_cmp);
 		ok = compare(tc, &got);
 		if (ok && verbose)
 			fprintf(stderr, "ok   %s\n", tc->name);
@@ -191,7 +192,7 @@ run_case(struct ruleset *rs, struct tcase *tc, int verbose)
 		fprintf(stderr, "FAIL %s:%d: %s: the case itself is malformed\n",
 		    tc->doc->path, ydoc_line(tc->node), tc->name);
 		while (n > 0)
-			event_free(&evs[--n]);
+			event_dispose(&evs[--n]);
 	}
 	free(evs);
 	alert_vec_free(&got);
@@ -329,7 +330,8 @@ list_tests(const char *dir, int in_tests_dir, char ***files, int *n)
 			(*files)[(*n)++] = xstrdup(buf);
 		}
 	closedir(d);
-	qsort(*files + first, *n - first, sizeof(char *), cmp_str);
+	if (*n > first)
+		qsort(*files + first, *n - first, sizeof(char *), cmp_str);
 }
 
 int

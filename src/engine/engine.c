@@ -291,7 +291,7 @@ engine_start(struct engine *en, instant_t t)
 
 /* An upsert replaces a whole record from its event time on. */
 static void
-apply_upsert(struct engine *en, const struct event *ev)
+apply_upsert(struct engine *en, const struct soc_event *ev)
 {
 	const cJSON	*rec, *id;
 	char		 kind[32];
@@ -314,7 +314,7 @@ apply_upsert(struct engine *en, const struct event *ev)
 }
 
 static void
-apply_fact(struct engine *en, const struct fact *f, const struct event *ev)
+apply_fact(struct engine *en, const struct fact *f, const struct soc_event *ev)
 {
 	struct expr_env	*env;
 	struct sbuf	 id;
@@ -345,7 +345,7 @@ out:
 }
 
 int
-engine_event(struct engine *en, const struct event *ev)
+engine_event(struct engine *en, const struct soc_event *ev)
 {
 	struct rule_list	*rl;
 	struct fact_list	*fl;
@@ -375,7 +375,7 @@ engine_event(struct engine *en, const struct event *ev)
 /* --- helpers for kinds --- */
 
 struct expr_env *
-engine_env(struct engine *en, const struct rule *r, const struct event *ev,
+engine_env(struct engine *en, const struct rule *r, const struct soc_event *ev,
     const char *tenant, const char *key, const cJSON *record,
     const struct law_version *v)
 {
@@ -579,7 +579,7 @@ engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 void
 engine_review(struct engine *en, const struct rule *r, const char *tenant,
     const char *key, instant_t t, const struct law_version *v,
-    const struct event *ev, const char *reason)
+    const struct soc_event *ev, const char *reason)
 {
 	struct alert_req q;
 

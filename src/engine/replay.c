@@ -39,7 +39,8 @@ alert_vec_print(struct alert_vec *av, FILE *out)
 	size_t	 i;
 	char	*s;
 
-	qsort(av->v, av->n, sizeof(*av->v), alert_cmp);
+	if (av->n > 1)
+		qsort(av->v, av->n, sizeof(*av->v), alert_cmp);
 	for (i = 0; i < av->n; i++) {
 		s = cJSON_PrintUnformatted(av->v[i].json);
 		fputs(s, out);
@@ -69,7 +70,7 @@ run_init(struct run *rn, struct ruleset *rs, struct registry *reg,
 }
 
 static void
-run_event(struct run *rn, const struct event *ev)
+run_event(struct run *rn, const struct soc_event *ev)
 {
 	if (!rn->started) {
 		/* Records from files are checked at the replay's start: the first event. */
@@ -101,7 +102,7 @@ run_finish(struct run *rn, const struct replay_opts *o, struct replay_result *re
 static int
 ev_cmp(const void *pa, const void *pb)
 {
-	const struct event *a = pa, *b = pb;
+	const struct soc_event *a = pa, *b = pb;
 
 	if (a->time != b->time)
 		return a->time < b->time ? -1 : 1;
@@ -113,7 +114,7 @@ ev_cmp(const void *pa, const void *pb)
  * so duplicates go before sorting by time could reorder them.
  */
 static size_t
-drop_duplicates(struct event *evs, size_t n)
+drop_duplicates(struct soc_event *evs, size_t n)
 {
 	struct hset64	 seen;
 	uint64_t	 h;
@@ -126,14 +127,14 @@ drop_duplicates(struct event *evs, size_t n)
 		if (hset64_add(&seen, h))
 			evs[j++] = evs[i];
 		else
-			event_free(&evs[i]);
+			event_dispose(&evs[i]);
 	}
 	hset64_free(&seen);
 	return j;
 }
 
 void
-replay_events(struct ruleset *rs, struct registry *reg, struct event *evs,
+replay_events(struct ruleset *rs, struct registry *reg, struct soc_event *evs,
     size_t n, const struct replay_opts *o, struct alert_vec *out,
     struct replay_result *res)
 {
@@ -143,11 +144,12 @@ replay_events(struct ruleset *rs, struct registry *reg, struct event *evs,
 	n = drop_duplicates(evs, n);
 	for (i = 0; i < n; i++)
 		evs[i].seq = i;
-	qsort(evs, n, sizeof(*evs), ev_cmp);
+	if (n > 1)
+		qsort(evs, n, sizeof(*evs), ev_cmp);
 	run_init(&rn, rs, reg, out);
 	for (i = 0; i < n; i++) {
 		run_event(&rn, &evs[i]);
-		event_free(&evs[i]);
+		event_dispose(&evs[i]);
 	}
 	run_finish(&rn, o, res);
 }
@@ -194,13 +196,13 @@ in_time_order(char *const *files, int nfiles)
 /* Reads a file's events; each good one goes to fn, each bad line is reported. */
 static int
 read_events(const char *path, const struct replay_opts *o,
-    struct replay_result *res, void (*fn)(void *, struct event *), void *arg)
+    struct replay_result *res, void (*fn)(void *, struct soc_event *), void *arg)
 {
 	FILE		*f;
 	char		*line = NULL, err[256];
 	size_t		 cap = 0, lineno = 0;
 	ssize_t		 len;
-	struct event	 ev;
+	struct soc_event	 ev;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
@@ -226,19 +228,19 @@ read_events(const char *path, const struct replay_opts *o,
 }
 
 static void
-stream_one(void *arg, struct event *ev)
+stream_one(void *arg, struct soc_event *ev)
 {
 	run_event(arg, ev);
-	event_free(ev);
+	event_dispose(ev);
 }
 
 struct evbuf {
-	struct event	*v;
+	struct soc_event	*v;
 	size_t		 n, cap;
 };
 
 static void
-buffer_one(void *arg, struct event *ev)
+buffer_one(void *arg, struct soc_event *ev)
 {
 	struct evbuf *b = arg;
 

@@ -184,7 +184,7 @@ deadline_free(struct rule *r)
  * the rule has one ("key\x1fscope"); alerts carry the key alone.
  */
 static struct slot *
-event_slot(struct engine *en, struct rule *r, const struct event *ev,
+event_slot(struct engine *en, struct rule *r, const struct soc_event *ev,
     const char *key, struct expr_env *env)
 {
 	struct deadline	*d = r->kd;
@@ -329,7 +329,7 @@ applies(const struct expr *e, struct expr_env *env, int *ok)
 }
 
 static void
-start_event(struct engine *en, struct rule *r, const struct event *ev)
+start_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 {
 	struct deadline			*d = r->kd;
 	struct expr_env			*env;
@@ -369,8 +369,11 @@ start_event(struct engine *en, struct rule *r, const struct event *ev)
 		engine_review(en, r, ev->tenant, key.s, ev->time, v, ev, env->err);
 		goto out;
 	}
-	if (s->flags & SLOT_CLOSED)
+	if (s->flags & SLOT_CLOSED) {
+		/* A new obligation on a key whose last one closed starts afresh. */
 		s->flags &= ~(SLOT_CLOSED | SLOT_VIOLATED | SLOT_STOPPED);
+		s->paid = 0;
+	}
 	open_slot(en, r, s, ev->time, v, ev->id);
 out:
 	sbuf_free(&key);
@@ -416,7 +419,7 @@ satisfied(struct deadline *d, struct slot *s, struct expr_env *env, int *err)
 }
 
 static void
-stop_event(struct engine *en, struct rule *r, const struct event *ev)
+stop_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 {
 	struct deadline	*d = r->kd;
 	struct expr_env	*env;
@@ -462,7 +465,7 @@ out:
 }
 
 static void
-deadline_event(struct engine *en, struct rule *r, const struct event *ev)
+deadline_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 {
 	struct deadline *d = r->kd;
 

@@ -56,7 +56,7 @@ match_free(struct rule *r)
 }
 
 static void
-match_event(struct engine *en, struct rule *r, const struct event *ev)
+match_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 {
 	struct match			*m = r->kd;
 	struct expr_env			*env;

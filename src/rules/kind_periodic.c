@@ -190,7 +190,7 @@ periodic_record(struct engine *en, struct rule *r, const char *tenant,
 }
 
 static void
-periodic_event(struct engine *en, struct rule *r, const struct event *ev)
+periodic_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 {
 	struct periodic	*p = r->kd;
 	struct expr_env	*env;

@@ -52,7 +52,7 @@ record_free(struct rule *r)
 }
 
 static void
-record_event(struct engine *en, struct rule *r, const struct event *ev)
+record_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 {
 	(void)en; (void)r; (void)ev;
 }

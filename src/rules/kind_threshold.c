@@ -92,7 +92,7 @@ window_add(struct slot *s, instant_t at, instant_t window)
 }
 
 static void
-threshold_event(struct engine *en, struct rule *r, const struct event *ev)
+threshold_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 {
 	struct threshold		*t = r->kd;
 	struct expr_env			*env;

@@ -55,6 +55,7 @@ loader_expr(struct loader *ld, yaml_node_t *n, unsigned vars, enum etype want,
 {
 	struct expr_scope	 sc;
 	struct expr		*e;
+	char			*raw;
 	int			 line, col, nerr = 0;
 
 	if (n == NULL)
@@ -67,8 +68,15 @@ loader_expr(struct loader *ld, yaml_node_t *n, unsigned vars, enum etype want,
 	sc.vars = vars;
 	sc.macros = ld->law ? &ld->law->macros : NULL;
 	sc.params = ld->law ? ld->law->params : NULL;
-	scalar_pos(n, &line, &col);
-	e = expr_compile(ydoc_str(n), &sc, want, ld->doc->path, line, col, &nerr);
+	/* A block scalar is compiled as written, so errors point at their column. */
+	if ((raw = ydoc_block_source(ld->doc, n, &line)) != NULL) {
+		e = expr_compile(raw, &sc, want, ld->doc->path, line, 1, &nerr);
+		free(raw);
+	} else {
+		scalar_pos(n, &line, &col);
+		e = expr_compile(ydoc_str(n), &sc, want, ld->doc->path, line, col,
+		    &nerr);
+	}
 	ld->nerrors += nerr;
 	ld->doc->nerrors += nerr;
 	return e;
@@ -770,7 +778,8 @@ collect(const char *path, char ***files, int *n)
 			(*files)[(*n)++] = xstrdup(buf);
 		}
 		closedir(dir);
-		qsort(*files + first, *n - first, sizeof(char *), cmp_str);
+		if (*n > first)
+			qsort(*files + first, *n - first, sizeof(char *), cmp_str);
 		return;
 	}
 	*files = xrealloc(*files, (*n + 1) * sizeof(char *));
@@ -859,14 +868,16 @@ ruleset_load(const char *const *paths, int npaths, const char *cal_path,
 	EVP_MD_CTX	*md = EVP_MD_CTX_new();
 	unsigned char	 h[EVP_MAX_MD_SIZE];
 	unsigned int	 hl;
-	int		 i, nerr = 0;
+	int		 i, nerr = 0, shown = 0, fail;
 
 	hmap_init(&rs->by_type);
 	hmap_init(&rs->facts_by_type);
 	memset(&ld, 0, sizeof(ld));
 	ld.rs = rs;
-	if (cal_path && (rs->cal = calendar_load(cal_path, &nerr)) == NULL)
-		ld.nerrors += nerr ? nerr : 1;
+	if (cal_path && (rs->cal = calendar_load(cal_path, &nerr)) == NULL) {
+		ld.nerrors++;
+		nerr = nerr ? nerr : 1;
+	}
 	for (i = 0; i < npaths; i++)
 		collect(paths[i], &rs->files, &rs->nfiles);
 	docs = xcalloc(rs->nfiles ? rs->nfiles : 1, sizeof(*docs));
@@ -881,12 +892,22 @@ ruleset_load(const char *const *paths, int npaths, const char *cal_path,
 	for (i = 0; i < 32; i++)
 		snprintf(rs->hash + 2 * i, 3, "%02x", h[i]);
 	load_docs(rs, docs, rs->nfiles, &ld);
-	for (i = 0; i < rs->nfiles; i++)
+	/*
+	 * ld.nerrors says whether anything failed; the count reported is that
+	 * of the messages printed (each ydoc_error counts in its document).
+	 */
+	for (i = 0; i < rs->nfiles; i++) {
+		shown += docs[i].nerrors;
 		ydoc_free(&docs[i]);
+	}
 	free(docs);
+	fail = ld.nerrors;
+	ld.nerrors = 0;
 	build_index(rs, &ld);
-	*nerrors += ld.nerrors;
-	if (ld.nerrors) {
+	shown += ld.nerrors + nerr;
+	fail += ld.nerrors;
+	*nerrors += shown ? shown : fail ? 1 : 0;
+	if (fail) {
 		ruleset_free(rs);
 		return NULL;
 	}

@@ -52,13 +52,14 @@ else
 fi
 
 # gen_feed NAME ARGS...: generates $DIR/NAME unless it exists with the same
-# arguments; gen's summary goes to $DIR/gen-NAME.log.
+# arguments and is newer than gen; gen's summary goes to $DIR/gen-NAME.log.
 gen_feed() {
 	name=$1
 	shift
 	out=$DIR/$name
 	if [ -f "$out/args" ] && [ -f "$out/events.jsonl" ] &&
-	    [ "$(cat "$out/args")" = "$*" ]; then
+	    [ "$(cat "$out/args")" = "$*" ] &&
+	    [ -z "$(find "$GEN" -newer "$out/args" 2>/dev/null)" ]; then
 		echo "bench: reusing $out ($*)"
 		return 0
 	fi

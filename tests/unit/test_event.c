@@ -72,7 +72,7 @@ test_decode_valid(void **state)
 		    "\"record\":{\"tenant\":\"other\"}}",
 		    "e7", "acme", "contract.changed", "2026-01-01T00:00:00Z" },
 	};
-	struct event	 ev;
+	struct soc_event	 ev;
 	char		 err[256];
 	size_t		 i;
 
@@ -87,7 +87,7 @@ test_decode_valid(void **state)
 		assert_string_equal(ev.tenant, t[i].tenant);
 		assert_string_equal(ev.type, t[i].type);
 		assert_int_equal(ev.time, I(t[i].time));
-		event_free(&ev);
+		event_dispose(&ev);
 		assert_null(ev.json);
 	}
 }
@@ -179,7 +179,7 @@ test_decode_invalid(void **state)
 		    "\"type\":\"contract.upserted\",\"record\":\"C-1\"}",
 		    "\"record\" must be an object" },
 	};
-	struct event	 ev;
+	struct soc_event	 ev;
 	char		 err[256];
 	size_t		 i;
 
@@ -203,14 +203,14 @@ test_decode_len(void **state)
 {
 	static const char buf[] = "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\","
 	    "\"tenant\":\"t\",\"type\":\"x.y\"}GARBAGE";
-	struct event	 ev;
+	struct soc_event	 ev;
 	char		 err[256];
 
 	(void)state;
 	assert_int_equal(event_decode(buf, strlen(buf) - 7, &ev, err,
 	    sizeof(err)), 0);
 	assert_string_equal(ev.id, "e");
-	event_free(&ev);
+	event_dispose(&ev);
 	assert_int_equal(event_decode(buf, strlen(buf), &ev, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "trailing data"));
 }
@@ -222,7 +222,7 @@ test_decode_long_line(void **state)
 	static const char head[] = "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\","
 	    "\"tenant\":\"t\",\"type\":\"x.y\",\"pad\":\"";
 	static const char tail[] = "\"}";
-	struct event	 ev;
+	struct soc_event	 ev;
 	char		 err[256], *line;
 	size_t		 len, pad;
 
@@ -239,7 +239,7 @@ test_decode_long_line(void **state)
 	assert_int_equal(event_decode(line, len, &ev, err, sizeof(err)), 0);
 	assert_int_equal(strlen(cJSON_GetObjectItem(ev.json, "pad")->valuestring),
 	    pad);
-	event_free(&ev);
+	event_dispose(&ev);
 
 	/* One byte more: rejected with a reason that says why. */
 	len = EVENT_MAX_LINE + 1;
@@ -277,7 +277,7 @@ test_from_json(void **state)
 		    "\"facility.upserted\",\"record\":{\"id\":\"F\",\"tenant\":\"u\"}}",
 		    0, "record.tenant" },
 	};
-	struct event	 ev;
+	struct soc_event	 ev;
 	char		 err[256];
 	size_t		 i;
 	cJSON		*j;
@@ -294,7 +294,7 @@ test_from_json(void **state)
 		if (t[i].ok) {
 			assert_ptr_equal(ev.json, j);
 			assert_int_equal(ev.time, I("2025-12-31T15:00:00Z"));
-			event_free(&ev);
+			event_dispose(&ev);
 		} else {
 			assert_null(ev.json);
 			assert_non_null(strstr(err, t[i].reason));

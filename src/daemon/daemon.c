@@ -1,0 +1,276 @@
+/*
+ * daemon.c - the daemon's core: ingestion (journal first, engine second),
+ * the engine rebuilt from the journal on start and reload, the wall clock,
+ * and delivery through the outputs. The event loop's callbacks live in the
+ * input/output files; this file holds what they share.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "complyd/daemon.h"
+#include "complyd/log.h"
+#include "complyd/util.h"
+
+int64_t
+daemon_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Alerts go to the store (and from its outbox to the outputs); ids dedupe. */
+static void
+alert_sink(void *arg, struct alert *a)
+{
+	struct daemon *d = arg;
+
+	if (!d->silent && store_put_alert(d->store, a, d->noutputs) == 1)
+		d->stats.alerts++;
+	cJSON_Delete(a->json);
+}
+
+void
+ingest_result_free(struct ingest_result *r)
+{
+	free(r->rejects);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+reject(struct ingest_result *res, long line, const char *why)
+{
+	struct ingest_reject *rj;
+
+	res->rejects = xrealloc(res->rejects, (res->nrejects + 1) * sizeof(*rj));
+	rj = &res->rejects[res->nrejects++];
+	rj->line = line;
+	snprintf(rj->error, sizeof(rj->error), "%s", why);
+}
+
+/* Decodes the batch; bad lines and foreign tenants become rejects. */
+static struct soc_event *
+decode_batch(struct ingest_item *items, size_t n,
+    int (*allow)(void *, const char *), void *arg, struct ingest_result *res,
+    size_t *nev)
+{
+	struct soc_event	*evs = xcalloc(n + 1, sizeof(*evs));
+	char		 err[200];
+	size_t		 i;
+
+	*nev = 0;
+	for (i = 0; i < n; i++) {
+		if (event_decode(items[i].text, items[i].len, &evs[*nev], err,
+		    sizeof(err)) == -1) {
+			reject(res, items[i].line, err);
+			continue;
+		}
+		if (allow && !allow(arg, evs[*nev].tenant)) {
+			snprintf(err, sizeof(err), "tenant \"%s\" is outside the token's scope",
+			    evs[*nev].tenant);
+			reject(res, items[i].line, err);
+			event_dispose(&evs[*nev]);
+			continue;
+		}
+		evs[*nev].seq = i;
+		(*nev)++;
+	}
+	return evs;
+}
+
+/* Journals the batch in one transaction; marks duplicates (seq = UINT64_MAX). */
+static int
+journal_batch(struct daemon *d, struct soc_event *evs, size_t nev,
+    struct ingest_item *items, struct ingest_result *res)
+{
+	size_t	i;
+	int	r;
+
+	if (store_begin(d->store) == -1)
+		return -1;
+	for (i = 0; i < nev; i++) {
+		r = store_put_event(d->store, &evs[i], items[evs[i].seq].text,
+		    items[evs[i].seq].len);
+		if (r == -1) {
+			store_rollback(d->store);
+			return -1;
+		}
+		if (r == 0) {
+			res->duplicates++;
+			evs[i].seq = UINT64_MAX;
+		}
+		res->accepted++;
+	}
+	return store_commit(d->store);
+}
+
+void
+daemon_ingest(struct daemon *d, struct ingest_item *items, size_t n,
+    int (*allow)(void *, const char *), void *arg, struct ingest_result *res)
+{
+	struct soc_event	*evs;
+	size_t		 nev, i;
+
+	memset(res, 0, sizeof(*res));
+	evs = decode_batch(items, n, allow, arg, res, &nev);
+	if (journal_batch(d, evs, nev, items, res) == -1) {
+		res->failed = 1;
+		res->accepted = res->duplicates = 0;
+	} else {
+		/* Committed: now the engine may see them (alerts in one transaction). */
+		store_begin(d->store);
+		for (i = 0; i < nev; i++)
+			if (evs[i].seq != UINT64_MAX)
+				engine_event(d->en, &evs[i]);
+		store_commit(d->store);
+		d->stats.accepted += res->accepted - res->duplicates;
+		d->stats.duplicates += res->duplicates;
+	}
+	d->stats.rejected += res->nrejects;
+	for (i = 0; i < nev; i++)
+		event_dispose(&evs[i]);
+	free(evs);
+	if (!res->failed)
+		daemon_flush_outputs(d);
+}
+
+void
+daemon_flush_outputs(struct daemon *d)
+{
+	int i;
+
+	for (i = 0; i < d->noutputs; i++)
+		output_flush(d, d->outputs[i]);
+}
+
+/* --- building the engine from the journal --- */
+
+struct replay_ctx {
+	struct daemon	*d;
+	struct engine	*en;
+	int		 started;
+	long		 bad;
+};
+
+static int
+replay_one(void *arg, const char *json, size_t len, int64_t seq)
+{
+	struct replay_ctx	*c = arg;
+	struct soc_event		 ev;
+	char			 err[200];
+
+	if (event_decode(json, len, &ev, err, sizeof(err)) == -1) {
+		c->bad++;	/* was valid when journaled: a newer decoder disagrees */
+		return 0;
+	}
+	ev.seq = (uint64_t)seq;
+	if (!c->started) {
+		engine_start(c->en, ev.time);
+		c->started = 1;
+	}
+	engine_event(c->en, &ev);
+	event_dispose(&ev);
+	return 0;
+}
+
+/*
+ * A new engine on (rs, reg), its state rebuilt by replaying the journal. On
+ * start, alerts found again are stored if missing (one lost between an ack and
+ * its alert's commit is raised now, with its own event time); on reload the
+ * replay is silent, so a changed rule does not re-raise history.
+ */
+static struct engine *
+build_engine(struct daemon *d, struct ruleset *rs, struct registry *reg,
+    struct state **stp, int silent)
+{
+	struct alert_sink	 sink = { alert_sink, d };
+	struct replay_ctx	 c = { d, NULL, 0, 0 };
+
+	*stp = state_mem_new();
+	c.en = engine_new(rs, reg, *stp, sink);
+	d->silent = silent;
+	store_begin(d->store);
+	store_each_event(d->store, replay_one, &c);
+	if (!c.started)
+		engine_start(c.en, daemon_now());
+	engine_advance(c.en, daemon_now());
+	d->silent = 0;
+	store_commit(d->store);
+	if (c.bad)
+		log_warnx("journal: %ld event(s) no longer decode; skipped", c.bad);
+	return c.en;
+}
+
+/* Loads rules, metadata and tokens; NULL members on failure. */
+static int
+load_set(struct daemon *d, struct ruleset **rs, struct registry **reg,
+    struct tokens **tok)
+{
+	const char	*rules = d->cf.rules;
+	int		 nerr = 0;
+
+	*rs = ruleset_load(&rules, 1, d->cf.calendar, &nerr);
+	*reg = registry_new();
+	if (d->cf.metadata)
+		registry_load(*reg, d->cf.metadata, &nerr);
+	*tok = tokens_load(d->cf.tokens, &nerr);
+	if (*rs == NULL || nerr) {
+		log_warnx("%d error(s) in rules, metadata or tokens", nerr);
+		ruleset_free(*rs);
+		registry_free(*reg);
+		tokens_free(*tok);
+		*rs = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+swap_in(struct daemon *d, struct ruleset *rs, struct registry *reg,
+    struct tokens *tok, int silent)
+{
+	struct engine	*old_en = d->en;
+	struct state	*old_st = d->st, *st;
+	struct engine	*en;
+
+	en = build_engine(d, rs, reg, &st, silent);
+	engine_free(old_en);
+	if (old_st)
+		old_st->ops->free(old_st);
+	ruleset_free(d->rs);
+	registry_free(d->reg);
+	tokens_free(d->tokens);
+	d->rs = rs;
+	d->reg = reg;
+	d->tokens = tok;
+	d->en = en;
+	d->st = st;
+	store_ruleset_loaded(d->store, rs->hash, rs->nrules, daemon_now());
+	log_info("rules %.12s: %d rule(s), %lld journaled event(s) replayed", rs->hash,
+	    rs->nrules, (long long)store_event_count(d->store));
+}
+
+int
+daemon_reload(struct daemon *d)
+{
+	struct ruleset	*rs;
+	struct registry	*reg;
+	struct tokens	*tok;
+	int		 first = d->en == NULL;
+
+	if (load_set(d, &rs, &reg, &tok) == -1) {
+		d->stats.reload_failures++;
+		if (!first)
+			log_warnx("reload refused: the running rules stay in force");
+		return -1;
+	}
+	/* The registry owns a change hook into the old engine: detach it first. */
+	swap_in(d, rs, reg, tok, !first);
+	if (!first)
+		d->stats.reloads++;
+	d->ready = 1;
+	return 0;
+}

@@ -1,0 +1,492 @@
+/*
+ * http.c - the HTTP API on libevent's evhttp: one table of routes (method,
+ * path, roles, handler) and one dispatcher that authenticates, checks the
+ * role and answers errors as {"error": {"code", "message"}}. Listeners are
+ * TCP (HOST:PORT) or unix sockets, where a peer with uid 0 or the daemon's
+ * uid acts as admin.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "complyd/daemon.h"
+#include "complyd/kind.h"
+#include "complyd/log.h"
+#include "complyd/util.h"
+
+#define R(x)	(1u << (x))
+#define HTTP_MAX_HEADERS	(16 * 1024)
+
+struct reqctx {
+	struct daemon		*d;
+	struct evhttp_request	*req;
+	const struct principal	*who;
+};
+
+typedef void (*route_fn)(struct reqctx *);
+
+static void route_events(struct reqctx *);
+static void route_deadlines(struct reqctx *);
+static void route_reload(struct reqctx *);
+static void route_healthz(struct reqctx *);
+static void route_readyz(struct reqctx *);
+static void route_metrics(struct reqctx *);
+
+/* roles == 0: open (health and metrics, served on loopback and local sockets). */
+static const struct route {
+	enum evhttp_cmd_type	 method;
+	const char		*path;
+	unsigned		 roles;
+	route_fn		 fn;
+} routes[] = {
+	{ EVHTTP_REQ_POST, "/v1/events",	R(ROLE_INGEST),			route_events },
+	{ EVHTTP_REQ_GET,  "/v1/deadlines",	R(ROLE_MANAGER) | R(ROLE_AUDITOR), route_deadlines },
+	{ EVHTTP_REQ_POST, "/v1/rules/reload",	R(ROLE_OPERATOR),		route_reload },
+	{ EVHTTP_REQ_GET,  "/healthz",		0,				route_healthz },
+	{ EVHTTP_REQ_GET,  "/readyz",		0,				route_readyz },
+	{ EVHTTP_REQ_GET,  "/metrics",		0,				route_metrics },
+};
+
+static const struct principal local_admin = { "local-admin", ROLE_ADMIN, NULL };
+
+static void
+reply_json(struct evhttp_request *req, int code, cJSON *body)
+{
+	struct evbuffer	*b = evbuffer_new();
+	char		*s = cJSON_PrintUnformatted(body);
+
+	evbuffer_add(b, s, strlen(s));
+	evbuffer_add(b, "\n", 1);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "application/json");
+	evhttp_send_reply(req, code, NULL, b);
+	evbuffer_free(b);
+	free(s);
+	cJSON_Delete(body);
+}
+
+static void
+reply_error(struct evhttp_request *req, int code, const char *what,
+    const char *msg)
+{
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+
+	cJSON_AddStringToObject(e, "code", what);
+	cJSON_AddStringToObject(e, "message", msg);
+	reply_json(req, code, o);
+}
+
+/* The peer's uid on a unix socket, or -1 (TCP). */
+static long
+peer_uid(struct evhttp_request *req)
+{
+	struct evhttp_connection	*c = evhttp_request_get_connection(req);
+	struct bufferevent		*bev;
+	struct sockaddr_storage		 ss;
+	socklen_t			 sl = sizeof(ss);
+	struct ucred			 cr;
+	socklen_t			 cl = sizeof(cr);
+	evutil_socket_t			 fd;
+
+	if (c == NULL || (bev = evhttp_connection_get_bufferevent(c)) == NULL)
+		return -1;
+	fd = bufferevent_getfd(bev);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    ss.ss_family != AF_UNIX ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == -1)
+		return -1;
+	return (long)cr.uid;
+}
+
+static const struct principal *
+authenticate(struct daemon *d, struct evhttp_request *req)
+{
+	const char	*h;
+	long		 uid = peer_uid(req);
+
+	if (uid == 0 || (uid >= 0 && (uid_t)uid == d->uid))
+		return &local_admin;
+	h = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	return tokens_find(d->tokens, h + 7);
+}
+
+static int
+allowed(const struct principal *p, unsigned roles)
+{
+	return roles == 0 || (p && (p->role == ROLE_ADMIN || (roles & R(p->role))));
+}
+
+static int
+may_see(const struct principal *p, const char *tenant)
+{
+	return p == &local_admin || principal_may_see(p, tenant);
+}
+
+static void
+dispatch(struct evhttp_request *req, void *arg)
+{
+	struct daemon		*d = arg;
+	struct reqctx		 c = { d, req, NULL };
+	const char		*uri = evhttp_request_get_uri(req);
+	struct evhttp_uri	*u = evhttp_uri_parse(uri);
+	const char		*path = u ? evhttp_uri_get_path(u) : NULL;
+	size_t			 i;
+	int			 path_known = 0;
+
+	for (i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(routes[i].path, path) != 0)
+			continue;
+		path_known = 1;
+		if (routes[i].method != evhttp_request_get_command(req))
+			continue;
+		c.who = authenticate(d, req);
+		if (routes[i].roles && c.who == NULL)
+			reply_error(req, 401, "unauthorized", "a bearer token is required");
+		else if (!allowed(c.who, routes[i].roles))
+			reply_error(req, 403, "forbidden", "the token's role may not do this");
+		else
+			routes[i].fn(&c);
+		evhttp_uri_free(u);
+		return;
+	}
+	if (path_known)
+		reply_error(req, 405, "method_not_allowed", "method not allowed here");
+	else
+		reply_error(req, 404, "not_found", "no such route");
+	if (u)
+		evhttp_uri_free(u);
+}
+
+/* --- POST /v1/events --- */
+
+static int
+allow_tenant(void *arg, const char *tenant)
+{
+	const struct reqctx *c = arg;
+
+	return may_see(c->who, tenant);
+}
+
+/* Splits a JSON array body into items (index as the line). */
+static int
+items_from_array(const char *body, size_t len, struct ingest_item **items,
+    size_t *n, char ***texts)
+{
+	cJSON	*arr = cJSON_ParseWithLength(body, len), *it;
+	size_t	 i = 0, cnt;
+
+	if (!cJSON_IsArray(arr)) {
+		cJSON_Delete(arr);
+		return -1;
+	}
+	cnt = cJSON_GetArraySize(arr);
+	*items = xcalloc(cnt + 1, sizeof(**items));
+	*texts = xcalloc(cnt + 1, sizeof(char *));
+	cJSON_ArrayForEach(it, arr) {
+		(*texts)[i] = cJSON_PrintUnformatted(it);
+		(*items)[i].text = (*texts)[i];
+		(*items)[i].len = strlen((*texts)[i]);
+		(*items)[i].line = (long)i;
+		i++;
+	}
+	*n = i;
+	cJSON_Delete(arr);
+	return 0;
+}
+
+static void
+items_from_lines(const char *body, size_t len, struct ingest_item **items,
+    size_t *n)
+{
+	const char	*p = body, *end = body + len, *nl;
+	long		 line = 0;
+	size_t		 cap = 16;
+
+	*items = xcalloc(cap, sizeof(**items));
+	*n = 0;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		if (nl == NULL)
+			nl = end;
+		line++;
+		if (nl - p == 0 || (nl - p == 1 && *p == '\r'))
+			continue;
+		if (*n == cap)
+			*items = xrealloc(*items, (cap *= 2) * sizeof(**items));
+		(*items)[*n].text = p;
+		(*items)[*n].len = nl - p;
+		(*items)[(*n)++].line = line;
+	}
+}
+
+static void
+route_events(struct reqctx *c)
+{
+	struct evbuffer		*in = evhttp_request_get_input_buffer(c->req);
+	size_t			 len = evbuffer_get_length(in), n = 0, i;
+	const char		*body = (const char *)evbuffer_pullup(in, -1);
+	struct ingest_item	*items = NULL;
+	struct ingest_result	 res;
+	char			**texts = NULL;
+	cJSON			*o, *rej;
+	int			 array = 0;
+
+	for (i = 0; i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\t' ||
+	    body[i] == '\r'); i++)
+		;
+	if (i < len && body[i] == '[') {
+		array = 1;
+		if (items_from_array(body, len, &items, &n, &texts) == -1) {
+			reply_error(c->req, 400, "bad_json", "the body is not a JSON array "
+			    "nor JSON lines");
+			return;
+		}
+	} else
+		items_from_lines(body ? body : "", len, &items, &n);
+	daemon_ingest(c->d, items, n, c->who == &local_admin ? NULL : allow_tenant,
+	    c, &res);
+	if (res.failed) {
+		evhttp_add_header(evhttp_request_get_output_headers(c->req),
+		    "Retry-After", "1");
+		reply_error(c->req, 503, "unavailable", "the journal could not commit; "
+		    "nothing of this batch was accepted, retry");
+	} else {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "accepted", (double)res.accepted);
+		cJSON_AddNumberToObject(o, "duplicates", (double)res.duplicates);
+		rej = cJSON_AddArrayToObject(o, "rejected");
+		for (i = 0; i < (size_t)res.nrejects; i++) {
+			cJSON *r = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(r, array ? "index" : "line",
+			    (double)res.rejects[i].line);
+			cJSON_AddStringToObject(r, "error", res.rejects[i].error);
+			cJSON_AddItemToArray(rej, r);
+		}
+		reply_json(c->req, 202, o);
+	}
+	ingest_result_free(&res);
+	for (i = 0; texts && i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(items);
+}
+
+/* --- GET /v1/deadlines --- */
+
+struct dl_ctx {
+	struct reqctx	*c;
+	cJSON		*list;
+	date_t		 before;
+};
+
+static void
+deadline_one(void *arg, struct slot *s)
+{
+	struct dl_ctx		*x = arg;
+	const struct rule	*r = s->rule;
+	cJSON			*o, *ev;
+	char			 buf[32];
+
+	if ((r->kind != RK_DEADLINE && r->kind != RK_PERIODIC) ||
+	    !(s->flags & SLOT_OPEN) || (s->flags & (SLOT_CLOSED | SLOT_VIOLATED)) ||
+	    s->due == DATE_NONE || (x->before != DATE_NONE && s->due >= x->before) ||
+	    !may_see(x->c->who, s->tenant))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "tenant", s->tenant);
+	cJSON_AddStringToObject(o, "obligation", r->obligation);
+	cJSON_AddStringToObject(o, "rule", r->id);
+	/* A scoped key is "key\x1fscope": the API shows the key. */
+	cJSON_AddItemToObject(o, "key", cJSON_CreateString(s->key));
+	if (strchr(cJSON_GetObjectItem(o, "key")->valuestring, '\x1f'))
+		*strchr(cJSON_GetObjectItem(o, "key")->valuestring, '\x1f') = '\0';
+	cJSON_AddStringToObject(o, "due", when_fmt_date(s->due, buf));
+	cJSON_AddStringToObject(o, "opened_at", when_fmt_instant(
+	    r->kind == RK_PERIODIC ? when_day_start(s->baseline) : s->opened, buf));
+	if (s->version >= 0)
+		cJSON_AddStringToObject(o, "law_version", r->law->versions[s->version].id);
+	else
+		cJSON_AddNullToObject(o, "law_version");
+	ev = cJSON_AddArrayToObject(o, "evidence");
+	if (s->evidence)
+		cJSON_AddItemToArray(ev, cJSON_CreateString(s->evidence));
+	cJSON_AddItemToArray(x->list, o);
+}
+
+static void
+route_deadlines(struct reqctx *c)
+{
+	struct evkeyvalq	 q;
+	struct dl_ctx		 x = { c, NULL, DATE_NONE };
+	const char		*before;
+	cJSON			*o;
+
+	evhttp_parse_query(evhttp_request_get_uri(c->req), &q);
+	before = evhttp_find_header(&q, "due_before");
+	if (before && when_parse_date(before, &x.before) == -1) {
+		evhttp_clear_headers(&q);
+		reply_error(c->req, 400, "bad_request", "due_before must be YYYY-MM-DD");
+		return;
+	}
+	evhttp_clear_headers(&q);
+	o = cJSON_CreateObject();
+	x.list = cJSON_AddArrayToObject(o, "deadlines");
+	c->d->st->ops->each(c->d->st, deadline_one, &x);
+	reply_json(c->req, 200, o);
+}
+
+/* --- the rest --- */
+
+static void
+route_reload(struct reqctx *c)
+{
+	cJSON *o;
+
+	if (daemon_reload(c->d) == -1) {
+		reply_error(c->req, 422, "invalid_rules", "the new rule set has errors "
+		    "(see the daemon log); the running rules stay in force");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "rules_sha256", c->d->rs->hash);
+	cJSON_AddNumberToObject(o, "rules", c->d->rs->nrules);
+	reply_json(c->req, 200, o);
+}
+
+static void
+route_healthz(struct reqctx *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "status", "ok");
+	reply_json(c->req, 200, o);
+}
+
+static void
+route_readyz(struct reqctx *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(o, "ready", c->d->ready);
+	reply_json(c->req, c->d->ready ? 200 : 503, o);
+}
+
+static void
+route_metrics(struct reqctx *c)
+{
+	const struct daemon_stats	*s = &c->d->stats;
+	struct evbuffer			*b = evbuffer_new();
+	int				 i;
+
+#define COUNTER(name, v) evbuffer_add_printf(b, "# TYPE complyd_" name " counter\n" \
+	"complyd_" name " %llu\n", (unsigned long long)(v))
+	COUNTER("events_accepted_total", s->accepted);
+	COUNTER("events_rejected_total", s->rejected);
+	COUNTER("events_duplicate_total", s->duplicates);
+	COUNTER("alerts_total", s->alerts);
+	COUNTER("deliveries_total", s->delivered);
+	COUNTER("delivery_failures_total", s->delivery_failures);
+	COUNTER("reloads_total", s->reloads);
+	COUNTER("reload_failures_total", s->reload_failures);
+#undef COUNTER
+	evbuffer_add_printf(b, "# TYPE complyd_outbox_pending gauge\n");
+	for (i = 0; i < c->d->noutputs; i++)
+		evbuffer_add_printf(b, "complyd_outbox_pending{output=\"%d\"} %lld\n", i,
+		    (long long)store_outbox_pending(c->d->store, i));
+	evbuffer_add_printf(b, "# TYPE complyd_ready gauge\ncomplyd_ready %d\n",
+	    c->d->ready);
+	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",
+	    "text/plain; version=0.0.4");
+	evhttp_send_reply(c->req, 200, NULL, b);
+	evbuffer_free(b);
+}
+
+/* --- listeners --- */
+
+static int
+listen_unix(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("%s: socket path too long", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0660) == -1 || listen(fd, 64) == -1) {
+		log_warn("%s", path);
+		close(fd);
+		return -1;
+	}
+	evutil_make_socket_nonblocking(fd);
+	return fd;
+}
+
+static int
+bind_one(struct evhttp *http, const char *addr)
+{
+	char		 host[256];
+	const char	*colon;
+	int		 fd, port;
+
+	if (strncmp(addr, "unix:", 5) == 0) {
+		if ((fd = listen_unix(addr + 5)) == -1)
+			return -1;
+		return evhttp_accept_socket_with_handle(http, fd) ? 0 : -1;
+	}
+	if (strncmp(addr, "tcp:", 4) == 0)
+		addr += 4;
+	if ((colon = strrchr(addr, ':')) == NULL ||
+	    (size_t)(colon - addr) >= sizeof(host))
+		return -1;
+	memcpy(host, addr, colon - addr);
+	host[colon - addr] = '\0';
+	port = atoi(colon + 1);
+	if (evhttp_bind_socket_with_handle(http, host, port) == NULL) {
+		log_warn("listen %s", addr);
+		return -1;
+	}
+	return 0;
+}
+
+int
+in_http_start(struct daemon *d)
+{
+	struct evhttp	*http = evhttp_new(d->base);
+	int		 i;
+
+	evhttp_set_max_body_size(http, d->cf.max_body);
+	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
+	evhttp_set_timeout(http, 60);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_gencb(http, dispatch, d);
+	for (i = 0; i < d->cf.nlisten; i++)
+		if (bind_one(http, d->cf.listen[i]) == -1) {
+			log_warnx("api: cannot listen on %s", d->cf.listen[i]);
+			return -1;
+		}
+	return 0;
+}

@@ -1,0 +1,798 @@
+/*
+ * store.c - the daemon's durable state in SQLite (store.h).
+ *
+ * One connection, WAL journal, synchronous FULL by default (a committed batch
+ * survives kill -9 and power loss; NORMAL survives kill -9 only). The schema is
+ * versioned with PRAGMA user_version: migrations[i] takes the database from
+ * version i to i + 1 and runs in its own transaction together with the version
+ * bump, so a crash mid-migration leaves the previous version intact. Every
+ * runtime statement is prepared once at open (SQLITE_PREPARE_PERSISTENT) and
+ * reset after use. SQLite errors never abort: they are logged with
+ * sqlite3_errmsg and returned as -1.
+ *
+ * Multi-statement operations (an alert with its outbox and history rows, a
+ * transition with its history row) are atomic: their own transaction on their
+ * own, a SAVEPOINT inside a caller's store_begin/store_commit batch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <cjson/cJSON.h>
+
+#include "complyd/log.h"
+#include "complyd/store.h"
+#include "complyd/util.h"
+
+/* Ordered migrations: index i upgrades schema version i to i + 1. Never edit a
+ * released entry; append a new one. */
+static const char *const migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  tenant TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  time_ms INTEGER NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  received_ms INTEGER NOT NULL,"
+	"  UNIQUE (tenant, id));"
+	"CREATE INDEX events_time ON events (time_ms, seq);"
+	"CREATE TABLE alerts ("
+	"  id TEXT PRIMARY KEY,"
+	"  tenant TEXT NOT NULL,"
+	"  obligation TEXT,"
+	"  rule TEXT,"
+	"  key TEXT,"
+	"  status TEXT,"
+	"  state TEXT NOT NULL,"
+	"  time_ms INTEGER NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL);"
+	"CREATE INDEX alerts_tenant_time ON alerts (tenant, time_ms);"
+	"CREATE TABLE alert_history ("
+	"  alert_id TEXT NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,"
+	"  at_ms INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  actor TEXT,"
+	"  note TEXT);"
+	"CREATE INDEX alert_history_alert ON alert_history (alert_id, at_ms);"
+	"CREATE TABLE outbox ("
+	"  output INTEGER NOT NULL,"
+	"  alert_id TEXT NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_ms INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (output, alert_id));"
+	"CREATE INDEX outbox_due ON outbox (output, next_ms);"
+	"CREATE INDEX outbox_alert ON outbox (alert_id);"
+	"CREATE TABLE offsets ("
+	"  path TEXT PRIMARY KEY,"
+	"  inode INTEGER NOT NULL,"
+	"  offset INTEGER NOT NULL);"
+	"CREATE TABLE rulesets ("
+	"  hash TEXT NOT NULL,"
+	"  nrules INTEGER NOT NULL,"
+	"  loaded_ms INTEGER NOT NULL);",
+};
+#define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_EVENT_PUT,
+	S_EVENT_EACH,
+	S_EVENT_COUNT,
+	S_ALERT_PUT,
+	S_ALERT_BODY,
+	S_ALERT_UPDATE,
+	S_HISTORY_PUT,
+	S_OUTBOX_PUT,
+	S_OUTBOX_DUE,
+	S_OUTBOX_DONE,
+	S_OUTBOX_RETRY,
+	S_OUTBOX_PENDING,
+	S_OFFSET_GET,
+	S_OFFSET_SET,
+	S_RULESET_PUT,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVEPOINT] = "SAVEPOINT store_op",
+	[S_RELEASE] = "RELEASE store_op",
+	[S_ROLLBACK_TO] = "ROLLBACK TO store_op",
+	[S_EVENT_PUT] = "INSERT OR IGNORE INTO events"
+	    " (tenant, id, time_ms, body, received_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_EVENT_EACH] = "SELECT seq, body FROM events ORDER BY time_ms, seq",
+	[S_EVENT_COUNT] = "SELECT count(*) FROM events",
+	[S_ALERT_PUT] = "INSERT OR IGNORE INTO alerts (id, tenant, obligation,"
+	    " rule, key, status, state, time_ms, body, created_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_ALERT_BODY] = "SELECT body FROM alerts WHERE id = ?1",
+	[S_ALERT_UPDATE] = "UPDATE alerts SET state = ?2, body = ?3 WHERE id = ?1",
+	[S_HISTORY_PUT] = "INSERT INTO alert_history (alert_id, at_ms, state,"
+	    " actor, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_OUTBOX_PUT] = "INSERT OR IGNORE INTO outbox (output, alert_id,"
+	    " attempts, next_ms) VALUES (?1, ?2, 0, 0)",
+	[S_OUTBOX_DUE] = "SELECT o.alert_id, a.body, o.attempts FROM outbox o"
+	    " JOIN alerts a ON a.id = o.alert_id"
+	    " WHERE o.output = ?1 AND o.next_ms <= ?2"
+	    " ORDER BY o.next_ms, o.rowid LIMIT ?3",
+	[S_OUTBOX_DONE] = "DELETE FROM outbox WHERE output = ?1 AND alert_id = ?2",
+	[S_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + 1,"
+	    " next_ms = ?3 WHERE output = ?1 AND alert_id = ?2",
+	[S_OUTBOX_PENDING] = "SELECT count(*) FROM outbox WHERE output = ?1",
+	[S_OFFSET_GET] = "SELECT inode, offset FROM offsets WHERE path = ?1",
+	[S_OFFSET_SET] = "INSERT INTO offsets (path, inode, offset)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (path) DO UPDATE"
+	    " SET inode = excluded.inode, offset = excluded.offset",
+	[S_RULESET_PUT] = "INSERT INTO rulesets (hash, nrules, loaded_ms)"
+	    " VALUES (?1, ?2, ?3)",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[S_COUNT];
+	int		 iterating;	/* inside store_each_event */
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Logs the connection's last error and returns -1. */
+static int
+store_fail(struct store *st, const char *what)
+{
+	log_warnx("store: %s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* Resets a statement after use and drops its bindings (no dangling text). */
+static void
+done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Runs a statement that returns no rows; 0 or -1 (logged). */
+static int
+run(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt	*s = st->stmt[id];
+	int		 rc;
+
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, stmt_sql[id]);
+		done(s);
+		return -1;
+	}
+	done(s);
+	return 0;
+}
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Runs `SELECT count(*)`-like statement with optional int parameter; -1 on error. */
+static int64_t
+scalar(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt	*s = st->stmt[id];
+	int64_t		 v;
+
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_fail(st, stmt_sql[id]);
+		done(s);
+		return -1;
+	}
+	v = sqlite3_column_int64(s, 0);
+	done(s);
+	return v;
+}
+
+/* Open-time helpers: work on a bare connection and report into err. */
+
+static int
+exec_err(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs a one-row pragma and copies its first column as text (or "" for no row). */
+static int
+pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*s;
+	const unsigned char *t;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	out[0] = '\0';
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		t = sqlite3_column_text(s, 0);
+		snprintf(out, outlen, "%s", t ? (const char *)t : "");
+		rc = sqlite3_step(s);
+	}
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int
+user_version(sqlite3 *db, int *v, char *err, size_t errlen)
+{
+	char	 buf[32];
+
+	if (pragma_text(db, "PRAGMA user_version", buf, sizeof(buf), err,
+	    errlen) == -1)
+		return -1;
+	*v = atoi(buf);
+	return 0;
+}
+
+/* Applies the migrations the database has not seen, one transaction each. */
+static int
+migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	char	 sql[64], msg[256];
+	int	 v;
+
+	for (;;) {
+		if (exec_err(db, "BEGIN IMMEDIATE", err, errlen) == -1)
+			return -1;
+		/* Read inside the write lock: another process may have migrated. */
+		if (user_version(db, &v, err, errlen) == -1)
+			goto fail;
+		if (v > NMIGRATIONS) {
+			snprintf(err, errlen, "schema version %d is newer than this "
+			    "complyd knows (%d)", v, NMIGRATIONS);
+			goto fail;
+		}
+		if (v == NMIGRATIONS)
+			return exec_err(db, "COMMIT", err, errlen);
+		if (exec_err(db, migrations[v], msg, sizeof(msg)) == -1) {
+			snprintf(err, errlen, "migration %d: %s", v + 1, msg);
+			goto fail;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec_err(db, sql, err, errlen) == -1 ||
+		    exec_err(db, "COMMIT", err, errlen) == -1)
+			goto fail;
+	}
+fail:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static const char *
+sync_mode(const char *s)
+{
+	if (s == NULL || *s == '\0' || strcasecmp(s, "full") == 0)
+		return "FULL";
+	if (strcasecmp(s, "extra") == 0)
+		return "EXTRA";
+	if (strcasecmp(s, "normal") == 0)
+		return "NORMAL";
+	return NULL;
+}
+
+struct store *
+store_open(const char *path, const char *synchronous, char *err, size_t errlen)
+{
+	struct store	*st;
+	const char	*mode;
+	char		 sql[64], buf[32];
+	int		 fd, i;
+
+	if ((mode = sync_mode(synchronous)) == NULL) {
+		snprintf(err, errlen, "synchronous: \"%s\" is not full, extra or "
+		    "normal", synchronous);
+		return NULL;
+	}
+	/*
+	 * Create the file ourselves, owner-only (SQLite gives the -wal and -shm
+	 * files the same mode). The parent directory must exist: it is the
+	 * configured state_dir, and a typo there should not silently create a
+	 * fresh, empty database somewhere else.
+	 */
+	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		close(fd);
+	}
+	st = xcalloc(1, sizeof(*st));
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, st->db ?
+		    sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 5000);
+	if (pragma_text(st->db, "PRAGMA journal_mode = WAL", buf, sizeof(buf),
+	    err, errlen) == -1)
+		goto fail;
+	if (strcasecmp(buf, "wal") != 0 && strcasecmp(buf, "memory") != 0) {
+		snprintf(err, errlen, "%s: cannot use WAL (journal mode %s)", path,
+		    buf);
+		goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s", mode);
+	if (exec_err(st->db, sql, err, errlen) == -1 ||
+	    exec_err(st->db, "PRAGMA foreign_keys = ON", err, errlen) == -1)
+		goto fail;
+	if (migrate(st->db, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < S_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", stmt_sql[i],
+			    sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	int	 i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_warnx("store: close: %s", sqlite3_errmsg(st->db));
+	free(st);
+}
+
+int
+store_begin(struct store *st)
+{
+	return run(st, S_BEGIN);
+}
+
+/*
+ * On failure (e.g. SQLITE_BUSY past the timeout, disk full) the batch is not
+ * durable and must not be acknowledged; it is rolled back here so that the
+ * next store_begin starts clean (a later store_rollback is harmless).
+ */
+int
+store_commit(struct store *st)
+{
+	if (run(st, S_COMMIT) == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(st->db))
+		run(st, S_ROLLBACK);
+	return -1;
+}
+
+int
+store_rollback(struct store *st)
+{
+	/* Some errors (I/O, full disk) already rolled the transaction back. */
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return run(st, S_ROLLBACK);
+}
+
+/*
+ * Starts an atomic multi-statement operation: its own write transaction when
+ * none is open (BEGIN IMMEDIATE, so the busy timeout applies to taking the
+ * write lock), else a savepoint inside the caller's batch. 0 or -1.
+ */
+static int
+op_start(struct store *st, int *own)
+{
+	*own = sqlite3_get_autocommit(st->db) != 0;
+	return run(st, *own ? S_BEGIN : S_SAVEPOINT);
+}
+
+/* Ends the operation: kept on success, undone on failure; returns rv or -1. */
+static int
+op_end(struct store *st, int own, int rv)
+{
+	if (rv < 0) {
+		if (!sqlite3_get_autocommit(st->db)) {
+			if (own)
+				run(st, S_ROLLBACK);
+			else if (run(st, S_ROLLBACK_TO) == 0)
+				run(st, S_RELEASE);
+		}
+		return rv;
+	}
+	if (run(st, own ? S_COMMIT : S_RELEASE) == -1) {
+		if (own && !sqlite3_get_autocommit(st->db))
+			run(st, S_ROLLBACK);
+		return -1;
+	}
+	return rv;
+}
+
+int
+store_put_event(struct store *st, const struct soc_event *ev, const char *json,
+    size_t len)
+{
+	sqlite3_stmt	*s = st->stmt[S_EVENT_PUT];
+	int		 rc;
+
+	if (len > (size_t)EVENT_MAX_LINE) {
+		log_warnx("store: event %s/%s: %zu bytes, too long", ev->tenant,
+		    ev->id, len);
+		return -1;
+	}
+	bind_text(s, 1, ev->tenant);
+	bind_text(s, 2, ev->id);
+	sqlite3_bind_int64(s, 3, ev->time);
+	sqlite3_bind_text(s, 4, json, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now_ms());
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "put event");
+		done(s);
+		return -1;
+	}
+	done(s);
+	return sqlite3_changes(st->db) == 1 ? 1 : 0;
+}
+
+/*
+ * Streams the journal; the JSON passed to fn is valid only during the call.
+ * fn may write to the store (e.g. alerts) but not iterate again. Returns 0
+ * when all were visited, fn's non-zero value if it stopped, -1 on error.
+ */
+int
+store_each_event(struct store *st, int (*fn)(void *, const char *json,
+    size_t len, int64_t seq), void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[S_EVENT_EACH];
+	const char	*body;
+	int		 rc, r = 0;
+
+	if (st->iterating) {
+		log_warnx("store: each event: nested iteration");
+		return -1;
+	}
+	st->iterating = 1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		body = (const char *)sqlite3_column_text(s, 1);
+		if (body == NULL)
+			body = "";
+		r = fn(arg, body, (size_t)sqlite3_column_bytes(s, 1),
+		    sqlite3_column_int64(s, 0));
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_fail(st, "each event");
+	done(s);
+	st->iterating = 0;
+	return r;
+}
+
+int64_t
+store_event_count(struct store *st)
+{
+	return scalar(st, S_EVENT_COUNT);
+}
+
+static const char *
+json_str(const cJSON *o, const char *name)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+history_put(struct store *st, const char *id, int64_t at_ms, const char *state,
+    const char *actor, const char *note)
+{
+	sqlite3_stmt	*s = st->stmt[S_HISTORY_PUT];
+
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, at_ms);
+	bind_text(s, 3, state);
+	bind_text(s, 4, actor);
+	bind_text(s, 5, note);
+	return run(st, S_HISTORY_PUT);
+}
+
+static int
+put_alert(struct store *st, const struct alert *a, const char *body,
+    int noutputs)
+{
+	sqlite3_stmt	*s = st->stmt[S_ALERT_PUT];
+	const char	*state;
+	int64_t		 now = now_ms();
+	int		 i;
+
+	state = json_str(a->json, "state");
+	if (state == NULL)
+		state = "open";
+	bind_text(s, 1, a->id);
+	bind_text(s, 2, a->tenant);
+	bind_text(s, 3, a->obligation);
+	bind_text(s, 4, json_str(a->json, "rule"));
+	bind_text(s, 5, a->key);
+	bind_text(s, 6, a->status);
+	bind_text(s, 7, state);
+	sqlite3_bind_int64(s, 8, a->time);
+	bind_text(s, 9, body);
+	sqlite3_bind_int64(s, 10, now);
+	if (run(st, S_ALERT_PUT) == -1)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		return 0;
+	s = st->stmt[S_OUTBOX_PUT];
+	for (i = 0; i < noutputs; i++) {
+		sqlite3_bind_int(s, 1, i);
+		bind_text(s, 2, a->id);
+		if (run(st, S_OUTBOX_PUT) == -1)
+			return -1;
+	}
+	if (history_put(st, a->id, now, state, "complyd", NULL) == -1)
+		return -1;
+	return 1;
+}
+
+int
+store_put_alert(struct store *st, const struct alert *a, int noutputs)
+{
+	char	*body;
+	int	 rv, own;
+
+	if (a->id == NULL || a->tenant == NULL || a->json == NULL) {
+		log_warnx("store: put alert: no id or tenant");
+		return -1;
+	}
+	if ((body = cJSON_PrintUnformatted(a->json)) == NULL) {
+		log_warnx("store: put alert %s: cannot print JSON", a->id);
+		return -1;
+	}
+	if (op_start(st, &own) == -1) {
+		cJSON_free(body);
+		return -1;
+	}
+	rv = op_end(st, own, put_alert(st, a, body, noutputs));
+	cJSON_free(body);
+	return rv;
+}
+
+static int
+transition(struct store *st, const char *id, const char *state,
+    const char *actor, const char *note, int64_t at_ms)
+{
+	sqlite3_stmt	*s = st->stmt[S_ALERT_BODY];
+	cJSON		*o;
+	char		*body;
+	int		 rc;
+
+	bind_text(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		done(s);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		store_fail(st, "alert body");
+		done(s);
+		return -1;
+	}
+	o = cJSON_ParseWithLength((const char *)sqlite3_column_text(s, 0),
+	    (size_t)sqlite3_column_bytes(s, 0));
+	done(s);
+	if (!cJSON_IsObject(o)) {
+		log_warnx("store: alert %s: stored body is not a JSON object", id);
+		cJSON_Delete(o);
+		return -1;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(o, "state") != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "state",
+		    cJSON_CreateString(state));
+	else
+		cJSON_AddStringToObject(o, "state", state);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (body == NULL) {
+		log_warnx("store: alert %s: cannot print JSON", id);
+		return -1;
+	}
+	s = st->stmt[S_ALERT_UPDATE];
+	bind_text(s, 1, id);
+	bind_text(s, 2, state);
+	bind_text(s, 3, body);
+	rc = run(st, S_ALERT_UPDATE);
+	cJSON_free(body);
+	if (rc == -1)
+		return -1;
+	return history_put(st, id, at_ms, state, actor, note);
+}
+
+int
+store_alert_transition(struct store *st, const char *id, const char *state,
+    const char *actor, const char *note, int64_t at_ms)
+{
+	int	 own;
+
+	if (id == NULL || state == NULL) {
+		log_warnx("store: alert transition: no id or state");
+		return -1;
+	}
+	if (op_start(st, &own) == -1)
+		return -1;
+	return op_end(st, own, transition(st, id, state, actor, note, at_ms));
+}
+
+/* Returns the number of items filled (0..max), or -1. */
+int
+store_outbox_due(struct store *st, int out, int64_t now, struct outbox_item *items,
+    int max)
+{
+	sqlite3_stmt	*s = st->stmt[S_OUTBOX_DUE];
+	const char	*t;
+	int		 n = 0, rc = SQLITE_DONE;
+
+	if (max <= 0)
+		return 0;
+	sqlite3_bind_int(s, 1, out);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(s, 0);
+		items[n].alert_id = xstrdup(t ? t : "");
+		t = (const char *)sqlite3_column_text(s, 1);
+		items[n].json = xstrdup(t ? t : "");
+		items[n].attempts = sqlite3_column_int(s, 2);
+		n++;
+	}
+	if (n < max && rc != SQLITE_DONE) {
+		store_fail(st, "outbox due");
+		done(s);
+		store_outbox_items_free(items, n);
+		return -1;
+	}
+	done(s);
+	return n;
+}
+
+void
+store_outbox_items_free(struct outbox_item *items, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		free(items[i].alert_id);
+		free(items[i].json);
+		items[i].alert_id = items[i].json = NULL;
+	}
+}
+
+/* 0 (also when the entry was already gone) or -1. */
+int
+store_outbox_done(struct store *st, int out, const char *alert_id)
+{
+	sqlite3_stmt	*s = st->stmt[S_OUTBOX_DONE];
+
+	sqlite3_bind_int(s, 1, out);
+	bind_text(s, 2, alert_id);
+	return run(st, S_OUTBOX_DONE);
+}
+
+/* 0 (also when there is no such entry) or -1; counts the attempt. */
+int
+store_outbox_retry(struct store *st, int out, const char *alert_id,
+    int64_t next_ms)
+{
+	sqlite3_stmt	*s = st->stmt[S_OUTBOX_RETRY];
+
+	sqlite3_bind_int(s, 1, out);
+	bind_text(s, 2, alert_id);
+	sqlite3_bind_int64(s, 3, next_ms);
+	return run(st, S_OUTBOX_RETRY);
+}
+
+int64_t
+store_outbox_pending(struct store *st, int out)
+{
+	sqlite3_bind_int(st->stmt[S_OUTBOX_PENDING], 1, out);
+	return scalar(st, S_OUTBOX_PENDING);
+}
+
+/* SQLite integers are signed: 64-bit values are stored as their bit pattern. */
+int
+store_offset_get(struct store *st, const char *path, uint64_t *inode,
+    uint64_t *offset)
+{
+	sqlite3_stmt	*s = st->stmt[S_OFFSET_GET];
+	int		 rc;
+
+	bind_text(s, 1, path);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		done(s);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		store_fail(st, "offset get");
+		done(s);
+		return -1;
+	}
+	*inode = (uint64_t)sqlite3_column_int64(s, 0);
+	*offset = (uint64_t)sqlite3_column_int64(s, 1);
+	done(s);
+	return 0;
+}
+
+int
+store_offset_set(struct store *st, const char *path, uint64_t inode,
+    uint64_t offset)
+{
+	sqlite3_stmt	*s = st->stmt[S_OFFSET_SET];
+
+	bind_text(s, 1, path);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)inode);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)offset);
+	return run(st, S_OFFSET_SET);
+}
+
+int
+store_ruleset_loaded(struct store *st, const char *hash, int nrules,
+    int64_t at_ms)
+{
+	sqlite3_stmt	*s = st->stmt[S_RULESET_PUT];
+
+	bind_text(s, 1, hash);
+	sqlite3_bind_int(s, 2, nrules);
+	sqlite3_bind_int64(s, 3, at_ms);
+	return run(st, S_RULESET_PUT);
+}

@@ -1,0 +1,226 @@
+#!/bin/sh
+# Integration tests of the real daemon on a temp dir: events by curl, by
+# logger (RFC 5424, octet counting) and through a real syslog-ng with the
+# shipped snippet; kill -9 right after a 202; SIGHUP with a broken rule file;
+# a webhook receiver that is down, then up. Prints "ok NAME" / "FAIL NAME".
+set -u
+BUILD=${BUILD:-build}
+ROOT=$(pwd)
+T=$(mktemp -d /tmp/complyd-e2e.XXXXXX)
+BASE=$((20000 + $$ % 20000))
+API=$BASE; SYSLOG_TCP=$((BASE + 1)); HOOK=$((BASE + 2))
+PID=; SNG=; RECV=
+fails=0
+
+cleanup() {
+	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+	[ -n "$SNG" ] && kill "$SNG" 2>/dev/null
+	[ -n "$RECV" ] && kill "$RECV" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
+
+ok() { echo "ok $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); [ -f "$T/log" ] && tail -n 20 "$T/log"; }
+check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+
+# Waits up to $2 seconds for command $1 to succeed.
+wait_for() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		eval "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+mkdir -p "$T/conf" "$T/var" "$T/in" "$T/meta"
+cp -R "$ROOT/rules" "$T/rules"
+cp -R "$ROOT/conf/holidays" "$T/conf/holidays"
+# The rules name ../conf/holidays relative to themselves.
+cat > "$T/meta/m.yaml" <<'YAML'
+contracts:
+  - { id: C-1, tenant: acme, kind: service, principal: { name: P, capital_jpy: 300000000 }, entrustee: { name: E, capital_jpy: 5000000 }, amount_jpy: 100000, payment_due: 2026-12-20 }
+datasets:
+  - { id: DS-1, tenant: acme, name: logs, purposes: [security_monitoring] }
+YAML
+sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+cat > "$T/conf/tokens.yaml" <<YAML
+tokens:
+  - { name: feed, sha256: $(sha t-ingest), role: ingest, tenants: ["*"] }
+  - { name: feed-acme, sha256: $(sha t-acme), role: ingest, tenants: [acme] }
+  - { name: mgr, sha256: $(sha t-manager), role: manager, tenants: [acme] }
+YAML
+cat > "$T/conf/complyd.yaml" <<YAML
+state_dir: ../var
+rules: ../rules
+metadata: ../meta
+retention: { events: 2y, evidence: 7y }
+api:
+  listen: [ "127.0.0.1:$API", "unix:../var/api.sock" ]
+  tokens: tokens.yaml
+inputs:
+  - { type: http }
+  - { type: syslog, listen: "unix:../var/syslog.sock" }
+  - { type: syslog, listen: "tcp:127.0.0.1:$SYSLOG_TCP" }
+  - { type: file, path: "../in/*.jsonl" }
+outputs:
+  - { type: file, path: ../var/alerts.jsonl }
+  - { type: webhook, url: "http://127.0.0.1:$HOOK/hook" }
+  - { type: syslog, target: "unix:$T/var/sng-alerts.sock" }
+YAML
+
+start() {
+	"$BUILD/complyd" -f -c "$T/conf/complyd.yaml" >>"$T/log" 2>&1 &
+	PID=$!
+	wait_for "curl -fs http://127.0.0.1:$API/readyz >/dev/null" 15
+}
+post() {	# post TOKEN BODY -> prints HTTP code, body in $T/resp
+	curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $1" \
+	    --data-binary "$2" "http://127.0.0.1:$API/v1/events"
+}
+# has_alert FILE EVENT_ID: an alert whose evidence is that event is in FILE.
+has_alert() { grep -qF "\"evidence\":[\"$2\"]" "$1" 2>/dev/null; }
+alert_out() { has_alert "$T/var/alerts.jsonl" "$1"; }
+db_count() { sqlite3 "$T/var/state.db" "$1" 2>/dev/null; }
+NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+use_event() {	# an APPI use outside the declared purposes
+	printf '{"id":"%s","time":"%s","tenant":"acme","type":"personal_data.used","dataset":"DS-1","purpose":"marketing","operator":"op"}' "$1" "$NOW"
+}
+
+"$BUILD/complyd" --check-config -c "$T/conf/complyd.yaml" >/dev/null 2>&1
+check "check-config accepts the config" "[ $? -eq 0 ]"
+printf 'state_dir: ../var\nbogus: 1\n' > "$T/conf/bad.yaml"
+"$BUILD/complyd" --check-config -c "$T/conf/bad.yaml" 2>"$T/err"
+check "check-config names the unknown key with file:line:col" \
+    "grep -q 'bad.yaml:2:1: error: unknown key' '$T/err'"
+
+check "daemon starts and is ready" start
+
+# --- HTTP ---
+code=$(post t-ingest "$(use_event h1)
+not json")
+check "POST /v1/events answers 202 after commit" "[ '$code' = 202 ]"
+check "the bad line is rejected with its number" "grep -q '\"line\":2' '$T/resp'"
+check "the alert reaches the file output" \
+    "wait_for 'alert_out h1' 5"
+code=$(post nope "$(use_event h2)")
+check "a bad token gets 401" "[ '$code' = 401 ]"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-manager" \
+    --data-binary "$(use_event h3)" "http://127.0.0.1:$API/v1/events")
+check "a manager token may not ingest (403)" "[ '$code' = 403 ]"
+code=$(post t-acme '{"id":"b1","time":"'"$NOW"'","tenant":"beta","type":"x.y"}')
+check "an event outside the token's tenants is rejected" \
+    "[ '$code' = 202 ] && grep -q 'outside the token' '$T/resp'"
+code=$(post t-ingest '[{"id":"a1","time":"'"$NOW"'","tenant":"acme","type":"x.y"}, 5]')
+check "a JSON array body reports bad items by index" \
+    "[ '$code' = 202 ] && grep -q '\"index\":1' '$T/resp'"
+code=$(post t-ingest "$(use_event h1)")
+check "a repeated id is accepted once" "grep -q '\"duplicates\":1' '$T/resp'"
+head -c 20000000 /dev/zero | tr '\0' ' ' > "$T/big"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-ingest" \
+    --data-binary @"$T/big" "http://127.0.0.1:$API/v1/events")
+check "a body over max_body gets 413" "[ '$code' = 413 ]"
+
+# --- deadlines over the unix socket (peer uid: admin) ---
+post t-ingest '{"id":"r1","time":"'"$NOW"'","tenant":"acme","type":"subcontract.received","contract":"C-1"}' >/dev/null
+curl -s --unix-socket "$T/var/api.sock" http://x/v1/deadlines > "$T/dl"
+check "GET /v1/deadlines lists the open payment deadline" \
+    "grep -q '\"key\":\"C-1\"' '$T/dl' && grep -q SUBCON-PAY-BY-DUE '$T/dl'"
+code=$(curl -s -o "$T/dl2" -w '%{http_code}' -H "Authorization: Bearer t-manager" \
+    "http://127.0.0.1:$API/v1/deadlines")
+check "a manager token reads deadlines of its tenant" "[ '$code' = 200 ] && grep -q C-1 '$T/dl2'"
+
+# --- kill -9 right after a 202 ---
+code=$(post t-ingest "$(use_event k1)")
+kill -9 "$PID"; wait "$PID" 2>/dev/null; PID=
+check "202 before kill -9" "[ '$code' = 202 ]"
+check "restart after kill -9" start
+k1_stored() { [ "$(db_count "select count(*) from alerts where body like '%\"evidence\":[\"k1\"]%'")" = 1 ]; }
+check "the acknowledged event's alert exists exactly once" "wait_for k1_stored 5"
+check "its alert was delivered to the file" \
+    "wait_for 'alert_out k1' 5"
+curl -s --unix-socket "$T/var/api.sock" http://x/v1/deadlines > "$T/dl"
+check "the open deadline survived kill -9" "grep -q '\"key\":\"C-1\"' '$T/dl'"
+
+# --- SIGHUP with a broken rule file keeps the old rules ---
+cp "$T/rules/appi.yaml" "$T/appi.good"
+printf '\n  - { id: broken, kind: [nope\n' >> "$T/rules/appi.yaml"
+kill -HUP "$PID"
+check "a broken reload is refused" "wait_for \"grep -q 'reload refused' '$T/log'\" 5"
+post t-ingest "$(use_event s1)" >/dev/null
+check "the old rules keep evaluating" \
+    "wait_for 'alert_out s1' 5"
+cp "$T/appi.good" "$T/rules/appi.yaml"
+code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$T/var/api.sock" \
+    -X POST http://x/v1/rules/reload)
+check "POST /v1/rules/reload swaps in the good set" "[ '$code' = 200 ]"
+
+# --- logger, RFC 5424 with octet counting, on the unix stream socket ---
+logger --rfc5424 --octet-count -u "$T/var/syslog.sock" "$(use_event l1)" 2>>"$T/log"
+check "logger --rfc5424 --octet-count event raises its alert" \
+    "wait_for 'alert_out l1' 5"
+logger --rfc3164 -T -n 127.0.0.1 -P "$SYSLOG_TCP" "$(use_event l2)" 2>>"$T/log"
+check "logger RFC 3164 over TCP raises its alert" \
+    "wait_for 'alert_out l2' 5"
+
+# --- file tail with persisted offsets ---
+use_event f1 > "$T/in/a.jsonl"; echo >> "$T/in/a.jsonl"
+check "a tailed file's event raises its alert" \
+    "wait_for 'alert_out f1' 5"
+
+# --- a real syslog-ng with the shipped snippet, both ways ---
+if command -v syslog-ng >/dev/null 2>&1; then
+	cat > "$T/sng.conf" <<SNG
+@version: 3.35
+@define complyd_soc_events_socket "$T/var/soc-events.sock"
+@define complyd_input_host "127.0.0.1"
+@define complyd_input_port "$SYSLOG_TCP"
+@define complyd_alert_socket "$T/var/sng-alerts.sock"
+@define complyd_alert_file "$T/var/sng-alerts.jsonl"
+options { stats_freq(0); };
+@include "$ROOT/conf/syslog-ng/complyd.conf"
+SNG
+	syslog-ng -F -f "$T/sng.conf" -R "$T/sng.persist" -p "$T/sng.pid" \
+	    -c "$T/sng.ctl" >>"$T/sng.log" 2>&1 &
+	SNG=$!
+	wait_for "[ -S '$T/var/soc-events.sock' ]" 10
+	logger --rfc5424 -u "$T/var/soc-events.sock" "$(use_event g1)" 2>>"$T/log"
+	check "an event through syslog-ng raises its alert" \
+	    "wait_for 'alert_out g1' 10"
+	check "syslog-ng receives complyd's alerts (RFC 5424 SD)" \
+	    "wait_for 'has_alert $T/var/sng-alerts.jsonl g1' 10"
+else
+	fail "syslog-ng is not installed"
+fi
+
+# --- webhook: down, then up: every alert arrives ---
+cat > "$T/recv.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get('Content-Length', 0))
+        with open(sys.argv[2], 'ab') as f:
+            f.write(self.rfile.read(n) + b'\n')
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+PY
+post t-ingest "$(use_event w1)" >/dev/null
+sleep 2
+python3 "$T/recv.py" "$HOOK" "$T/hook.out" &
+RECV=$!
+check "the webhook gets the alert raised while it was down" \
+    "wait_for 'has_alert $T/hook.out w1' 40"
+check "the webhook also gets the alerts from before" \
+    "wait_for 'has_alert $T/hook.out h1' 40"
+
+# --- clean stop ---
+kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
+check "SIGTERM stops cleanly (exit 0)" "[ $rc -eq 0 ]"
+
+if [ $fails -eq 0 ]; then echo "daemon: all passed"; else echo "daemon: $fails failed"; fi
+[ $fails -eq 0 ]

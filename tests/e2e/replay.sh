@@ -1,0 +1,202 @@
+#!/bin/sh
+# tests/e2e/replay.sh - `complyctl replay|lint|test` end to end against the
+# SHIPPED rules/ and the fixtures of tests/e2e/fixtures (see its README).
+# Run from the repository root; $BUILD (default build) holds complyctl.
+# Prints "ok NAME" or "FAIL NAME" per check; exits non-zero on any failure.
+BUILD=${BUILD:-build}
+CTL=$BUILD/complyctl
+FX=tests/e2e/fixtures
+META=$FX/meta
+UNTIL=2026-07-01T00:00:00+09:00
+export LC_ALL=C
+
+fails=0
+checks=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/replay-e2e.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+ok() { checks=$((checks + 1)); echo "ok $1"; }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $1"; }
+check() {	# check NAME COMMAND...: ok if the command succeeds
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name"; fi
+}
+
+# Alerts (JSON lines) -> time, obligation, tenant, key, status, law_version (TSV).
+tsv() {
+	awk '
+	function field(s, name,   i, r) {
+		i = index(s, "\"" name "\":")
+		if (i == 0)
+			return "?"
+		r = substr(s, i + length(name) + 3)
+		if (substr(r, 1, 1) == "\"") {
+			r = substr(r, 2)
+			return substr(r, 1, index(r, "\"") - 1)
+		}
+		return substr(r, 1, match(r, /[,}]/) - 1)
+	}
+	{
+		printf "%s\t%s\t%s\t%s\t%s\t%s\n", field($0, "time"),
+		    field($0, "obligation"), field($0, "tenant"), field($0, "key"),
+		    field($0, "status"), field($0, "law_version")
+	}' "$1"
+}
+
+# 0 if the alerts of $1 are ordered by time, obligation, tenant, key, status.
+ordered() {
+	tsv "$1" | cut -f1-5 >"$tmp/order.tsv"
+	# every time is +09:00 with whole seconds: text order is time order
+	if grep -v '^[0-9-]*T[0-9:]*+09:00	' "$tmp/order.tsv" >/dev/null; then
+		echo "  a time is not RFC 3339 +09:00 with whole seconds" >&2
+		return 1
+	fi
+	sort -c -t '	' -k1,1 -k2,2 -k3,3 -k4,4 -k5,5 "$tmp/order.tsv"
+}
+
+replay() {	# replay OUT ERR ARGS...: stores stdout, stderr; returns the status
+	out=$1
+	err=$2
+	shift 2
+	"$CTL" replay --rules rules --meta "$META" "$@" >"$out" 2>"$err"
+}
+
+if [ ! -x "$CTL" ]; then
+	echo "FAIL $CTL not built"
+	exit 1
+fi
+
+# ---- clean input: exit 0, nothing on stderr, ordered output, exact alerts ----
+
+replay "$tmp/until.out" "$tmp/until.err" --until "$UNTIL" \
+    $FX/events-1.jsonl $FX/events-2.jsonl
+check "clean input exits 0" [ $? -eq 0 ]
+check "clean input prints nothing on stderr" [ ! -s "$tmp/until.err" ]
+check "output ordered by time, obligation, tenant, key, status" \
+    ordered "$tmp/until.out"
+tsv "$tmp/until.out" >"$tmp/until.tsv"
+if cmp -s "$tmp/until.tsv" $FX/expected-until.tsv; then
+	ok "alerts with --until are exactly the expected ones"
+else
+	fail "alerts with --until are exactly the expected ones"
+	diff $FX/expected-until.tsv "$tmp/until.tsv" | sed 's/^/  /'
+fi
+check "every line is a JSON object with a stable id" \
+    awk 'substr($0, 1, 9) != "{\"id\":\"a-" || substr($0, 34, 3) != "\",\"" ||
+    substr($0, 10, 24) !~ /^[0-9a-f]+$/ || substr($0, length($0)) != "}" { exit 1 }' \
+    "$tmp/until.out"
+check "beta-soc's dataset allows marketing: no alert of beta-soc" \
+    sh -c "! grep -q '\"tenant\":\"beta-soc\"' '$tmp/until.out'"
+
+# ---- --until: the clock advances; without it the clock stops at the last event ----
+
+replay "$tmp/plain.out" "$tmp/plain.err" $FX/events-1.jsonl $FX/events-2.jsonl
+check "no --until exits 0" [ $? -eq 0 ]
+check "--until lets the payment deadline fire" \
+    grep -q '^2026-06-29T00:00:00+09:00	SUBCON-PAY-BY-DUE	acme-soc	C-E2E-1	violation' \
+    "$tmp/until.tsv"
+tsv "$tmp/plain.out" >"$tmp/plain.tsv"
+check "no --until: the payment deadline does not fire" \
+    sh -c "! grep -q 'SUBCON-PAY-BY-DUE' '$tmp/plain.tsv'"
+# the last event is at 2026-06-10T10:00:00+09:00: nothing later fires
+check "no --until: no alert after the last event" \
+    awk -F '	' '$1 > "2026-06-10T10:00:00+09:00" { exit 1 }' "$tmp/plain.tsv"
+check "no --until: the alerts up to the last event are all there" \
+    sh -c "awk -F '	' '\$1 <= \"2026-06-10T10:00:00+09:00\"' \
+    $FX/expected-until.tsv | cmp -s - '$tmp/plain.tsv'"
+replay "$tmp/at.out" "$tmp/at.err" --until 2026-06-29T00:00:00+09:00 \
+    $FX/events-1.jsonl $FX/events-2.jsonl
+check "--until exactly at the due instant is inclusive" \
+    grep -q '"obligation":"SUBCON-PAY-BY-DUE".*"status":"violation"' "$tmp/at.out"
+replay "$tmp/before.out" "$tmp/before.err" --until 2026-06-28T23:59:59+09:00 \
+    $FX/events-1.jsonl $FX/events-2.jsonl
+check "--until one second before the due instant does not fire it" \
+    sh -c "! grep -q '\"obligation\":\"SUBCON-PAY-BY-DUE\",.*\"status\":\"violation\"' '$tmp/before.out'"
+
+# ---- input order: out of time order, or files in the wrong order ----
+
+cat $FX/events-1.jsonl $FX/events-2.jsonl |
+    awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' \
+    >"$tmp/reversed.jsonl"
+replay "$tmp/rev.out" "$tmp/rev.err" --until "$UNTIL" "$tmp/reversed.jsonl"
+check "reversed input exits 0" [ $? -eq 0 ]
+check "reversed input gives the same alerts as sorted input" \
+    cmp -s "$tmp/rev.out" "$tmp/until.out"
+replay "$tmp/swap.out" "$tmp/swap.err" --until "$UNTIL" \
+    $FX/events-2.jsonl $FX/events-1.jsonl
+check "files in the wrong order give the same alerts" \
+    cmp -s "$tmp/swap.out" "$tmp/until.out"
+replay "$tmp/swap2.out" "$tmp/swap2.err" $FX/events-2.jsonl $FX/events-1.jsonl
+check "files in the wrong order, no --until: same as sorted" \
+    cmp -s "$tmp/swap2.out" "$tmp/plain.out"
+
+# ---- duplicates: a repeated (tenant, id) is processed once ----
+
+replay "$tmp/dup.out" "$tmp/dup.err" --until "$UNTIL" \
+    $FX/events-1.jsonl $FX/events-2.jsonl $FX/dup.jsonl
+check "repeated ids add no alerts" cmp -s "$tmp/dup.out" "$tmp/until.out"
+
+# ---- malformed lines: FILE:LINE: error: ..., the rest still goes through ----
+
+replay "$tmp/bad.out" "$tmp/bad.err" $FX/bad.jsonl
+check "malformed lines make the exit status non-zero" [ $? -ne 0 ]
+check "one error line per malformed line, FILE:LINE: error: ..." \
+    sh -c "grep -c '' '$tmp/bad.err' | grep -qx 3 &&
+    ! grep -v '^$FX/bad.jsonl:[0-9][0-9]*: error: ..*\$' '$tmp/bad.err'"
+check "the malformed lines are 2, 3 and 4" \
+    sh -c "cut -d: -f2 '$tmp/bad.err' | tr '\n' ' ' | grep -qx '2 3 4 '"
+check "line 2 is reported for its time without offset" \
+    grep -q "^$FX/bad.jsonl:2: error: .*time" "$tmp/bad.err"
+tsv "$tmp/bad.out" | cut -f1,2,5 >"$tmp/bad.tsv"
+printf '%s\t%s\t%s\n' \
+    2026-05-10T10:00:00+09:00 APPI-USE-WITHIN-PURPOSE violation \
+    2026-05-13T10:00:00+09:00 APPI-USE-WITHIN-PURPOSE violation \
+    >"$tmp/bad.want"
+check "the good lines around them still raise their alerts" \
+    cmp -s "$tmp/bad.tsv" "$tmp/bad.want"
+check "nothing but alerts on stdout" \
+    awk '!/^\{"id":"a-/ { exit 1 }' "$tmp/bad.out"
+replay "$tmp/mix.out" "$tmp/mix.err" $FX/events-1.jsonl $FX/bad.jsonl
+check "a bad file among good ones: non-zero, errors name the bad file" \
+    sh -c "[ $? -ne 0 ] && grep -c '' '$tmp/mix.err' | grep -qx 3 &&
+    ! grep -v '^$FX/bad.jsonl:' '$tmp/mix.err'"
+
+# ---- stable output: two runs are byte-identical ----
+
+replay "$tmp/again.out" "$tmp/again.err" --until "$UNTIL" \
+    $FX/events-1.jsonl $FX/events-2.jsonl
+check "replaying twice gives byte-identical output" \
+    cmp -s "$tmp/again.out" "$tmp/until.out"
+check "alert ids are unique" \
+    sh -c "sed 's/^{\"id\":\"\\([^\"]*\\)\".*/\\1/' '$tmp/until.out' | sort | uniq -d | grep -q . && exit 1 || exit 0"
+
+# ---- lint ----
+
+"$CTL" lint rules >"$tmp/lint.out" 2>"$tmp/lint.err"
+check "complyctl lint rules exits 0" [ $? -eq 0 ]
+mkdir -p "$tmp/copy/conf"
+cp -R rules "$tmp/copy/rules"
+cp -R conf/holidays "$tmp/copy/conf/holidays"
+"$CTL" lint "$tmp/copy/rules" >/dev/null 2>&1
+check "lint of an unchanged copy exits 0" [ $? -eq 0 ]
+# break the first `severity:` of fire.yaml; the value starts at column 15
+line=$(grep -n '^    severity: ' "$tmp/copy/rules/fire.yaml" | head -n 1 | cut -d: -f1)
+sed "${line}s/severity: .*/severity: urgent/" "$tmp/copy/rules/fire.yaml" \
+    >"$tmp/fire.yaml" && mv "$tmp/fire.yaml" "$tmp/copy/rules/fire.yaml"
+"$CTL" lint "$tmp/copy/rules" >"$tmp/lint2.out" 2>"$tmp/lint2.err"
+check "lint of a broken copy exits 1" [ $? -eq 1 ]
+check "lint reports file:line:col of the bad severity" \
+    grep -q "^$tmp/copy/rules/fire.yaml:$line:15: error: severity" "$tmp/lint2.err"
+check "replay refuses a broken rule set" \
+    sh -c "! '$CTL' replay --rules '$tmp/copy/rules' --meta '$META' \
+    $FX/events-1.jsonl >'$tmp/broken.out' 2>/dev/null && [ ! -s '$tmp/broken.out' ]"
+
+# ---- test ----
+
+"$CTL" test rules >"$tmp/test.out" 2>&1
+check "complyctl test rules prints 'N passed, N failed' last" \
+    sh -c "tail -n 1 '$tmp/test.out' | grep -Eqx '[0-9]+ passed, [0-9]+ failed'"
+
+echo "$((checks - fails)) passed, $fails failed"
+[ "$fails" -eq 0 ]
