@@ -95,11 +95,22 @@ bench: all $(BENCH_BIN)
 demo: all
 	$(BUILD)/complyctl replay --rules rules --meta conf/samples/meta conf/samples/events/*.jsonl
 
+# Installs binaries, the unit, the rules and an installed configuration; the
+# development files of conf/ (./var paths, well-known tokens) are left out.
+UNITDIR	 = $(PREFIX)/lib/systemd/system
+SUBST	 = sed -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	   -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/etc/complyd|$(SYSCONFDIR)/complyd|g'
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(SYSCONFDIR)/complyd
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/complyd/meta $(DESTDIR)$(SYSCONFDIR)/complyd/holidays \
+	    $(DESTDIR)$(SYSCONFDIR)/complyd/syslog-ng
 	install -m 755 $(BUILD)/complyd $(BUILD)/complyctl $(DESTDIR)$(BINDIR)
 	cp -R rules/. $(DESTDIR)$(DATADIR)/rules/
-	cp -R conf/. $(DESTDIR)$(SYSCONFDIR)/complyd/
+	install -m 644 conf/holidays/jp.yaml $(DESTDIR)$(SYSCONFDIR)/complyd/holidays/
+	install -m 644 conf/syslog-ng/complyd.conf $(DESTDIR)$(SYSCONFDIR)/complyd/syslog-ng/
+	$(SUBST) conf/complyd.installed.yaml > $(DESTDIR)$(SYSCONFDIR)/complyd/complyd.yaml
+	install -m 640 conf/tokens.installed.yaml $(DESTDIR)$(SYSCONFDIR)/complyd/
+	$(SUBST) systemd/complyd.service > $(DESTDIR)$(UNITDIR)/complyd.service
 	if [ -d doc/man ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
 	  install -m 644 doc/man/*.1 $(DESTDIR)$(MANDIR)/man1/; fi
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/http.h>
 #include <systemd/sd-daemon.h>
 
 #include "complyd/daemon.h"
@@ -159,6 +160,8 @@ shutdown_daemon(struct daemon *d)
 	tokens_free(d->tokens);
 	if (d->store)
 		store_close(d->store);
+	if (d->http)
+		evhttp_free(d->http);
 	if (d->base)
 		event_base_free(d->base);
 	config_free(&d->cf);

@@ -15,6 +15,7 @@
 #include "complyd/store.h"
 
 struct event_base;
+struct evhttp;
 struct output;
 struct input_file;
 
@@ -27,6 +28,7 @@ struct daemon {
 	struct config		 cf;
 	char			*config_path;
 	struct event_base	*base;
+	struct evhttp		*http;		/* the API, freed on shutdown */
 	struct store		*store;
 	struct ruleset		*rs;
 	struct registry		*reg;

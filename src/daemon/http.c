@@ -478,6 +478,7 @@ in_http_start(struct daemon *d)
 	struct evhttp	*http = evhttp_new(d->base);
 	int		 i;
 
+	d->http = http;
 	evhttp_set_max_body_size(http, d->cf.max_body);
 	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
 	evhttp_set_timeout(http, 60);

@@ -1,0 +1,76 @@
+#!/bin/sh
+# The systemd contract without systemd as PID 1: the unit's exposure score,
+# sd_notify READY=1 / RELOADING=1 / STOPPING=1 on a NOTIFY_SOCKET we listen
+# on, and `make install` into a DESTDIR.
+set -u
+BUILD=${BUILD:-build}
+ROOT=$(pwd)
+T=$(mktemp -d /tmp/complyd-sd.XXXXXX)
+PID=; LIS=
+fails=0
+cleanup() {
+	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+	[ -n "$LIS" ] && kill "$LIS" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+ok() { echo "ok $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+wait_for() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do eval "$1" && return 0; sleep 0.1; i=$((i + 1)); done
+	return 1
+}
+
+# 1. systemd-analyze security --offline: exposure <= 1.5
+if command -v systemd-analyze >/dev/null 2>&1; then
+	score=$(systemd-analyze security --offline=yes systemd/complyd.service 2>/dev/null |
+	    sed -n 's/.*Overall exposure level for complyd.service: \([0-9.]*\).*/\1/p')
+	check "systemd-analyze exposure $score <= 1.5" \
+	    "[ -n '$score' ] && awk 'BEGIN { exit !($score <= 1.5) }'"
+else
+	fail "systemd-analyze is not installed"
+fi
+
+# 2. sd_notify on a socket of ours
+cat > "$T/notify.py" <<'PY'
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], 'a') as f:
+    while True:
+        f.write(s.recv(4096).decode() + '\n'); f.flush()
+PY
+python3 "$T/notify.py" "$T/notify.sock" "$T/notify.log" &
+LIS=$!
+wait_for "[ -S '$T/notify.sock' ]" 5
+mkdir -p "$T/conf" "$T/var"
+cat > "$T/conf/c.yaml" <<YAML
+state_dir: ../var
+rules: $ROOT/rules
+api: { listen: [ "unix:../var/api.sock" ] }
+outputs: [ { type: file, path: ../var/alerts.jsonl } ]
+YAML
+NOTIFY_SOCKET="$T/notify.sock" "$BUILD/complyd" -f -c "$T/conf/c.yaml" 2>"$T/log" &
+PID=$!
+check "READY=1 is sent when the journal is replayed" \
+    "wait_for \"grep -q '^READY=1' '$T/notify.log'\" 10"
+kill -HUP "$PID"
+check "RELOADING=1 then READY=1 on SIGHUP" \
+    "wait_for \"grep -q '^RELOADING=1' '$T/notify.log' && [ \\\$(grep -c '^READY=1' '$T/notify.log') -ge 2 ]\" 10"
+kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
+check "STOPPING=1 and exit 0 on SIGTERM" \
+    "[ $rc -eq 0 ] && grep -q '^STOPPING=1' '$T/notify.log'"
+
+# 3. make install honours PREFIX and DESTDIR
+make -s install DESTDIR="$T/root" PREFIX=/usr/local BUILD="$BUILD" >/dev/null 2>&1
+check "make install places binaries, unit, conf and rules" \
+    "[ -x '$T/root/usr/local/bin/complyd' ] && [ -x '$T/root/usr/local/bin/complyctl' ] &&
+     [ -f '$T/root/usr/local/lib/systemd/system/complyd.service' ] &&
+     [ -f '$T/root/usr/local/etc/complyd/complyd.yaml' ] &&
+     [ -f '$T/root/usr/local/share/complyd/rules/appi.yaml' ]"
+
+[ $fails -eq 0 ] && echo "systemd: all passed"
+[ $fails -eq 0 ]
