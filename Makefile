@@ -42,7 +42,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check unit e2e bench demo install clean
+.PHONY: all deps check unit e2e bench demo run install clean
 # Keep objects of test binaries (make would delete them as intermediates).
 .SECONDARY:
 all: deps-ok $(BUILD)/complyd $(BUILD)/complyctl
@@ -100,6 +100,10 @@ demo: all
 UNITDIR	 = $(PREFIX)/lib/systemd/system
 SUBST	 = sed -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	   -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/etc/complyd|$(SYSCONFDIR)/complyd|g'
+# The daemon on the development config: SQLite and sockets under ./var.
+run: all
+	$(BUILD)/complyd -f -c conf/complyd.yaml
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/complyd/meta $(DESTDIR)$(SYSCONFDIR)/complyd/holidays \

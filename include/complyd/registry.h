@@ -51,6 +51,17 @@ void registry_put(struct registry *r, enum rec_kind k, const char *tenant,
  */
 int registry_set_field(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id, instant_t t, const char *field, cJSON *val);
+/*
+ * Sets several fields at once (one new version; NULL values are skipped);
+ * takes ownership of vals. 0, or -1 if the record does not exist.
+ */
+int registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
+    const char *id, instant_t t, char *const *fields, cJSON **vals, int n);
+/*
+ * With keep = 0, a change replaces the version in force instead of adding one:
+ * for replays in time order, where the past is never asked for again.
+ */
+void registry_keep_history(struct registry *r, int keep);
 /* Calls fn for each record (its latest version) of kind k. */
 void registry_each(const struct registry *r, enum rec_kind k,
     void (*fn)(void *arg, const char *tenant, const char *id, const cJSON *rec),

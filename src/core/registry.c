@@ -4,6 +4,7 @@
  * version that had begun at the asked time, so late events see the past.
  */
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,18 @@
 #include "complyd/util.h"
 #include "complyd/yamlx.h"
 
+/*
+ * A version is kept as compact JSON text (a 1M-contract registry in cJSON
+ * trees would take ~2 GB); look-ups parse it into a small clock cache of
+ * trees. A tree handed out stays valid while fewer than REG_CACHE other
+ * versions are parsed: far more than one event ever touches.
+ */
+#define REG_CACHE	4096
+
 struct rec_version {
 	instant_t	 from;
-	cJSON		*json;
+	char		*text;
+	int32_t		 cached;	/* slot in the cache, -1 */
 };
 
 struct rec {
@@ -23,8 +33,20 @@ struct rec {
 	int		 n, cap;
 };
 
+struct cache_ent {
+	struct rec_version *ver;
+	cJSON		*json;
+};
+
+struct reg_cache {
+	struct cache_ent e[REG_CACHE];
+	int		 hand;
+};
+
 struct registry {
 	struct hmap		 kinds[REC__COUNT];	/* "tenant\x1fid" -> struct rec */
+	struct reg_cache	*cache;
+	int			 history;	/* keep superseded versions (late events) */
 	registry_change_fn	 on_change;
 	void			*on_change_arg;
 };
@@ -57,19 +79,77 @@ registry_new(void)
 
 	for (i = 0; i < REC__COUNT; i++)
 		hmap_init(&r->kinds[i]);
+	r->cache = xcalloc(1, sizeof(*r->cache));
+	r->history = 1;
 	return r;
 }
 
-static void
-rec_free(void *p)
+void
+registry_keep_history(struct registry *r, int keep)
 {
-	struct rec *rc = p;
+	r->history = keep;
+}
+
+static void
+uncache(struct registry *r, struct rec_version *v)
+{
+	if (v->cached < 0)
+		return;
+	cJSON_Delete(r->cache->e[v->cached].json);
+	r->cache->e[v->cached].json = NULL;
+	r->cache->e[v->cached].ver = NULL;
+	v->cached = -1;
+}
+
+/* Puts json (owned) in the cache as the tree of v, evicting by the clock hand. */
+static const cJSON *
+cache_put(const struct registry *r, struct rec_version *v, cJSON *json)
+{
+	struct reg_cache	*c = r->cache;
+	struct cache_ent	*e = &c->e[c->hand];
+
+	if (e->ver) {
+		e->ver->cached = -1;
+		cJSON_Delete(e->json);
+	}
+	e->ver = v;
+	e->json = json;
+	v->cached = c->hand;
+	c->hand = (c->hand + 1) % REG_CACHE;
+	return json;
+}
+
+/* The tree of a version: from the cache, or parsed into it. */
+static const cJSON *
+tree(const struct registry *r, struct rec_version *v)
+{
+	if (v->cached >= 0)
+		return r->cache->e[v->cached].json;
+	return cache_put(r, v, cJSON_Parse(v->text));
+}
+
+struct free_arg {
+	struct registry *r;
+};
+
+static void
+rec_free_one(struct registry *r, struct rec *rc)
+{
 	int i;
 
-	for (i = 0; i < rc->n; i++)
-		cJSON_Delete(rc->v[i].json);
+	for (i = 0; i < rc->n; i++) {
+		uncache(r, &rc->v[i]);
+		free(rc->v[i].text);
+	}
 	free(rc->v);
 	free(rc);
+}
+
+static void
+rec_free_each(const char *key, void *val, void *arg)
+{
+	(void)key;
+	rec_free_one(arg, val);
 }
 
 void
@@ -79,8 +159,11 @@ registry_free(struct registry *r)
 
 	if (r == NULL)
 		return;
-	for (i = 0; i < REC__COUNT; i++)
-		hmap_free(&r->kinds[i], rec_free);
+	for (i = 0; i < REC__COUNT; i++) {
+		hmap_each(&r->kinds[i], rec_free_each, r);
+		hmap_free(&r->kinds[i], NULL);
+	}
+	free(r->cache);
 	free(r);
 }
 
@@ -95,7 +178,15 @@ registry_on_change(struct registry *r, registry_change_fn fn, void *arg)
 static void
 make_key(char *buf, size_t len, const char *tenant, const char *id)
 {
-	snprintf(buf, len, "%s\x1f%s", tenant, id);
+	size_t tl = strlen(tenant), il = strlen(id);
+
+	if (tl + il + 2 > len) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, tenant, tl);
+	buf[tl] = '\x1f';
+	memcpy(buf + tl + 1, id, il + 1);
 }
 
 static struct rec *
@@ -130,7 +221,7 @@ registry_get(const struct registry *r, enum rec_kind k, const char *tenant,
 	if (tenant == NULL || id == NULL || (rc = find(r, k, tenant, id)) == NULL)
 		return NULL;
 	i = version_at(rc, t);
-	return i < 0 ? NULL : rc->v[i].json;
+	return i < 0 ? NULL : tree(r, &rc->v[i]);
 }
 
 int
@@ -140,21 +231,41 @@ registry_has(const struct registry *r, enum rec_kind k, const char *tenant,
 	return find(r, k, tenant, id) != NULL;
 }
 
-/* Inserts a version keeping time order; equal times keep arrival order. */
-static void
-insert_version(struct rec *rc, instant_t t, cJSON *json)
+/*
+ * Adds a version holding text from t on, keeping time order (equal times keep
+ * arrival order). Without history, a version that starts at or after the one
+ * in force replaces it: nothing will ask for the past again.
+ */
+static struct rec_version *
+insert_version(struct registry *r, struct rec *rc, instant_t t, char *text)
 {
 	int i;
 
+	if (!r->history && rc->n > 0 && rc->v[rc->n - 1].from <= t) {
+		struct rec_version *last = &rc->v[rc->n - 1];
+
+		uncache(r, last);
+		free(last->text);
+		last->text = text;
+		if (last->from != INSTANT_MIN)
+			last->from = t;
+		return last;
+	}
 	if (rc->n == rc->cap) {
-		rc->cap = rc->cap ? rc->cap * 2 : 2;
+		rc->cap = rc->cap ? rc->cap * 2 : 1;
+		for (i = 0; i < rc->n; i++)
+			uncache(r, &rc->v[i]);	/* the array moves */
 		rc->v = xrealloc(rc->v, rc->cap * sizeof(*rc->v));
 	}
-	for (i = rc->n; i > 0 && rc->v[i - 1].from > t; i--)
+	for (i = rc->n; i > 0 && rc->v[i - 1].from > t; i--) {
+		uncache(r, &rc->v[i - 1]);
 		rc->v[i] = rc->v[i - 1];
+	}
 	rc->v[i].from = t;
-	rc->v[i].json = json;
+	rc->v[i].text = text;
+	rc->v[i].cached = -1;
 	rc->n++;
+	return &rc->v[i];
 }
 
 static void
@@ -180,40 +291,71 @@ find_or_add(struct registry *r, enum rec_kind k, const char *tenant,
 	return rc;
 }
 
+static char *
+to_text(cJSON *json)
+{
+	char *s = cJSON_PrintUnformatted(json);
+
+	cJSON_Delete(json);
+	return s;
+}
+
 void
 registry_put(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id, instant_t t, cJSON *json)
 {
-	insert_version(find_or_add(r, k, tenant, id), t, json);
+	struct rec *rc = find_or_add(r, k, tenant, id);	/* before json is freed */
+
+	insert_version(r, rc, t, to_text(json));
 	changed(r, k, tenant, id, t);
+}
+
+int
+registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
+    const char *id, instant_t t, char *const *fields, cJSON **vals, int n)
+{
+	struct rec	*rc;
+	cJSON		*copy;
+	int		 i, j, same = 1;
+
+	if ((rc = find(r, k, tenant, id)) == NULL || (i = version_at(rc, t)) < 0) {
+		for (j = 0; j < n; j++)
+			cJSON_Delete(vals[j]);
+		return -1;
+	}
+	copy = cJSON_Duplicate(tree(r, &rc->v[i]), 1);
+	for (j = 0; j < n; j++) {
+		if (vals[j] == NULL)
+			continue;
+		if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(copy, fields[j]),
+		    vals[j], 1)) {
+			same = 0;
+			cJSON_DeleteItemFromObjectCaseSensitive(copy, fields[j]);
+			cJSON_AddItemToObject(copy, fields[j], vals[j]);
+		} else
+			cJSON_Delete(vals[j]);
+	}
+	if (same) {
+		cJSON_Delete(copy);
+		return 0;
+	}
+	/* The new version's tree is what the next look-up wants: keep it. */
+	cache_put(r, insert_version(r, rc, t, cJSON_PrintUnformatted(copy)), copy);
+	changed(r, k, tenant, id, t);
+	return 0;
 }
 
 int
 registry_set_field(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id, instant_t t, const char *field, cJSON *val)
 {
-	struct rec	*rc;
-	cJSON		*copy;
-	int		 i;
+	char *f = (char *)(uintptr_t)field;
 
-	if ((rc = find(r, k, tenant, id)) == NULL || (i = version_at(rc, t)) < 0) {
-		cJSON_Delete(val);
-		return -1;
-	}
-	if (cJSON_Compare(cJSON_GetObjectItemCaseSensitive(rc->v[i].json, field),
-	    val, 1)) {
-		cJSON_Delete(val);
-		return 0;
-	}
-	copy = cJSON_Duplicate(rc->v[i].json, 1);
-	cJSON_DeleteItemFromObjectCaseSensitive(copy, field);
-	cJSON_AddItemToObject(copy, field, val);
-	insert_version(rc, t, copy);
-	changed(r, k, tenant, id, t);
-	return 0;
+	return registry_set_fields(r, k, tenant, id, t, &f, &val, 1);
 }
 
 struct each_ctx {
+	const struct registry *r;
 	void	(*fn)(void *, const char *, const char *, const cJSON *);
 	void	*arg;
 };
@@ -231,14 +373,14 @@ each_one(const char *key, void *val, void *arg)
 		return;
 	memcpy(tenant, key, n);
 	tenant[n] = '\0';
-	c->fn(c->arg, tenant, sep + 1, rc->v[rc->n - 1].json);
+	c->fn(c->arg, tenant, sep + 1, tree(c->r, &rc->v[rc->n - 1]));
 }
 
 void
 registry_each(const struct registry *r, enum rec_kind k,
     void (*fn)(void *, const char *, const char *, const cJSON *), void *arg)
 {
-	struct each_ctx c = { fn, arg };
+	struct each_ctx c = { r, fn, arg };
 
 	hmap_each(&r->kinds[k], each_one, &c);
 }
@@ -264,6 +406,7 @@ load_list(struct registry *r, struct ydoc *d, enum rec_kind k, yaml_node_t *list
 {
 	yaml_node_t	*n;
 	cJSON		*json;
+	struct rec	*rc;
 	const char	*id, *tenant;
 	int		 i, loaded = 0;
 
@@ -289,7 +432,9 @@ load_list(struct registry *r, struct ydoc *d, enum rec_kind k, yaml_node_t *list
 		if (registry_has(r, k, tenant, id))
 			ydoc_warn(d, n, "%s %s/%s defined again; the later one wins",
 			    kind_names[k], tenant, id);
-		insert_version(find_or_add(r, k, tenant, id), INSTANT_MIN, json);
+		/* tenant and id point into json: find the record before printing it. */
+		rc = find_or_add(r, k, tenant, id);
+		insert_version(r, rc, INSTANT_MIN, to_text(json));
 		loaded++;
 	}
 	return loaded;

@@ -336,10 +336,8 @@ apply_fact(struct engine *en, const struct fact *f, const struct soc_event *ev)
 	for (i = 0; i < n; i++)
 		vals[i] = expr_eval(f->values[i], env, &v) == 0 && v.t != V_NULL ?
 		    val_to_json(&v) : NULL;
-	for (i = 0; i < n; i++)
-		if (vals[i])
-			registry_set_field(en->reg, f->kind, ev->tenant, id.s,
-			    ev->time, f->fields[i], vals[i]);
+	registry_set_fields(en->reg, f->kind, ev->tenant, id.s, ev->time, f->fields,
+	    vals, n);
 out:
 	sbuf_free(&id);
 }

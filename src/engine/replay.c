@@ -65,6 +65,8 @@ run_init(struct run *rn, struct ruleset *rs, struct registry *reg,
 	struct alert_sink sink = { collect, out };
 
 	memset(rn, 0, sizeof(*rn));
+	/* A replay moves forward only: superseded record versions can go. */
+	registry_keep_history(reg, 0);
 	rn->st = state_mem_new();
 	rn->en = engine_new(rs, reg, rn->st, sink);
 }
