@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "complyd/metastream.h"
 #include "complyd/registry.h"
 #include "complyd/util.h"
 #include "complyd/yamlx.h"
@@ -461,17 +462,40 @@ registry_load_node(struct registry *r, struct ydoc *d, yaml_node_t *root)
 	return loaded;
 }
 
+struct stream_ctx {
+	struct registry	*r;
+	const char	*path;
+};
+
+/* One record from the streaming reader (already checked for id and tenant). */
+static int
+stream_record(void *arg, int kind, cJSON *rec, int line, int col)
+{
+	struct stream_ctx	*c = arg;
+	const char		*id = rec_string(rec, "id");
+	const char		*tenant = rec_string(rec, "tenant");
+	struct rec		*rc;
+
+	if (registry_has(c->r, kind, tenant, id))
+		fprintf(stderr, "%s:%d:%d: warning: %s %s/%s defined again; the later "
+		    "one wins\n", c->path, line, col, kind_names[kind], tenant, id);
+	rc = find_or_add(c->r, kind, tenant, id);	/* before rec is freed */
+	insert_version(c->r, rc, INSTANT_MIN, to_text(rec));
+	return 0;
+}
+
+/* Files are streamed record by record: 1M contracts never sit in memory as YAML. */
 static int
 load_file(struct registry *r, const char *path, int *nerrors)
 {
-	struct ydoc	 d;
-	int		 loaded = 0;
+	struct stream_ctx	 c = { r, path };
+	int			 n = meta_stream_file(path, stream_record, &c, nerrors);
 
-	if (ydoc_load(&d, path) == 0)
-		loaded = registry_load_node(r, &d, ydoc_root(&d));
-	*nerrors += d.nerrors;
-	ydoc_free(&d);
-	return loaded;
+	if (n < 0) {
+		(*nerrors)++;
+		return 0;
+	}
+	return n;
 }
 
 static int

@@ -741,6 +741,28 @@ fail:
 	return -1;
 }
 
+/*
+ * A literal list of strings only also keeps its items as (length, text), so
+ * that `x in [...]` compares lengths before bytes (see ev_in).
+ */
+static void
+list_strs(struct comp *c, struct node *n, struct node **av, int ac)
+{
+	struct lstr	*strs;
+	int		 i;
+
+	for (i = 0; i < ac; i++)
+		if (av[i]->v.t != V_STR)
+			return;
+	strs = ex_alloc(c->e, (ac ? ac : 1) * sizeof(*strs));
+	for (i = 0; i < ac; i++) {
+		strs[i].s = av[i]->v.u.s;
+		strs[i].len = strlen(strs[i].s);
+	}
+	n->strs = strs;
+	n->nstrs = ac;
+}
+
 static struct node *
 parse_list(struct comp *c, int off)
 {
@@ -767,6 +789,7 @@ parse_list(struct comp *c, int off)
 	n->k = N_LIT;
 	n->v.t = V_LIST;
 	n->v.u.j = arr;
+	list_strs(c, n, av, ac);
 	return n;
 }
 
@@ -836,6 +859,7 @@ mk_field(struct comp *c, struct node *base, struct tok *nt, int off)
 	n->t = field_type(c, base, nt, name);
 	n->a = base;
 	n->name = name;
+	n->nlen = strlen(name);
 	set_path(c, n, base->path, ".", name, "");
 	return n;
 }
@@ -1214,8 +1238,11 @@ expr_free(struct expr *e)
 		nb = b->next;
 		free(b);
 	}
-	for (i = 0; i < e->nre; i++)
+	for (i = 0; i < e->nre; i++) {
+		pcre2_match_data_free(e->md[i]);
 		pcre2_code_free(e->re[i]);
+	}
+	free(e->md);
 	free(e->re);
 	pcre2_match_context_free(e->mctx);
 	cJSON_Delete(e->consts);

@@ -118,7 +118,8 @@ ex_veq(const struct val *a, const struct val *b)
 	case V_NUM:
 		return a->u.n == b->u.n;
 	case V_STR:
-		return strcmp(a->u.s, b->u.s) == 0;
+		/* Most unequal strings differ in the first byte: skip the call. */
+		return a->u.s[0] == b->u.s[0] && strcmp(a->u.s, b->u.s) == 0;
 	case V_DATE:
 		return a->u.d == b->u.d;
 	case V_TIME:
@@ -219,12 +220,15 @@ static int
 concat(struct ctx *c, const char *x, const char *y, struct val *out)
 {
 	size_t	 nx = strlen(x), ny = strlen(y);
-	char	*p = xmalloc(nx + ny + 1);
+	char	 buf[256], *p;
 
+	/* cJSON_CreateString copies: short results need no buffer of their own. */
+	p = nx + ny < sizeof(buf) ? buf : xmalloc(nx + ny + 1);
 	memcpy(p, x, nx);
 	memcpy(p + nx, y, ny + 1);
 	*out = val_str(ex_keep(c, cJSON_CreateString(p))->valuestring);
-	free(p);
+	if (p != buf)
+		free(p);
 	return 0;
 }
 
@@ -288,6 +292,50 @@ varith(struct ctx *c, const struct node *n, const struct val *a,
 	return 0;
 }
 
+/* ---- field access ---- */
+
+/* Whether member key k is name (nlen bytes, no NUL among them). */
+static inline int
+key_is(const char *k, const char *name, size_t nlen)
+{
+	size_t	 i;
+
+	/* Stops at k's NUL, which never equals a byte of name. */
+	for (i = 0; i < nlen; i++)
+		if (k[i] != name[i])
+			return 0;
+	return k[nlen] == '\0';
+}
+
+/*
+ * cJSON_GetObjectItemCaseSensitive(o, name) without a strcmp call per
+ * member: the first byte (usually different) and the known length of name
+ * decide inline. Like cJSON, stops at a member without a key.
+ */
+static const cJSON *
+obj_get(const cJSON *o, const char *name, size_t nlen)
+{
+	const cJSON	*it;
+
+	for (it = o->child; it != NULL && it->string != NULL; it = it->next)
+		if (it->string[0] == name[0] && key_is(it->string, name, nlen))
+			return it;
+	return NULL;
+}
+
+/* `s in [literal strings]`: lengths first, so most items cost no byte compare. */
+static int
+in_strs(const char *s, const struct lstr *strs, int nstrs)
+{
+	size_t	 len = strlen(s);
+	int	 i;
+
+	for (i = 0; i < nstrs; i++)
+		if (strs[i].len == len && memcmp(strs[i].s, s, len) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 ev_in(struct ctx *c, const struct node *n, int *r)
 {
@@ -298,6 +346,11 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	if (ex_ev(c, n->a, &a) == -1)
 		return -1;
 	*r = 0;
+	/* A string in a literal list of strings; dates and times take the slow way. */
+	if (n->b->strs != NULL && a.t == V_STR) {
+		*r = in_strs(a.u.s, n->b->strs, n->b->nstrs);
+		return 0;
+	}
 	if (n->b->k == N_LIST) {
 		/* A list of expressions: test without building it. */
 		for (i = 0; i < n->b->ac && !*r; i++) {
@@ -319,7 +372,7 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	case V_OBJ:
 		if (a.t != V_STR)
 			return ex_ebad(c, &a, n->a, "string");
-		*r = cJSON_GetObjectItemCaseSensitive(b.u.j, a.u.s) != NULL;
+		*r = obj_get(b.u.j, a.u.s, strlen(a.u.s)) != NULL;
 		return 0;
 	case V_STR:
 		if (a.t != V_STR)
@@ -379,8 +432,7 @@ ev_field(struct ctx *c, const struct node *n, struct val *out)
 	if (ex_ev(c, n->a, &b) == -1)
 		return -1;
 	if (b.t == V_OBJ)
-		*out = val_json(cJSON_GetObjectItemCaseSensitive(b.u.j,
-		    n->name));
+		*out = val_json(obj_get(b.u.j, n->name, n->nlen));
 	else if (b.t == V_NULL)
 		*out = val_null();
 	else
@@ -405,8 +457,7 @@ ev_index(struct ctx *c, const struct node *n, struct val *out)
 	} else if (b.t == V_OBJ) {
 		if (i.t != V_STR)
 			return ex_ebad(c, &i, n->b, "string");
-		*out = val_json(cJSON_GetObjectItemCaseSensitive(b.u.j,
-		    i.u.s));
+		*out = val_json(obj_get(b.u.j, i.u.s, strlen(i.u.s)));
 	} else if (b.t != V_NULL)
 		return ex_ebad(c, &b, n->a, "list or object");
 	out->path = n->path;
@@ -756,14 +807,32 @@ val_to_json(const struct val *v)
 	}
 }
 
+/* The digits of k, as "%.0f" prints an integral double, without printf. */
+static void
+put_int(long long k, struct sbuf *out)
+{
+	char			 buf[24], *p = buf + sizeof(buf);
+	unsigned long long	 u = k < 0 ? -(unsigned long long)k : (unsigned long long)k;
+
+	*--p = '\0';
+	do {
+		*--p = '0' + u % 10;
+		u /= 10;
+	} while (u != 0);
+	if (k < 0)
+		*--p = '-';
+	sbuf_puts(out, p);
+}
+
 /* Integral numbers without a fraction or exponent, others as short as exact. */
 static void
 fmt_num(double n, struct sbuf *out)
 {
 	char	 buf[40];
 
+	/* Exact in a long long; -0 prints as 0. */
 	if (n == floor(n) && fabs(n) < 1e15) {
-		sbuf_printf(out, "%.0f", n == 0 ? 0.0 : n);
+		put_int((long long)n, out);
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%.15g", n);

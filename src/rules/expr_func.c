@@ -333,18 +333,13 @@ static int
 fn_matches(struct ctx *c, const struct node *n, const struct val *av,
     struct val *out)
 {
-	pcre2_match_data	*md;
 	const char		*s;
 	PCRE2_UCHAR		 msg[120];
 	int			 rc;
 
 	if (arg_str(c, n, av, 0, &s) == -1)
 		return -1;
-	md = pcre2_match_data_create_from_pattern(n->re, NULL);
-	if (md == NULL)
-		return ex_efail(c, "out of memory");
-	rc = pcre2_match(n->re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, n->mctx);
-	pcre2_match_data_free(md);
+	rc = pcre2_match(n->re, (PCRE2_SPTR)s, strlen(s), 0, 0, n->md, n->mctx);
 	if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH) {
 		*out = val_bool(rc >= 0);
 		return 0;
@@ -529,6 +524,7 @@ chk_matches(struct comp *c, struct node *n)
 	PCRE2_UCHAR	 msg[120];
 	PCRE2_SIZE	 eoff;
 	pcre2_code	*re;
+	pcre2_match_data *md;
 	int		 ecode;
 
 	if (pat->k != N_LIT || pat->v.t != V_STR) {
@@ -546,9 +542,23 @@ chk_matches(struct comp *c, struct node *n)
 	}
 	/* Without JIT (unsupported platform) the interpreter still works. */
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	/*
+	 * Match data for one pair: only "matched or not" is read, and a match
+	 * that outgrows it still returns 0 (>= 0). Made once here rather than
+	 * per call; evaluation is single-threaded and a match is over before
+	 * another one can start.
+	 */
+	if ((md = pcre2_match_data_create(1, NULL)) == NULL) {
+		pcre2_code_free(re);
+		ex_cerr(c, pat->off, "out of memory");
+		return -1;
+	}
 	c->e->re = xrealloc(c->e->re, (c->e->nre + 1) * sizeof(*c->e->re));
-	c->e->re[c->e->nre++] = re;
+	c->e->md = xrealloc(c->e->md, (c->e->nre + 1) * sizeof(*c->e->md));
+	c->e->re[c->e->nre] = re;
+	c->e->md[c->e->nre++] = md;
 	n->re = re;
+	n->md = md;
 	if ((n->mctx = match_context(c)) == NULL) {
 		ex_cerr(c, pat->off, "out of memory");
 		return -1;

@@ -43,6 +43,12 @@ enum op {
 
 struct func;
 
+/* One string item of a literal list, with its length: see ev_in. */
+struct lstr {
+	size_t		 len;
+	const char	*s;
+};
+
 struct node {
 	enum nkind	 k;
 	enum etype	 t;		/* static type */
@@ -53,9 +59,13 @@ struct node {
 	struct node	**av;		/* N_CALL, N_LIST, N_MACRO arguments */
 	int		 ac;
 	const char	*name;		/* N_FIELD */
+	size_t		 nlen;		/* N_FIELD: strlen(name) */
+	const struct lstr *strs;	/* N_LIT list of strings only: its items */
+	int		 nstrs;
 	const struct func *fn;		/* N_CALL */
 	struct val	 v;		/* N_LIT */
 	pcre2_code	*re;		/* matches() */
+	pcre2_match_data *md;		/* matches(): made at load, reused */
 	pcre2_match_context *mctx;
 };
 
@@ -68,6 +78,7 @@ struct expr {
 	struct ablk	*arena;		/* nodes and strings */
 	cJSON		*consts;	/* constant list literals */
 	pcre2_code	**re;
+	pcre2_match_data **md;		/* one per re[] */
 	int		 nre;
 	pcre2_match_context *mctx;	/* match and depth limits, shared */
 };
