@@ -21,7 +21,8 @@ struct input_file;
 
 struct daemon_stats {
 	uint64_t	 accepted, rejected, duplicates, alerts, delivered,
-			 delivery_failures, reloads, reload_failures;
+			 delivery_failures, reloads, reload_failures, late,
+			 retracted;
 };
 
 struct daemon {
@@ -41,6 +42,7 @@ struct daemon {
 	int			 nfiles;
 	int			 ready;		/* rules loaded, journal replayed */
 	int			 silent;	/* replaying on reload: alerts not stored */
+	struct hmap		*truth;		/* reconciling: ids the replay raises */
 	uid_t			 uid;
 	struct daemon_stats	 stats;
 };

@@ -28,6 +28,8 @@ alert_sink(void *arg, struct alert *a)
 {
 	struct daemon *d = arg;
 
+	if (d->truth)
+		hmap_put(d->truth, a->id, d);
 	if (!d->silent && store_put_alert(d->store, a, d->noutputs) == 1)
 		d->stats.alerts++;
 	cJSON_Delete(a->json);
@@ -107,6 +109,101 @@ journal_batch(struct daemon *d, struct soc_event *evs, size_t nev,
 	return store_commit(d->store);
 }
 
+static struct engine *build_engine(struct daemon *, struct ruleset *,
+    struct registry *, struct state **, int);
+
+/*
+ * A batch is late when one of its new events is older than the engine's
+ * clock AND an open alert was raised at or after that event's time: only
+ * then can the event contradict what was already said.
+ */
+static int
+late_batch(struct daemon *d, struct soc_event *evs, size_t nev)
+{
+	instant_t	 clock = engine_clock(d->en), oldest = INSTANT_MAX;
+	char		**ids;
+	size_t		 i;
+	int		 n, j;
+
+	for (i = 0; i < nev; i++)
+		if (evs[i].seq != UINT64_MAX && evs[i].time < clock &&
+		    evs[i].time < oldest)
+			oldest = evs[i].time;
+	if (oldest == INSTANT_MAX)
+		return 0;
+	d->stats.late++;
+	if (store_open_alerts_since(d->store, oldest, &ids, &n) == -1)
+		return 0;
+	for (j = 0; j < n; j++)
+		free(ids[j]);
+	free(ids);
+	return n > 0;
+}
+
+static void
+retract(struct daemon *d, const char *id, const struct soc_event *why)
+{
+	char note[300];
+
+	snprintf(note, sizeof(note), "retracted: the late event %s shows the "
+	    "obligation was met in time; replayed in event-time order it no longer "
+	    "raises this alert", why ? why->id : "?");
+	if (store_alert_transition(d->store, id, "retracted", "complyd", note,
+	    daemon_now()) == 0 && store_alert_requeue(d->store, id, d->noutputs) == 0)
+		d->stats.retracted++;
+}
+
+/*
+ * Late events: the journal (now holding them) is replayed in event-time order
+ * into a new engine, which becomes the live one. Alerts it raises that are
+ * missing are stored; open alerts from the late events' time on that it does
+ * not raise are retracted, with the reason, and sent again to the outputs.
+ */
+static void
+reconcile(struct daemon *d, struct soc_event *evs, size_t nev)
+{
+	struct hmap		 truth;
+	struct state		*st;
+	struct engine		*en;
+	struct registry		*reg;
+	const struct soc_event	*why = NULL;
+	instant_t		 oldest = INSTANT_MAX;
+	char			**ids;
+	size_t			 i;
+	int			 n, j, nerr = 0;
+
+	for (i = 0; i < nev; i++)
+		if (evs[i].seq != UINT64_MAX && evs[i].time < oldest) {
+			oldest = evs[i].time;
+			why = &evs[i];
+		}
+	/* A fresh registry: the replay applies the feed's facts again from the files. */
+	reg = registry_new();
+	if (d->cf.metadata)
+		registry_load(reg, d->cf.metadata, &nerr);
+	hmap_init(&truth);
+	d->truth = &truth;
+	en = build_engine(d, d->rs, reg, &st, 0);
+	d->truth = NULL;
+	if (store_open_alerts_since(d->store, oldest, &ids, &n) == 0) {
+		store_begin(d->store);
+		for (j = 0; j < n; j++) {
+			if (hmap_get(&truth, ids[j]) == NULL)
+				retract(d, ids[j], why);
+			free(ids[j]);
+		}
+		store_commit(d->store);
+		free(ids);
+	}
+	hmap_free(&truth, NULL);
+	engine_free(d->en);
+	d->st->ops->free(d->st);
+	registry_free(d->reg);
+	d->en = en;
+	d->st = st;
+	d->reg = reg;
+}
+
 void
 daemon_ingest(struct daemon *d, struct ingest_item *items, size_t n,
     int (*allow)(void *, const char *), void *arg, struct ingest_result *res)
@@ -119,7 +216,9 @@ daemon_ingest(struct daemon *d, struct ingest_item *items, size_t n,
 	if (journal_batch(d, evs, nev, items, res) == -1) {
 		res->failed = 1;
 		res->accepted = res->duplicates = 0;
-	} else {
+	} else if (late_batch(d, evs, nev))
+		reconcile(d, evs, nev);
+	else {
 		/* Committed: now the engine may see them (alerts in one transaction). */
 		store_begin(d->store);
 		for (i = 0; i < nev; i++)

@@ -103,6 +103,7 @@ enum stmt_id {
 	S_OFFSET_GET,
 	S_OFFSET_SET,
 	S_RULESET_PUT,
+	S_ALERT_OPEN_SINCE,
 	S_COUNT
 };
 
@@ -140,6 +141,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " SET inode = excluded.inode, offset = excluded.offset",
 	[S_RULESET_PUT] = "INSERT INTO rulesets (hash, nrules, loaded_ms)"
 	    " VALUES (?1, ?2, ?3)",
+	[S_ALERT_OPEN_SINCE] = "SELECT id FROM alerts WHERE state = 'open'"
+	    " AND time_ms >= ?1",
 };
 
 struct store {
@@ -795,4 +798,38 @@ store_ruleset_loaded(struct store *st, const char *hash, int nrules,
 	sqlite3_bind_int(s, 2, nrules);
 	sqlite3_bind_int64(s, 3, at_ms);
 	return run(st, S_RULESET_PUT);
+}
+
+int
+store_open_alerts_since(struct store *st, int64_t since_ms, char ***ids, int *n)
+{
+	sqlite3_stmt	*s = st->stmt[S_ALERT_OPEN_SINCE];
+	int		 rc;
+
+	*ids = NULL;
+	*n = 0;
+	sqlite3_bind_int64(s, 1, since_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*ids = xrealloc(*ids, (*n + 1) * sizeof(char *));
+		(*ids)[(*n)++] = xstrdup((const char *)sqlite3_column_text(s, 0));
+	}
+	if (rc != SQLITE_DONE)
+		store_fail(st, "open alerts");
+	done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_alert_requeue(struct store *st, const char *id, int noutputs)
+{
+	sqlite3_stmt	*s = st->stmt[S_OUTBOX_PUT];
+	int		 i;
+
+	for (i = 0; i < noutputs; i++) {
+		sqlite3_bind_int(s, 1, i);
+		bind_text(s, 2, id);
+		if (run(st, S_OUTBOX_PUT) == -1)
+			return -1;
+	}
+	return 0;
 }

@@ -159,6 +159,22 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$T/var/api.sock" \
     -X POST http://x/v1/rules/reload)
 check "POST /v1/rules/reload swaps in the good set" "[ '$code' = 200 ]"
 
+# --- a late event that proves an obligation was met retracts the alert ---
+ISSUED=$(date -u -d '3 days ago' +%Y-%m-%dT%H:%M:%SZ)
+DL=$(TZ=Asia/Tokyo date -d '2 days ago' +%Y-%m-%d)
+post t-ingest '{"id":"o1","time":"'"$ISSUED"'","tenant":"acme","type":"fire.order_issued","facility":"F-1","order":"ORD-L1","deadline":"'"$DL"'","article":"5"}' >/dev/null
+violation_id() {
+	grep '"key":"ORD-L1"' "$T/var/alerts.jsonl" 2>/dev/null | grep '"status":"violation"' |
+	    head -n 1 | sed 's/^{"id":"\([^"]*\)".*/\1/'
+}
+check "an overdue fire order raises its violation" "wait_for '[ -n \"\$(violation_id)\" ]' 5"
+VID=$(violation_id)
+post t-ingest '{"id":"o2","time":"'"$DL"'T12:00:00+09:00","tenant":"acme","type":"fire.order_completed","facility":"F-1","order":"ORD-L1"}' >/dev/null
+retracted() { grep -q "\"id\":\"$VID\".*\"state\":\"retracted\"" "$T/var/alerts.jsonl"; }
+check "a late completion retracts it, sent again with the same id" "wait_for retracted 5"
+check "the retraction is in the alert's history with its reason" \
+    "[ \"\$(db_count \"select count(*) from alert_history where alert_id = '$VID' and state = 'retracted' and note like '%late event o2%'\")\" = 1 ]"
+
 # --- logger, RFC 5424 with octet counting, on the unix stream socket ---
 logger --rfc5424 --octet-count -u "$T/var/syslog.sock" "$(use_event l1)" 2>>"$T/log"
 check "logger --rfc5424 --octet-count event raises its alert" \

@@ -376,6 +376,37 @@ static const struct ecase ecases[] = {
 	    "~event.long: regular expression failed: " },
 	{ "matches runaway 2", "matches(event.long, '^(a|aa)+$')",
 	    "~event.long: regular expression failed: " },
+	{ "matches groups", "matches(event.id, '^(e)(4)(2)$')", "true" },
+	{ "matches twice", "matches(event.id, '^e') and "
+	    "not matches(event.id, 'x')", "true" },
+	/* `in` over literal string lists (compared by length, then bytes) */
+	{ "in strs", "event.purpose in ['market', 'marketing', 'x']", "true" },
+	{ "in strs prefix", "event.purpose in ['market', 'marketingx']",
+	    "false" },
+	{ "in strs empty", "'' in ['a', '']", "true" },
+	{ "in strs none", "'a' in []", "false" },
+	{ "in strs number", "event.count in ['1500']", "false" },
+	{ "in strs date", "date('2026-01-02') in ['x', '2026-01-02']", "true" },
+	{ "not in strs", "event.purpose not in ['marketing']", "false" },
+	{ "in mixed list", "event.count in ['a', 1500]", "true" },
+	{ "in utf8", "event.name in ['\xe6\x97\xa5', "
+	    "'\xe6\x97\xa5\xe6\x9c\xac']", "true" },
+	/* field access: keys sharing a first byte or a prefix */
+	{ "field prefix", "contract('C-1').principal.capital_jpy", "300000000" },
+	{ "field shared byte", "event.persons", "1500" },
+	{ "field longer", "event.purposes", "null" },
+	{ "field shorter", "event.purpos", "null" },
+	{ "key in obj", "'k' in event.obj", "true" },
+	{ "key prefix in obj", "'kk' in event.obj", "false" },
+	{ "empty key", "event['']", "null" },
+	{ "index key", "event['contract']", "C-1" },
+	/* number formatting without printf */
+	{ "fmt negative", "-1500 * 2", "-3000" },
+	{ "fmt neg zero", "-0 * 1", "0" },
+	{ "fmt big", "999999999999999", "999999999999999" },
+	{ "fmt huge", "1000000000000000", "1e+15" },
+	{ "fmt str", "str(-42) + str(0)", "-420" },
+	{ "concat long", "event.long + 'x' == event.long + 'x'", "true" },
 };
 
 static int
