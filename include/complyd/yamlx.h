@@ -60,6 +60,8 @@ char *ydoc_block_source(struct ydoc *d, const yaml_node_t *n, int *line);
 int ydoc_line(const yaml_node_t *n);
 int ydoc_col(const yaml_node_t *n);
 
+/* A plain scalar's JSON in the YAML 1.2 core schema: null, bool, number, else string. */
+cJSON *ydoc_plain_scalar(const char *s);
 /*
  * Converts a node to JSON: plain scalars become null/bool/number when they
  * spell one (YAML 1.2 core schema), everything else a string.

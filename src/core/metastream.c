@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "complyd/metastream.h"
+#include "complyd/yamlx.h"
 #include "complyd/util.h"
 
 #define META_MAXDEPTH	64
@@ -119,34 +120,6 @@ alias_error(struct mstream *ms, const yaml_event_t *ev)
 	error_at(ms, &ev->start_mark, "aliases are not supported in metadata");
 }
 
-/* YAML 1.2 core schema for plain scalars, exactly as yamlx.c's plain_scalar. */
-static cJSON *
-plain_scalar(const char *s)
-{
-	char	*end;
-	double	 v;
-
-	if (*s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
-		return cJSON_CreateNull();
-	if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 ||
-	    strcmp(s, "TRUE") == 0)
-		return cJSON_CreateTrue();
-	if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
-	    strcmp(s, "FALSE") == 0)
-		return cJSON_CreateFalse();
-	if ((s[0] >= '0' && s[0] <= '9') || ((s[0] == '-' || s[0] == '+') &&
-	    s[1] >= '0' && s[1] <= '9') || (s[0] == '.' && s[1] >= '0' &&
-	    s[1] <= '9')) {
-		errno = 0;
-		v = strtod(s, &end);
-		if (*end == '\0' && errno == 0 && isfinite(v) &&
-		    strchr(s, 'x') == NULL && strchr(s, 'X') == NULL)
-			return cJSON_CreateNumber(v);
-	}
-	return cJSON_CreateString(s);
-}
-
 static cJSON *
 scalar_json(const yaml_event_t *ev)
 {
@@ -154,7 +127,7 @@ scalar_json(const yaml_event_t *ev)
 
 	/* Quoted and block scalars are always strings. */
 	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
-		return plain_scalar(s);
+		return ydoc_plain_scalar(s);
 	return cJSON_CreateString(s);
 }
 

@@ -250,9 +250,8 @@ ydoc_check_keys(struct ydoc *d, yaml_node_t *m, const char *const *allowed,
 	return bad;
 }
 
-/* YAML 1.2 core schema for plain scalars: null, bool, int, float; else string. */
-static cJSON *
-plain_scalar(const char *s)
+cJSON *
+ydoc_plain_scalar(const char *s)
 {
 	char	*end;
 	double	 v;
@@ -291,7 +290,7 @@ ydoc_to_json(struct ydoc *d, yaml_node_t *n)
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
 		if (ydoc_is_plain(n))
-			return plain_scalar(ydoc_str(n));
+			return ydoc_plain_scalar(ydoc_str(n));
 		return cJSON_CreateString(ydoc_str(n));
 	case YAML_SEQUENCE_NODE:
 		o = cJSON_CreateArray();

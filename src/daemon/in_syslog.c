@@ -81,21 +81,6 @@ static LIST_HEAD(, listener)	listeners = LIST_HEAD_INITIALIZER(listeners);
 static LIST_HEAD(, conn)	conns = LIST_HEAD_INITIALIZER(conns);
 static int			nconns;	/* across all listeners */
 
-/* Thin names kept from before: libevent's event_new/event_free. */
-static struct event *
-ev_new(struct event_base *base, evutil_socket_t fd, short what,
-    event_callback_fn cb, void *arg)
-{
-	return event_new(base, fd, what, cb, arg);
-}
-
-static void
-ev_free(struct event *ev)
-{
-	if (ev)
-		event_free(ev);
-}
-
 static void
 batch_add(struct batch *b, char *text, long line)
 {
@@ -197,7 +182,8 @@ static void
 conn_free(struct conn *c)
 {
 	bufferevent_free(c->bev);
-	ev_free(c->retry);
+	if (c->retry)
+		event_free(c->retry);
 	framer_free(&c->fr);
 	batch_free(&c->batch);
 	LIST_REMOVE(c, entry);
@@ -342,7 +328,7 @@ conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	peer_name(c, sa, fd);
 	c->bev = bufferevent_socket_new(ls->d->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
-	c->retry = ev_new(ls->d->base, -1, 0, conn_retry, c);
+	c->retry = event_new(ls->d->base, -1, 0, conn_retry, c);
 	if (c->bev == NULL || c->retry == NULL)
 		fatalx("syslog %s: out of memory", ls->name);
 	framer_init(&c->fr, SYSLOG_MAX_MSG);
@@ -523,9 +509,9 @@ listen_unixgram(struct listener *ls, const char *path)
 	if ((ls->fd = unix_bind(path, SOCK_DGRAM)) == -1)
 		return -1;
 	ls->buf = xmalloc(SYSLOG_MAX_MSG);
-	ls->ev = ev_new(ls->d->base, ls->fd, EV_READ | EV_PERSIST,
+	ls->ev = event_new(ls->d->base, ls->fd, EV_READ | EV_PERSIST,
 	    dgram_read, ls);
-	ls->retry = ev_new(ls->d->base, -1, 0, dgram_retry, ls);
+	ls->retry = event_new(ls->d->base, -1, 0, dgram_retry, ls);
 	if (ls->ev == NULL || ls->retry == NULL || event_add(ls->ev, NULL) == -1) {
 		log_warnx("syslog %s: cannot watch the socket", ls->name);
 		return -1;
@@ -539,9 +525,9 @@ listener_free(struct listener *ls)
 	if (ls->lev != NULL)
 		evconnlistener_free(ls->lev);
 	if (ls->ev != NULL)
-		ev_free(ls->ev);
+		event_free(ls->ev);
 	if (ls->retry != NULL)
-		ev_free(ls->retry);
+		event_free(ls->retry);
 	if (ls->fd != -1)
 		close(ls->fd);
 	batch_free(&ls->batch);

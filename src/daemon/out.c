@@ -94,21 +94,6 @@ static const struct out_kind kinds[] = {
 			  webhook_close },
 };
 
-/* Thin names kept from before: libevent's event_new/event_free. */
-static struct event *
-ev_new(struct event_base *base, evutil_socket_t fd, short what,
-    event_callback_fn cb, void *arg)
-{
-	return event_new(base, fd, what, cb, arg);
-}
-
-static void
-ev_free(struct event *ev)
-{
-	if (ev)
-		event_free(ev);
-}
-
 /* 1s, 2s, 4s ... after each failed attempt, capped at 5 minutes. */
 static int64_t
 backoff_ms(int attempts)
@@ -501,7 +486,7 @@ webhook_open(struct output *o, const struct config_output *c)
 	o->host = b.s;
 	o->conn = evhttp_connection_base_new(o->d->base, NULL, host,
 	    (unsigned short)port);
-	o->again = ev_new(o->d->base, -1, 0, webhook_again, o);
+	o->again = event_new(o->d->base, -1, 0, webhook_again, o);
 	if (o->conn == NULL || o->again == NULL) {
 		log_warnx("output webhook: %s: cannot create connection", c->url);
 		return -1;
@@ -620,7 +605,7 @@ webhook_close(struct output *o)
 	if (o->uri != NULL)
 		evhttp_uri_free(o->uri);
 	if (o->again != NULL)
-		ev_free(o->again);
+		event_free(o->again);
 	free(o->inflight);
 	free(o->host);
 	free(o->reqpath);
