@@ -227,12 +227,14 @@ http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
 PY
 post t-ingest "$(use_event w1)" >/dev/null
 sleep 2
+# Retries back off 1, 2, 4 ... 300 s: an alert queued since the start may
+# wait a while for its next try, hence the long waits below.
 python3 "$T/recv.py" "$HOOK" "$T/hook.out" &
 RECV=$!
 check "the webhook gets the alert raised while it was down" \
-    "wait_for 'has_alert $T/hook.out w1' 40"
+    "wait_for 'has_alert $T/hook.out w1' 200"
 check "the webhook also gets the alerts from before" \
-    "wait_for 'has_alert $T/hook.out h1' 40"
+    "wait_for 'has_alert $T/hook.out h1' 200"
 
 # --- clean stop ---
 kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
