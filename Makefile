@@ -115,8 +115,9 @@ install: all
 	$(SUBST) conf/complyd.installed.yaml > $(DESTDIR)$(SYSCONFDIR)/complyd/complyd.yaml
 	install -m 640 conf/tokens.installed.yaml $(DESTDIR)$(SYSCONFDIR)/complyd/
 	$(SUBST) systemd/complyd.service > $(DESTDIR)$(UNITDIR)/complyd.service
-	if [ -d doc/man ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
-	  install -m 644 doc/man/*.1 $(DESTDIR)$(MANDIR)/man1/; fi
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 doc/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 doc/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build
