@@ -125,6 +125,25 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-ingest
     --data-binary @"$T/big" "http://127.0.0.1:$API/v1/events")
 check "a body over max_body gets 413" "[ '$code' = 413 ]"
 
+# --- garbage in: rejected line by line, the daemon stays up ---
+head -c 200000 /dev/urandom > "$T/noise"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-ingest" \
+    --data-binary @"$T/noise" "http://127.0.0.1:$API/v1/events")
+head -c 100000 /dev/urandom | curl -s -o /dev/null -H "Authorization: Bearer t-ingest" \
+    -H 'Content-Type: application/json' --data-binary @- \
+    "http://127.0.0.1:$API/v1/events"
+printf '[1, {"id": [], "time": {}}, "x", null, {"tenant": 5}]' > "$T/arr"
+curl -s -o /dev/null -H "Authorization: Bearer t-ingest" --data-binary @"$T/arr" \
+    "http://127.0.0.1:$API/v1/events"
+head -c 100000 /dev/urandom > "$T/noise2"
+python3 -c "
+import socket, sys
+s = socket.create_connection(('127.0.0.1', $SYSLOG_TCP)); s.sendall(open(sys.argv[1], 'rb').read()); s.close()
+" "$T/noise2" 2>/dev/null
+check "random bytes get 202 with every line rejected" "[ '$code' = 202 ]"
+check "the daemon is still healthy after garbage on HTTP and syslog" \
+    "curl -fs http://127.0.0.1:$API/healthz >/dev/null && kill -0 $PID"
+
 # --- deadlines over the unix socket (peer uid: admin) ---
 post t-ingest '{"id":"r1","time":"'"$NOW"'","tenant":"acme","type":"subcontract.received","contract":"C-1"}' >/dev/null
 curl -s --unix-socket "$T/var/api.sock" http://x/v1/deadlines > "$T/dl"
