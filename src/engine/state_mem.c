@@ -2,6 +2,7 @@
  * state_mem.c - the engine state in memory (replay, tests). Seen ids are kept
  * as 64-bit fingerprints of (tenant, id): 8 bytes an event instead of the strings.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,10 +10,18 @@
 #include "complyd/state.h"
 #include "complyd/util.h"
 
+/*
+ * Slots live in an open-addressing table of pointers keyed by a 64-bit hash
+ * of (rule, tenant, key), compared in full on a match; tenant names are
+ * interned. A million open deadlines then cost their slots and little more.
+ */
 struct state_mem {
 	struct state	 base;
 	struct hset64	 seen;
-	struct hmap	 slots;		/* "ruleidx\x1ftenant\x1fkey" -> struct slot */
+	struct slot	**tab;
+	uint64_t	*hash;
+	size_t		 cap, len;
+	struct hmap	 tenants;	/* name -> the interned copy */
 };
 
 static int
@@ -26,27 +35,93 @@ mem_seen(struct state *st, const char *tenant, const char *id)
 	return !hset64_add(&m->seen, h);
 }
 
+static uint64_t
+slot_hash(const struct rule *r, const char *tenant, const char *key)
+{
+	uint64_t h = hash64(&r->index, sizeof(r->index), HASH64_SEED);
+
+	h = hash64(tenant, strlen(tenant) + 1, h);
+	return hash64(key, strlen(key), h);
+}
+
+/* The bucket holding (r, tenant, key), or the empty one where it would go. */
+static size_t
+probe(const struct state_mem *m, uint64_t h, const struct rule *r,
+    const char *tenant, const char *key)
+{
+	size_t		 i = h & (m->cap - 1);
+	struct slot	*s;
+
+	while ((s = m->tab[i]) != NULL) {
+		if (m->hash[i] == h && s->rule == r && strcmp(s->tenant, tenant) == 0 &&
+		    strcmp(s->key, key) == 0)
+			break;
+		i = (i + 1) & (m->cap - 1);
+	}
+	return i;
+}
+
+static void
+grow(struct state_mem *m)
+{
+	struct slot	**otab = m->tab;
+	uint64_t	*ohash = m->hash;
+	size_t		 ocap = m->cap, i, j;
+
+	m->cap = ocap ? ocap * 2 : 1024;
+	m->tab = xcalloc(m->cap, sizeof(*m->tab));
+	m->hash = xcalloc(m->cap, sizeof(*m->hash));
+	for (i = 0; i < ocap; i++) {
+		if (otab[i] == NULL)
+			continue;
+		for (j = ohash[i] & (m->cap - 1); m->tab[j]; j = (j + 1) & (m->cap - 1))
+			;
+		m->tab[j] = otab[i];
+		m->hash[j] = ohash[i];
+	}
+	free(otab);
+	free(ohash);
+}
+
+static const char *
+intern(struct state_mem *m, const char *tenant)
+{
+	char *t = hmap_get(&m->tenants, tenant);
+
+	if (t == NULL) {
+		t = xstrdup(tenant);
+		hmap_put(&m->tenants, tenant, t);
+	}
+	return t;
+}
+
 static struct slot *
 mem_slot(struct state *st, const struct rule *r, const char *tenant,
     const char *key, int create)
 {
 	struct state_mem	*m = (struct state_mem *)st;
-	struct sbuf		 k;
+	uint64_t		 h = slot_hash(r, tenant, key);
 	struct slot		*s;
+	size_t			 i;
 
-	sbuf_init(&k);
-	sbuf_printf(&k, "%d\x1f%s\x1f%s", r->index, tenant, key);
-	if ((s = hmap_get(&m->slots, k.s)) == NULL && create) {
-		s = xcalloc(1, sizeof(*s));
-		s->rule = r;
-		s->tenant = xstrdup(tenant);
-		s->key = xstrdup(key);
-		s->version = -1;
-		s->closed = INSTANT_MAX;
-		s->start = s->due = s->baseline = s->ev_baseline = DATE_NONE;
-		hmap_put(&m->slots, k.s, s);
-	}
-	sbuf_free(&k);
+	if (m->cap && (s = m->tab[i = probe(m, h, r, tenant, key)]) != NULL)
+		return s;
+	if (!create)
+		return NULL;
+	if ((m->len + 1) * 10 > m->cap * 7)
+		grow(m);
+	i = probe(m, h, r, tenant, key);
+	/* The key lives in the slot's own allocation, right after it. */
+	s = xcalloc(1, sizeof(*s) + strlen(key) + 1);
+	s->rule = r;
+	s->tenant = (char *)(uintptr_t)intern(m, tenant);
+	s->key = strcpy((char *)(s + 1), key);
+	s->version = -1;
+	s->closed = INSTANT_MAX;
+	s->start = s->due = s->baseline = s->ev_baseline = DATE_NONE;
+	m->tab[i] = s;
+	m->hash[i] = h;
+	m->len++;
 	return s;
 }
 
@@ -57,36 +132,21 @@ mem_dirty(struct state *st, struct slot *s)
 	(void)s;
 }
 
-struct each_arg {
-	void	(*fn)(void *, struct slot *);
-	void	*arg;
-};
-
-static void
-each_slot(const char *key, void *val, void *arg)
-{
-	struct each_arg *a = arg;
-
-	(void)key;
-	a->fn(a->arg, val);
-}
-
 static void
 mem_each(struct state *st, void (*fn)(void *, struct slot *), void *arg)
 {
-	struct state_mem *m = (struct state_mem *)st;
-	struct each_arg a = { fn, arg };
+	struct state_mem	*m = (struct state_mem *)st;
+	size_t			 i;
 
-	hmap_each(&m->slots, each_slot, &a);
+	for (i = 0; i < m->cap; i++)
+		if (m->tab[i])
+			fn(arg, m->tab[i]);
 }
 
+/* A slot's tenant is interned (the state's) and its key is in its allocation. */
 static void
-slot_free(void *p)
+slot_free(struct slot *s)
 {
-	struct slot *s = p;
-
-	free(s->tenant);
-	free(s->key);
 	free(s->evidence);
 	free(s->win);
 	free(s);
@@ -95,10 +155,16 @@ slot_free(void *p)
 static void
 mem_free(struct state *st)
 {
-	struct state_mem *m = (struct state_mem *)st;
+	struct state_mem	*m = (struct state_mem *)st;
+	size_t			 i;
 
+	for (i = 0; i < m->cap; i++)
+		if (m->tab[i])
+			slot_free(m->tab[i]);
+	free(m->tab);
+	free(m->hash);
 	hset64_free(&m->seen);
-	hmap_free(&m->slots, slot_free);
+	hmap_free(&m->tenants, free);
 	free(m);
 }
 
@@ -113,6 +179,6 @@ state_mem_new(void)
 
 	m->base.ops = &mem_ops;
 	hset64_init(&m->seen);
-	hmap_init(&m->slots);
+	hmap_init(&m->tenants);
 	return &m->base;
 }

@@ -215,21 +215,34 @@ alert_key(const struct slot *s, struct sbuf *out)
 
 /* --- timers --- */
 
+/*
+ * Arms the slot's next timer after `after`: the earliest warning not yet
+ * raised, or the due instant. One timer per open obligation keeps the heap
+ * as small as the number of deadlines.
+ */
 static void
-arm(struct engine *en, struct rule *r, struct slot *s)
+arm_next(struct engine *en, struct rule *r, struct slot *s, instant_t after)
 {
 	struct deadline	*d = r->kd;
-	instant_t	 w;
-	int		 i;
+	instant_t	 best = when_day_start(s->due + 1), w;
+	int		 i, what = WHAT_DUE;
 
-	s->gen++;
 	for (i = 0; i < d->nwarn; i++) {
 		w = when_day_start(s->due - d->warn[i]);
 		/* A warning at or before the opening instant is not raised. */
-		if (w > s->opened && !(s->warned & (1u << i)))
-			engine_arm(en, s, w, i);
+		if (w > s->opened && w > after && w < best && !(s->warned & (1u << i))) {
+			best = w;
+			what = i;
+		}
 	}
-	engine_arm(en, s, when_day_start(s->due + 1), WHAT_DUE);
+	engine_arm(en, s, best, what);
+}
+
+static void
+arm(struct engine *en, struct rule *r, struct slot *s)
+{
+	s->gen++;
+	arm_next(en, r, s, INSTANT_MIN);
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
 
@@ -283,6 +296,7 @@ deadline_timer(struct engine *en, struct rule *r, struct slot *s, int what,
 		raise_at(en, r, s, d->miss, at);
 		return;
 	}
+	arm_next(en, r, s, at);
 	if (s->closed <= at || (s->warned & (1u << what)))
 		return;
 	s->warned |= 1u << what;

@@ -123,6 +123,25 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	engine_raise(en, r, &q);
 }
 
+/* Arms the next timer after `after`: a warning not yet raised, or the due instant. */
+static void
+arm_next(struct engine *en, struct rule *r, struct slot *s, instant_t after)
+{
+	struct periodic	*p = r->kd;
+	instant_t	 best = when_day_start(s->due + 1), w;
+	int		 i, what = WHAT_DUE;
+
+	for (i = 0; i < p->nwarn; i++) {
+		w = when_day_start(s->due - p->warn[i]);
+		if (w > when_day_start(s->baseline) && w > after && w < best &&
+		    !(s->warned & (1u << i))) {
+			best = w;
+			what = i;
+		}
+	}
+	engine_arm(en, s, best, what);
+}
+
 /* Recomputes the due day from the baseline and re-arms the timers. */
 static void
 reschedule(struct engine *en, struct rule *r, struct slot *s, const cJSON *rec,
@@ -132,8 +151,6 @@ reschedule(struct engine *en, struct rule *r, struct slot *s, const cJSON *rec,
 	struct expr_env	*env;
 	struct val	 iv;
 	date_t		 due;
-	instant_t	 w;
-	int		 i;
 
 	env = engine_env(en, r, NULL, s->tenant, s->key, rec, NULL);
 	if (expr_eval(p->interval, env, &iv) == -1 || iv.t != V_DUR) {
@@ -148,12 +165,7 @@ reschedule(struct engine *en, struct rule *r, struct slot *s, const cJSON *rec,
 	s->flags = (s->flags | SLOT_OPEN) & ~SLOT_VIOLATED;
 	s->warned = 0;
 	s->gen++;
-	for (i = 0; i < p->nwarn; i++) {
-		w = when_day_start(due - p->warn[i]);
-		if (w > when_day_start(s->baseline))
-			engine_arm(en, s, w, i);
-	}
-	engine_arm(en, s, when_day_start(due + 1), WHAT_DUE);
+	arm_next(en, r, s, INSTANT_MIN);
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
 
@@ -238,6 +250,7 @@ periodic_timer(struct engine *en, struct rule *r, struct slot *s, int what,
 		raise_at(en, r, s, "violation", at, NULL);
 		return;
 	}
+	arm_next(en, r, s, at);
 	if (s->warned & (1u << what))
 		return;
 	s->warned |= 1u << what;

@@ -96,13 +96,16 @@ record_record(struct engine *en, struct rule *r, const char *tenant,
 	const char			*status = NULL, *reason = NULL;
 	struct alert_req		 q;
 
-	s = engine_state(en)->ops->slot(engine_state(en), r, tenant, id, 1);
 	if (rec) {
 		env = engine_env(en, r, NULL, tenant, id, rec, NULL);
 		status = judge(en, r, env, at, &v, &reason);
 	}
+	/* Only records that broke the rule need a slot (most never do). */
+	s = engine_state(en)->ops->slot(engine_state(en), r, tenant, id,
+	    status != NULL);
 	if (status == NULL) {
-		s->flags &= ~SLOT_RAISED;	/* cleared: may be raised again */
+		if (s)
+			s->flags &= ~SLOT_RAISED;	/* cleared: may be raised again */
 		return;
 	}
 	if (s->flags & SLOT_RAISED)
