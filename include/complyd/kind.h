@@ -96,5 +96,14 @@ void kind_add_on(char ***on, char *const *types);
 	EV_BIT(EV_TENANT) | EV_BIT(EV_VERSION) | EV_BIT(EV_NOW) | EV_BIT(EV_PARAMS))
 #define KIND_RECORD_VARS (EV_BIT(EV_RECORD) | EV_BIT(EV_KEY) | EV_BIT(EV_TENANT) | \
 	EV_BIT(EV_VERSION) | EV_BIT(EV_NOW) | EV_BIT(EV_PARAMS))
+/*
+ * Arms the slot's next timer after `after`: the earliest warning (N days
+ * before s->due, bit N of s->warned not set, later than floor) or the due
+ * instant (00:00 JST after s->due, what = KIND_WHAT_DUE). One timer per
+ * obligation keeps the heap as small as the number of obligations.
+ */
+#define KIND_WHAT_DUE	(-1)
+void kind_arm_next(struct engine *en, struct slot *s, const int *warn,
+    int nwarn, instant_t floor, instant_t after);
 /* A one-line event type check: 1 if type is in the NULL-terminated list. */
 int kind_type_in(const char *type, char *const *list);

@@ -21,7 +21,7 @@
 #include "complyd/kind.h"
 #include "complyd/yamlx.h"
 
-#define WHAT_DUE	(-1)
+#define WHAT_DUE	KIND_WHAT_DUE
 
 struct deadline {
 	char		**start_on;	/* event start, or NULL */
@@ -215,27 +215,12 @@ alert_key(const struct slot *s, struct sbuf *out)
 
 /* --- timers --- */
 
-/*
- * Arms the slot's next timer after `after`: the earliest warning not yet
- * raised, or the due instant. One timer per open obligation keeps the heap
- * as small as the number of deadlines.
- */
 static void
 arm_next(struct engine *en, struct rule *r, struct slot *s, instant_t after)
 {
-	struct deadline	*d = r->kd;
-	instant_t	 best = when_day_start(s->due + 1), w;
-	int		 i, what = WHAT_DUE;
+	struct deadline *d = r->kd;
 
-	for (i = 0; i < d->nwarn; i++) {
-		w = when_day_start(s->due - d->warn[i]);
-		/* A warning at or before the opening instant is not raised. */
-		if (w > s->opened && w > after && w < best && !(s->warned & (1u << i))) {
-			best = w;
-			what = i;
-		}
-	}
-	engine_arm(en, s, best, what);
+	kind_arm_next(en, s, d->warn, d->nwarn, s->opened, after);
 }
 
 static void

@@ -18,7 +18,7 @@
 #include "complyd/kind.h"
 #include "complyd/yamlx.h"
 
-#define WHAT_DUE	(-1)
+#define WHAT_DUE	KIND_WHAT_DUE
 
 struct periodic {
 	struct expr	*baseline;	/* over the record; may be NULL */
@@ -123,23 +123,12 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	engine_raise(en, r, &q);
 }
 
-/* Arms the next timer after `after`: a warning not yet raised, or the due instant. */
 static void
 arm_next(struct engine *en, struct rule *r, struct slot *s, instant_t after)
 {
-	struct periodic	*p = r->kd;
-	instant_t	 best = when_day_start(s->due + 1), w;
-	int		 i, what = WHAT_DUE;
+	struct periodic *p = r->kd;
 
-	for (i = 0; i < p->nwarn; i++) {
-		w = when_day_start(s->due - p->warn[i]);
-		if (w > when_day_start(s->baseline) && w > after && w < best &&
-		    !(s->warned & (1u << i))) {
-			best = w;
-			what = i;
-		}
-	}
-	engine_arm(en, s, best, what);
+	kind_arm_next(en, s, p->warn, p->nwarn, when_day_start(s->baseline), after);
 }
 
 /* Recomputes the due day from the baseline and re-arms the timers. */

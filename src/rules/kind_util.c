@@ -114,3 +114,21 @@ kind_add_on(char ***on, char *const *types)
 		(*on)[n] = NULL;
 	}
 }
+
+void
+kind_arm_next(struct engine *en, struct slot *s, const int *warn, int nwarn,
+    instant_t floor, instant_t after)
+{
+	instant_t	 best = when_day_start(s->due + 1), w;
+	int		 i, what = KIND_WHAT_DUE;
+
+	for (i = 0; i < nwarn; i++) {
+		w = when_day_start(s->due - warn[i]);
+		/* A warning at or before the opening instant is not raised. */
+		if (w > floor && w > after && w < best && !(s->warned & (1u << i))) {
+			best = w;
+			what = i;
+		}
+	}
+	engine_arm(en, s, best, what);
+}
