@@ -47,9 +47,9 @@ int store_put_alert(struct store *st, const struct alert *a, int noutputs);
 int store_alert_transition(struct store *st, const char *id, const char *state,
     const char *actor, const char *note, int64_t at_ms);
 
-/* Ids of the alerts still open whose time is at or after since_ms (caller frees). */
+/* Ids and rules of the alerts still open whose time is after since_ms (caller frees). */
 int store_open_alerts_since(struct store *st, int64_t since_ms, char ***ids,
-    int *n);
+    char ***rules, int *n);
 /* Queues an alert again for every output (its state changed, e.g. retracted). */
 int store_alert_requeue(struct store *st, const char *id, int noutputs);
 

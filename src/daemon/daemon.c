@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "complyd/daemon.h"
+#include "complyd/rules.h"
 #include "complyd/log.h"
 #include "complyd/util.h"
 
@@ -112,18 +113,42 @@ journal_batch(struct daemon *d, struct soc_event *evs, size_t nev,
 static struct engine *build_engine(struct daemon *, struct ruleset *,
     struct registry *, struct state **, int);
 
+static void
+free_list(char **v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Alerts raised by a timer (deadline, periodic) are the ones a late event can undo. */
+static int
+timer_rule(const struct ruleset *rs, const char *id)
+{
+	int i;
+
+	for (i = 0; i < rs->nrules; i++)
+		if (strcmp(rs->rules[i]->id, id) == 0)
+			return rs->rules[i]->kind == RK_DEADLINE ||
+			    rs->rules[i]->kind == RK_PERIODIC;
+	return 0;
+}
+
 /*
  * A batch is late when one of its new events is older than the engine's
- * clock AND an open alert was raised at or after that event's time: only
- * then can the event contradict what was already said.
+ * clock AND a deadline or periodic alert still open was raised after that
+ * event's time: only then can the event contradict what was already said (a
+ * match alert stands on its own event). Most late events just apply.
  */
 static int
 late_batch(struct daemon *d, struct soc_event *evs, size_t nev)
 {
 	instant_t	 clock = engine_clock(d->en), oldest = INSTANT_MAX;
-	char		**ids;
+	char		**ids, **rules;
 	size_t		 i;
-	int		 n, j;
+	int		 n, j, hit = 0;
 
 	for (i = 0; i < nev; i++)
 		if (evs[i].seq != UINT64_MAX && evs[i].time < clock &&
@@ -132,12 +157,13 @@ late_batch(struct daemon *d, struct soc_event *evs, size_t nev)
 	if (oldest == INSTANT_MAX)
 		return 0;
 	d->stats.late++;
-	if (store_open_alerts_since(d->store, oldest, &ids, &n) == -1)
+	if (store_open_alerts_since(d->store, oldest, &ids, &rules, &n) == -1)
 		return 0;
-	for (j = 0; j < n; j++)
-		free(ids[j]);
-	free(ids);
-	return n > 0;
+	for (j = 0; j < n && !hit; j++)
+		hit = timer_rule(d->rs, rules[j]);
+	free_list(ids, n);
+	free_list(rules, n);
+	return hit;
 }
 
 static void
@@ -168,7 +194,7 @@ reconcile(struct daemon *d, struct soc_event *evs, size_t nev)
 	struct registry		*reg;
 	const struct soc_event	*why = NULL;
 	instant_t		 oldest = INSTANT_MAX;
-	char			**ids;
+	char			**ids, **rules;
 	size_t			 i;
 	int			 n, j, nerr = 0;
 
@@ -185,15 +211,14 @@ reconcile(struct daemon *d, struct soc_event *evs, size_t nev)
 	d->truth = &truth;
 	en = build_engine(d, d->rs, reg, &st, 0);
 	d->truth = NULL;
-	if (store_open_alerts_since(d->store, oldest, &ids, &n) == 0) {
+	if (store_open_alerts_since(d->store, oldest, &ids, &rules, &n) == 0) {
 		store_begin(d->store);
-		for (j = 0; j < n; j++) {
+		for (j = 0; j < n; j++)
 			if (hmap_get(&truth, ids[j]) == NULL)
 				retract(d, ids[j], why);
-			free(ids[j]);
-		}
 		store_commit(d->store);
-		free(ids);
+		free_list(ids, n);
+		free_list(rules, n);
 	}
 	hmap_free(&truth, NULL);
 	engine_free(d->en);

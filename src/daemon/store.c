@@ -141,8 +141,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " SET inode = excluded.inode, offset = excluded.offset",
 	[S_RULESET_PUT] = "INSERT INTO rulesets (hash, nrules, loaded_ms)"
 	    " VALUES (?1, ?2, ?3)",
-	[S_ALERT_OPEN_SINCE] = "SELECT id FROM alerts WHERE state = 'open'"
-	    " AND time_ms >= ?1",
+	[S_ALERT_OPEN_SINCE] = "SELECT id, rule FROM alerts WHERE state = 'open'"
+	    " AND time_ms > ?1",
 };
 
 struct store {
@@ -801,17 +801,22 @@ store_ruleset_loaded(struct store *st, const char *hash, int nrules,
 }
 
 int
-store_open_alerts_since(struct store *st, int64_t since_ms, char ***ids, int *n)
+store_open_alerts_since(struct store *st, int64_t since_ms, char ***ids,
+    char ***rules, int *n)
 {
 	sqlite3_stmt	*s = st->stmt[S_ALERT_OPEN_SINCE];
+	const char	*rule;
 	int		 rc;
 
-	*ids = NULL;
+	*ids = *rules = NULL;
 	*n = 0;
 	sqlite3_bind_int64(s, 1, since_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*ids = xrealloc(*ids, (*n + 1) * sizeof(char *));
-		(*ids)[(*n)++] = xstrdup((const char *)sqlite3_column_text(s, 0));
+		*rules = xrealloc(*rules, (*n + 1) * sizeof(char *));
+		rule = (const char *)sqlite3_column_text(s, 1);
+		(*ids)[*n] = xstrdup((const char *)sqlite3_column_text(s, 0));
+		(*rules)[(*n)++] = xstrdup(rule ? rule : "");
 	}
 	if (rc != SQLITE_DONE)
 		store_fail(st, "open alerts");

@@ -207,6 +207,46 @@ use_event f1 > "$T/in/a.jsonl"; echo >> "$T/in/a.jsonl"
 check "a tailed file's event raises its alert" \
     "wait_for 'alert_out f1' 5"
 
+# --- file tail across log rotation and a restart: no loss, no duplicates ---
+use_event f2 >> "$T/in/a.jsonl"; echo >> "$T/in/a.jsonl"
+check "a line appended to the tailed file is read" "wait_for 'alert_out f2' 5"
+mv "$T/in/a.jsonl" "$T/in/a.jsonl.1"
+use_event f3 >> "$T/in/a.jsonl.1"; echo >> "$T/in/a.jsonl.1"
+use_event f4 > "$T/in/a.jsonl"; echo >> "$T/in/a.jsonl"
+check "after rotation the old file is drained and the new one read" \
+    "wait_for 'alert_out f3 && alert_out f4' 10"
+kill -9 "$PID"; wait "$PID" 2>/dev/null; PID=
+use_event f5 >> "$T/in/a.jsonl"; echo >> "$T/in/a.jsonl"
+check "restart after kill -9 (file input)" start
+check "lines written while down are read after the restart" "wait_for 'alert_out f5' 5"
+f_once() { [ "$(db_count "select count(*) from events where id in ('f1','f2','f4','f5')")" = 4 ] &&
+    [ "$(db_count "select count(*) from alerts where body like '%\"evidence\":[\"f_\"]%'")" = 5 ]; }
+check "each tailed event and its alert exist once" f_once
+
+# --- SIGHUP reopens the alert file (logrotate) ---
+mv "$T/var/alerts.jsonl" "$T/var/alerts.jsonl.1"
+kill -HUP "$PID"
+sleep 1
+post t-ingest "$(use_event hup1)" >/dev/null
+check "after SIGHUP alerts go to a new file at the configured path" "wait_for 'alert_out hup1' 5"
+
+# --- push back: a journal that cannot commit answers 503 with Retry-After ---
+python3 -c "
+import sqlite3, time, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE')
+open(sys.argv[2], 'w').close(); time.sleep(9); c.execute('ROLLBACK')
+" "$T/var/state.db" "$T/locked" &
+LOCKER=$!
+wait_for "[ -f '$T/locked' ]" 5
+code=$(curl -s -D "$T/hdr" -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer t-ingest" \
+    --data-binary "$(use_event p1)" "http://127.0.0.1:$API/v1/events")
+check "a locked journal gets 503 with Retry-After, nothing accepted" \
+    "[ '$code' = 503 ] && grep -qi '^Retry-After: 1' '$T/hdr'"
+wait "$LOCKER"
+code=$(post t-ingest "$(use_event p1)")
+check "the same batch is accepted once the journal is free" \
+    "[ '$code' = 202 ] && grep -q '\"accepted\":1,\"duplicates\":0' '$T/resp'"
+
 # --- a real syslog-ng with the shipped snippet, both ways ---
 if command -v syslog-ng >/dev/null 2>&1; then
 	cat > "$T/sng.conf" <<SNG
