@@ -1,7 +1,7 @@
 /*
  * complyd.c - the daemon's entry point: wiring only (config -> store ->
  * outputs -> rules and engine -> inputs -> loop). It stays in the foreground
- * (systemd Type=notify); -f sends the log to stderr instead of syslog.
+ * (systemd Type=notify); -f sends the log to stderr instead of syslog(3).
  */
 #include <sys/stat.h>
 
@@ -211,8 +211,11 @@ main(int argc, char **argv)
 		case 'C': check = 1; break;
 		default: return usage();
 		}
-	log_init("complyd", foreground || check ? 1 : 1);
-	d.config_path = (char *)(uintptr_t)conf;
+	log_init("complyd", 1);
+	/* -f: stderr (and the journal under systemd); else syslog(3). */
+	if (!foreground && !check)
+		log_to_syslog(1);
+	d.config_path = conf;
 	if (config_load(conf, &d.cf) == -1) {
 		log_warnx("%s: configuration has errors", conf);
 		return 1;

@@ -27,7 +27,7 @@ struct daemon_stats {
 
 struct daemon {
 	struct config		 cf;
-	char			*config_path;
+	const char		*config_path;
 	struct event_base	*base;
 	struct evhttp		*http;		/* the API, freed on shutdown */
 	struct store		*store;

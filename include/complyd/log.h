@@ -6,6 +6,8 @@
 #define COMPLYD_LOG_H
 
 void log_init(const char *progname, int verbose);
+/* Sends the log to syslog(3) (daemon facility) instead of stderr. */
+void log_to_syslog(int on);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,17 +1,28 @@
 /*
- * log.c - OpenBSD-style diagnostics on stderr, each line prefixed with the
- * program name; verbosity gates log_info (>0) and log_debug (>1).
+ * log.c - OpenBSD-style diagnostics, each line prefixed with the program
+ * name, on stderr or (log_to_syslog) through syslog(3); verbosity gates
+ * log_info (>0) and log_debug (>1).
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "complyd/log.h"
 
 static const char	*log_progname = "complyd";
 static int		 log_verbose;
+static int		 log_syslog;
+
+void
+log_to_syslog(int on)
+{
+	log_syslog = on;
+	if (on)
+		openlog(log_progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
 
 void
 log_init(const char *progname, int verbose)
@@ -25,6 +36,16 @@ log_init(const char *progname, int verbose)
 static void
 vlog(int with_errno, int saved_errno, const char *fmt, va_list ap)
 {
+	char buf[1024];
+
+	if (log_syslog) {
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		if (with_errno)
+			syslog(LOG_WARNING, "%s: %s", buf, strerror(saved_errno));
+		else
+			syslog(LOG_WARNING, "%s", buf);
+		return;
+	}
 	fprintf(stderr, "%s: ", log_progname);
 	vfprintf(stderr, fmt, ap);
 	if (with_errno)
