@@ -27,6 +27,7 @@ struct law_version {
 struct fact {
 	char		*on;		/* event type */
 	enum rec_kind	 kind;
+	int		 keep;		/* its fields survive an upsert that omits them */
 	struct expr	*id;		/* which record */
 	int		 nset;
 	char		**fields;

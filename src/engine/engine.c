@@ -289,11 +289,44 @@ engine_start(struct engine *en, instant_t t)
 
 /* --- events --- */
 
+/*
+ * What the feed told about a record (a receipt date from subcontract.received)
+ * stays known when an upsert that does not say it replaces the record: the
+ * fields of facts marked `keep` are carried over unless the upsert gives them.
+ */
+static void
+keep_facts(struct engine *en, enum rec_kind k, const struct soc_event *ev,
+    const char *id, cJSON *rec)
+{
+	const cJSON	*prev = registry_get(en->reg, k, ev->tenant, id, ev->time);
+	const cJSON	*v;
+	struct law	*law;
+	int		 i, j, f;
+
+	if (prev == NULL)
+		return;
+	for (i = 0; i < en->rs->nlaws; i++) {
+		law = en->rs->laws[i];
+		for (j = 0; j < law->nfacts; j++) {
+			if (law->facts[j].kind != k || !law->facts[j].keep)
+				continue;
+			for (f = 0; f < law->facts[j].nset; f++) {
+				const char *name = law->facts[j].fields[f];
+
+				if (cJSON_GetObjectItemCaseSensitive(rec, name) == NULL &&
+				    (v = cJSON_GetObjectItemCaseSensitive(prev, name)) != NULL)
+					cJSON_AddItemToObject(rec, name, cJSON_Duplicate(v, 1));
+			}
+		}
+	}
+}
+
 /* An upsert replaces a whole record from its event time on. */
 static void
 apply_upsert(struct engine *en, const struct soc_event *ev)
 {
 	const cJSON	*rec, *id;
+	cJSON		*copy;
 	char		 kind[32];
 	const char	*dot = strchr(ev->type, '.');
 	int		 k;
@@ -309,8 +342,9 @@ apply_upsert(struct engine *en, const struct soc_event *ev)
 	id = cJSON_GetObjectItemCaseSensitive(rec, "id");
 	if (!cJSON_IsString(id))
 		return;
-	registry_put(en->reg, k, ev->tenant, id->valuestring, ev->time,
-	    cJSON_Duplicate(rec, 1));
+	copy = cJSON_Duplicate(rec, 1);
+	keep_facts(en, k, ev, id->valuestring, copy);
+	registry_put(en->reg, k, ev->tenant, id->valuestring, ev->time, copy);
 }
 
 static void

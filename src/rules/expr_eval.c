@@ -346,6 +346,13 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	if (ex_ev(c, n->a, &a) == -1)
 		return -1;
 	*r = 0;
+	/*
+	 * A missing value is not "not in the list": the rule cannot judge the
+	 * event, which is a review (DESIGN "Incomplete events"). Write
+	 * `(x ?? '') in [...]` where absence has a meaning.
+	 */
+	if (a.t == V_NULL)
+		return ex_ebad(c, &a, n->a, "a value");
 	/* A string in a literal list of strings; dates and times take the slow way. */
 	if (n->b->strs != NULL && a.t == V_STR) {
 		*r = in_strs(a.u.s, n->b->strs, n->b->nstrs);

@@ -437,7 +437,9 @@ stop_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 		goto out;	/* a record-started obligation of an unknown record */
 	/* Stop conditions may depend on the version (手形 is barred from 2026). */
 	engine_version(en, r, env, ev->time, &err);
-	if (d->stop_when && (expr_eval_bool(d->stop_when, env, &ok) == -1 || !ok))
+	if ((err = applies(d->stop_when, env, &ok)) == -1)
+		engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev, env->err);
+	if (err || !ok)
 		goto out;
 	s = event_slot(en, r, ev, key.s, env);
 	if (s->flags & SLOT_CLOSED)

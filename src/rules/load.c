@@ -268,7 +268,8 @@ parse_macros(struct loader *ld, struct hmap *into, yaml_node_t *m)
 static void
 parse_facts(struct loader *ld, struct law *law, yaml_node_t *seq)
 {
-	static const char *const keys[] = { "on", "record", "id", "set", "note", NULL };
+	static const char *const keys[] = { "on", "record", "id", "set", "keep",
+		"note", NULL };
 	const unsigned	 vars = EV_BIT(EV_EVENT) | EV_BIT(EV_TENANT) | EV_BIT(EV_NOW) |
 	    EV_BIT(EV_PARAMS);
 	struct fact	*f;
@@ -283,6 +284,8 @@ parse_facts(struct loader *ld, struct law *law, yaml_node_t *seq)
 		f = &law->facts[i];
 		ld->nerrors += ydoc_check_keys(ld->doc, n, keys, "a fact");
 		f->on = req_str(ld, n, "on", "a fact");
+		f->keep = ydoc_str(ydoc_get(ld->doc, n, "keep")) != NULL &&
+		    strcmp(ydoc_str(ydoc_get(ld->doc, n, "keep")), "true") == 0;
 		kind = ydoc_str(ydoc_get(ld->doc, n, "record"));
 		if (kind == NULL || (rk = rec_kind_parse(kind)) < 0) {
 			ydoc_error(ld->doc, n, "a fact needs `record`: contract, dataset or facility");
