@@ -69,6 +69,8 @@ void engine_review(struct engine *en, const struct rule *r, const char *tenant,
 /* Arms a timer for slot s at `at`; it fires unless s->gen changed meanwhile. */
 void engine_arm(struct engine *en, struct slot *s, instant_t at, int what);
 struct state *engine_state(struct engine *en);
+/* 1 while engine_start checks the records loaded from files. */
+int engine_starting(const struct engine *en);
 instant_t engine_now(const struct engine *en);
 
 #endif

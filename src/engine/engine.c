@@ -43,6 +43,7 @@ struct engine {
 	struct dirty		*dirty;
 	int			 ndirty, capdirty;
 	struct rule_list	 by_subject[REC__COUNT];
+	int			 starting;	/* inside engine_start */
 };
 
 const struct kind_ops *const rule_kinds[RK__COUNT] = {
@@ -281,10 +282,18 @@ engine_start(struct engine *en, instant_t t)
 	int			k;
 
 	en->clock = en->lookup_at = t;
+	en->starting = 1;
 	for (k = 0; k < REC__COUNT; k++) {
 		a.kind = k;
 		registry_each(en->reg, k, start_one, &a);
 	}
+	en->starting = 0;
+}
+
+int
+engine_starting(const struct engine *en)
+{
+	return en->starting;
 }
 
 /* --- events --- */

@@ -504,6 +504,8 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 	const struct law_version	*v;
 	struct slot			*s;
 	date_t				 start, stop, due;
+	instant_t			 opened;
+	instant_t			 known = engine_starting(en) ? INSTANT_MIN : at;
 	int				 err, ok;
 
 	if (d->start_record == NULL || rec == NULL)
@@ -531,16 +533,26 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 	s = engine_state(en)->ops->slot(engine_state(en), r, tenant, id, 1);
 	due = s->due;
 	s->start = start;
-	s->opened = when_day_start(start);
+	opened = when_day_start(start);
+	/*
+	 * A record from a file holds from the beginning of time; one that an
+	 * event brought (an upsert) is known from that event on: warnings
+	 * before it are not raised.
+	 */
+	if (!(s->flags & SLOT_OPEN))
+		s->opened = known > opened ? known : opened;
 	if (eval_due(d, s, env) == -1) {
 		s->due = due;
 		engine_review(en, r, tenant, id, at, v, NULL, env->err);
 		return;
 	}
 	if (!(s->flags & SLOT_OPEN))
-		open_slot(en, r, s, when_day_start(start), v, NULL);
-	else if (s->due != due && !(s->flags & SLOT_VIOLATED))
-		arm(en, r, s);	/* an upsert moved the due day: re-arm */
+		open_slot(en, r, s, s->opened, v, NULL);
+	else if (s->due != due && !(s->flags & SLOT_VIOLATED)) {
+		s->gen++;	/* an upsert moved the due day: re-arm from now on */
+		arm_next(en, r, s, known);
+		engine_state(en)->ops->dirty(engine_state(en), s);
+	}
 	/* A payment date on the record closes it on that day (paid late or not). */
 	if (stop != DATE_NONE && !(s->flags & SLOT_CLOSED)) {
 		s->flags |= SLOT_CLOSED | SLOT_STOPPED;

@@ -154,7 +154,8 @@ reschedule(struct engine *en, struct rule *r, struct slot *s, const cJSON *rec,
 	s->flags = (s->flags | SLOT_OPEN) & ~SLOT_VIOLATED;
 	s->warned = 0;
 	s->gen++;
-	arm_next(en, r, s, INSTANT_MIN);
+	/* What an event brought is known from its time: no warnings before it. */
+	arm_next(en, r, s, engine_starting(en) ? INSTANT_MIN : at - 1);
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
 
