@@ -53,10 +53,13 @@ struct ingest_reject {
 	char	 error[200];
 };
 
+#define INGEST_MAX_REJECTS	1000
+
 struct ingest_result {
 	long			 accepted, duplicates;
-	struct ingest_reject	*rejects;
-	int			 nrejects;
+	struct ingest_reject	*rejects;	/* the first INGEST_MAX_REJECTS */
+	int			 nrejects, caprejects;
+	long			 nbad;		/* all rejected lines */
 	int			 failed;	/* storage failed: nothing was committed */
 };
 void ingest_result_free(struct ingest_result *r);

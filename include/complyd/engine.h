@@ -34,6 +34,11 @@ void engine_advance(struct engine *en, instant_t t);
 /* Applies one event (advancing the clock first). Returns 0, or 1 for a duplicate id. */
 int engine_event(struct engine *en, const struct soc_event *ev);
 instant_t engine_clock(const struct engine *en);
+/*
+ * Live mode: events never move the clock past now() (the wall clock); the
+ * daemon advances it with its own timer. Replay sets none.
+ */
+void engine_set_horizon(struct engine *en, instant_t (*now)(void));
 const struct engine_stats *engine_stats(const struct engine *en);
 
 #endif

@@ -234,7 +234,8 @@ k_inputs(struct cfctx *c, yaml_node_t *n)
 		else if (t && strcmp(t, "syslog") == 0) {
 			in->type = IN_SYSLOG;
 			s = ydoc_str(ydoc_get(c->doc, it, "listen"));
-			if (s == NULL || !valid_addr(s)) {
+			if (s == NULL || (strncmp(s, "unix:", 5) != 0 &&
+			    strncmp(s, "unixgram:", 9) != 0 && strncmp(s, "tcp:", 4) != 0)) {
 				ydoc_error(c->doc, it, "a syslog input needs listen: unix:PATH, "
 				    "unixgram:PATH or tcp:HOST:PORT");
 				continue;

@@ -25,6 +25,24 @@ req_string(const cJSON *o, const char *name, char *err, size_t errlen)
 	return v->valuestring;
 }
 
+/*
+ * A key given twice is ambiguous (we would read the first, other tools the
+ * last: a second "tenant" could cross a tenant wall): refuse it.
+ */
+static int
+duplicate_key(const cJSON *o, char *err, size_t errlen)
+{
+	const cJSON *a, *b;
+
+	for (a = o->child; a != NULL; a = a->next)
+		for (b = a->next; b != NULL; b = b->next)
+			if (a->string && b->string && strcmp(a->string, b->string) == 0) {
+				snprintf(err, errlen, "key \"%.40s\" is given twice", a->string);
+				return 1;
+			}
+	return 0;
+}
+
 /* A *.upserted event carries a whole record of its own tenant. */
 static int
 check_upsert(const cJSON *json, const char *tenant, const char *type, char *err,
@@ -66,6 +84,10 @@ event_from_json(cJSON *json, struct soc_event *ev, char *err, size_t errlen)
 		cJSON_Delete(json);
 		return -1;
 	}
+	if (duplicate_key(json, err, errlen)) {
+		cJSON_Delete(json);
+		return -1;
+	}
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if ((vals[i] = req_string(json, required[i], err, errlen)) == NULL) {
 			cJSON_Delete(json);
@@ -104,6 +126,11 @@ event_decode(const char *text, size_t len, struct soc_event *ev, char *err,
 	memset(ev, 0, sizeof(*ev));
 	if (len > EVENT_MAX_LINE) {
 		snprintf(err, errlen, "line longer than %d bytes", EVENT_MAX_LINE);
+		return -1;
+	}
+	/* A NUL would cut ids and tenants short (two ids, one key): refuse it. */
+	if (memchr(text, '\0', len) != NULL || memmem(text, len, "\\u0000", 6) != NULL) {
+		snprintf(err, errlen, "NUL characters are not allowed");
 		return -1;
 	}
 	json = cJSON_ParseWithLengthOpts(text, len, &end, 0);

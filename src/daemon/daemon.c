@@ -23,6 +23,9 @@ daemon_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Clock skew we tolerate on event times before calling them bogus. */
+#define FUTURE_SLACK_MS	(24LL * 3600 * 1000)
+
 /* Alerts go to the store (and from its outbox to the outputs); ids dedupe. */
 static void
 alert_sink(void *arg, struct alert *a)
@@ -43,12 +46,22 @@ ingest_result_free(struct ingest_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * The first INGEST_MAX_REJECTS bad lines are reported one by one; beyond
+ * that only counted, so a body of garbage costs no more than its size.
+ */
 static void
 reject(struct ingest_result *res, long line, const char *why)
 {
 	struct ingest_reject *rj;
 
-	res->rejects = xrealloc(res->rejects, (res->nrejects + 1) * sizeof(*rj));
+	res->nbad++;
+	if (res->nrejects >= INGEST_MAX_REJECTS)
+		return;
+	if (res->nrejects == res->caprejects) {
+		res->caprejects = res->caprejects ? res->caprejects * 2 : 16;
+		res->rejects = xrealloc(res->rejects, res->caprejects * sizeof(*rj));
+	}
 	rj = &res->rejects[res->nrejects++];
 	rj->line = line;
 	snprintf(rj->error, sizeof(rj->error), "%s", why);
@@ -69,6 +82,13 @@ decode_batch(struct ingest_item *items, size_t n,
 		if (event_decode(items[i].text, items[i].len, &evs[*nev], err,
 		    sizeof(err)) == -1) {
 			reject(res, items[i].line, err);
+			continue;
+		}
+		if (evs[*nev].time > daemon_now() + FUTURE_SLACK_MS) {
+			snprintf(err, sizeof(err), "\"time\" is more than a day in the "
+			    "future; events record what happened");
+			reject(res, items[i].line, err);
+			event_dispose(&evs[*nev]);
 			continue;
 		}
 		if (allow && !allow(arg, evs[*nev].tenant)) {
@@ -241,19 +261,21 @@ daemon_ingest(struct daemon *d, struct ingest_item *items, size_t n,
 	if (journal_batch(d, evs, nev, items, res) == -1) {
 		res->failed = 1;
 		res->accepted = res->duplicates = 0;
-	} else if (late_batch(d, evs, nev))
-		reconcile(d, evs, nev);
-	else {
-		/* Committed: now the engine may see them (alerts in one transaction). */
-		store_begin(d->store);
-		for (i = 0; i < nev; i++)
-			if (evs[i].seq != UINT64_MAX)
-				engine_event(d->en, &evs[i]);
-		store_commit(d->store);
+	} else {
+		if (late_batch(d, evs, nev))
+			reconcile(d, evs, nev);
+		else {
+			/* Committed: now the engine may see them (alerts in one transaction). */
+			store_begin(d->store);
+			for (i = 0; i < nev; i++)
+				if (evs[i].seq != UINT64_MAX)
+					engine_event(d->en, &evs[i]);
+			store_commit(d->store);
+		}
 		d->stats.accepted += res->accepted - res->duplicates;
 		d->stats.duplicates += res->duplicates;
 	}
-	d->stats.rejected += res->nrejects;
+	d->stats.rejected += res->nbad;
 	for (i = 0; i < nev; i++)
 		event_dispose(&evs[i]);
 	free(evs);
@@ -315,6 +337,7 @@ build_engine(struct daemon *d, struct ruleset *rs, struct registry *reg,
 
 	*stp = state_mem_new();
 	c.en = engine_new(rs, reg, *stp, sink);
+	engine_set_horizon(c.en, daemon_now);
 	d->silent = silent;
 	store_begin(d->store);
 	store_each_event(d->store, replay_one, &c);

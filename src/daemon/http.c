@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -120,7 +121,7 @@ authenticate(struct daemon *d, struct evhttp_request *req)
 		return &local_admin;
 	h = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Authorization");
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
 		return NULL;
 	return tokens_find(d->tokens, h + 7);
 }
@@ -269,6 +270,7 @@ route_events(struct reqctx *c)
 		o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "accepted", (double)res.accepted);
 		cJSON_AddNumberToObject(o, "duplicates", (double)res.duplicates);
+		cJSON_AddNumberToObject(o, "rejected_total", (double)res.nbad);
 		rej = cJSON_AddArrayToObject(o, "rejected");
 		for (i = 0; i < (size_t)res.nrejects; i++) {
 			cJSON *r = cJSON_CreateObject();
@@ -482,7 +484,10 @@ in_http_start(struct daemon *d)
 	evhttp_set_max_body_size(http, d->cf.max_body);
 	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
 	evhttp_set_timeout(http, 60);
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	/* Every method reaches dispatch, which answers 405 in JSON. */
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(http, dispatch, d);
 	for (i = 0; i < d->cf.nlisten; i++)
 		if (bind_one(http, d->cf.listen[i]) == -1) {

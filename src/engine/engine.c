@@ -44,6 +44,7 @@ struct engine {
 	int			 ndirty, capdirty;
 	struct rule_list	 by_subject[REC__COUNT];
 	int			 starting;	/* inside engine_start */
+	instant_t		 (*horizon)(void);	/* live: the wall clock */
 };
 
 const struct kind_ops *const rule_kinds[RK__COUNT] = {
@@ -385,14 +386,24 @@ out:
 	sbuf_free(&id);
 }
 
+void
+engine_set_horizon(struct engine *en, instant_t (*now)(void))
+{
+	en->horizon = now;
+}
+
 int
 engine_event(struct engine *en, const struct soc_event *ev)
 {
 	struct rule_list	*rl;
 	struct fact_list	*fl;
+	instant_t		 to = ev->time;
 	int			 i;
 
-	engine_advance(en, ev->time);
+	/* Live, an event stamped in the future must not fire anyone's timers early. */
+	if (en->horizon && to > en->horizon())
+		to = en->horizon();
+	engine_advance(en, to);
 	if (en->st->ops->seen(en->st, ev->tenant, ev->id)) {
 		en->stats.duplicates++;
 		return 1;

@@ -144,6 +144,26 @@ check "random bytes get 202 with every line rejected" "[ '$code' = 202 ]"
 check "the daemon is still healthy after garbage on HTTP and syslog" \
     "curl -fs http://127.0.0.1:$API/healthz >/dev/null && kill -0 $PID"
 
+# --- what the review found: bogus times, NULs, doubled keys, methods ---
+code=$(post t-ingest '{"id":"fut1","time":"9999-12-31T23:59:59Z","tenant":"acme","type":"x.y"}')
+check "an event dated far in the future is rejected" \
+    "[ '$code' = 202 ] && grep -q 'in the future' '$T/resp' && grep -q '\"accepted\":0' '$T/resp'"
+code=$(post t-ingest '{"id":"zz\u0000b","time":"'"$NOW"'","tenant":"acme","type":"x.y"}')
+check "an id with a NUL is rejected" "grep -q 'NUL characters' '$T/resp'"
+code=$(post t-acme '{"id":"dk1","time":"'"$NOW"'","tenant":"acme","tenant":"beta","type":"x.y"}')
+check "a key given twice is rejected (no tenant smuggling)" "grep -q 'given twice' '$T/resp'"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X PUT -H "Authorization: Bearer t-ingest" \
+    "http://127.0.0.1:$API/v1/events")
+check "PUT on a known route is a JSON 405" "[ '$code' = 405 ] && grep -q '\"error\"' '$T/resp'"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: bearer t-ingest" \
+    --data-binary "$(use_event lc1)" "http://127.0.0.1:$API/v1/events")
+check "the auth scheme is case-insensitive" "[ '$code' = 202 ]"
+yes x | head -n 200000 > "$T/xs"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer t-ingest" \
+    --data-binary @"$T/xs" "http://127.0.0.1:$API/v1/events")
+check "200000 bad lines: all counted, the first 1000 detailed" \
+    "[ '$code' = 202 ] && grep -q '\"rejected_total\":200000' '$T/resp' && [ \$(grep -o '\"line\"' '$T/resp' | wc -l) -eq 1000 ]"
+
 # --- deadlines over the unix socket (peer uid: admin) ---
 post t-ingest '{"id":"r1","time":"'"$NOW"'","tenant":"acme","type":"subcontract.received","contract":"C-1"}' >/dev/null
 curl -s --unix-socket "$T/var/api.sock" http://x/v1/deadlines > "$T/dl"
