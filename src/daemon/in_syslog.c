@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -77,6 +78,34 @@ struct sink {
 };
 
 /* Everything stays reachable from here: libevent alone does not own it. */
+/*
+ * Bad messages are logged at most BAD_LOG_PER_SEC a second (a flood of
+ * garbage must not become a flood of log lines); the rest are counted and
+ * the count is logged when logging resumes.
+ */
+#define BAD_LOG_PER_SEC	10
+
+static int
+bad_log_ok(void)
+{
+	static time_t	 second;
+	static int	 n;
+	static long	 suppressed;
+	time_t		 now = time(NULL);
+
+	if (now != second) {
+		if (suppressed)
+			log_warnx("syslog: %ld more bad message(s) not logged", suppressed);
+		second = now;
+		n = 0;
+		suppressed = 0;
+	}
+	if (n++ < BAD_LOG_PER_SEC)
+		return 1;
+	suppressed++;
+	return 0;
+}
+
 static LIST_HEAD(, listener)	listeners = LIST_HEAD_INITIALIZER(listeners);
 static LIST_HEAD(, conn)	conns = LIST_HEAD_INITIALIZER(conns);
 static int			nconns;	/* across all listeners */
@@ -129,14 +158,16 @@ on_msg(void *arg, const char *m, size_t len)
 		return;		/* an empty LF frame carries nothing */
 	if (syslog_parse(m, len, &sm, err, sizeof(err)) == -1 ||
 	    (ev = syslog_event(&sm, err, sizeof(err))) == NULL) {
-		log_warnx("syslog %s: message %ld: %s", s->peer, n, err);
+		if (bad_log_ok())
+			log_warnx("syslog %s: message %ld: %s", s->peer, n, err);
 		s->d->stats.rejected++;
 		return;
 	}
 	text = cJSON_PrintUnformatted(ev);
 	cJSON_Delete(ev);
 	if (text == NULL) {
-		log_warnx("syslog %s: message %ld: cannot encode", s->peer, n);
+		if (bad_log_ok())
+			log_warnx("syslog %s: message %ld: cannot encode", s->peer, n);
 		s->d->stats.rejected++;
 		return;
 	}
@@ -148,8 +179,9 @@ on_bad(void *arg, const char *reason)
 {
 	struct sink	*s = arg;
 
-	log_warnx("syslog %s: frame after message %ld: %s", s->peer, *s->nmsg,
-	    reason);
+	if (bad_log_ok())
+		log_warnx("syslog %s: frame after message %ld: %s", s->peer,
+		    *s->nmsg, reason);
 	s->d->stats.rejected++;
 }
 
@@ -169,8 +201,9 @@ batch_ingest(struct daemon *d, const char *peer, struct batch *b)
 		return -1;
 	}
 	for (i = 0; i < res.nrejects; i++)
-		log_warnx("syslog %s: message %ld: %s", peer,
-		    res.rejects[i].line, res.rejects[i].error);
+		if (bad_log_ok())
+			log_warnx("syslog %s: message %ld: %s", peer,
+			    res.rejects[i].line, res.rejects[i].error);
 	ingest_result_free(&res);
 	batch_clear(b);
 	return 0;
