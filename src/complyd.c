@@ -131,10 +131,13 @@ run(struct daemon *d)
 		sigs[i] = evsignal_new(d->base, signos[i], on_signal, d);
 		event_add(sigs[i], NULL);
 	}
+	/* Alerts raised while replaying the journal go out now, not at the first tick. */
+	daemon_flush_outputs(d);
 	sd_notify(0, "READY=1");
 	log_info("ready: %d rule(s), %d output(s)", d->rs->nrules, d->noutputs);
 	if (event_base_dispatch(d->base) == -1)
 		rc = 1;
+	daemon_flush_outputs(d);	/* what the synchronous outputs can still take */
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	event_free(tick);

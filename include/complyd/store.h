@@ -74,6 +74,8 @@ int store_offset_get(struct store *st, const char *path, uint64_t *inode,
 int store_offset_set(struct store *st, const char *path, uint64_t inode,
     uint64_t offset);
 
+/* When a rule set was first loaded here (the daemon's load time): 0, or 1 if never. */
+int store_first_load(struct store *st, int64_t *ms);
 /* Records that a rule set was loaded (hash, file count, time). */
 int store_ruleset_loaded(struct store *st, const char *hash, int nrules,
     int64_t at_ms);

@@ -298,6 +298,7 @@ struct replay_ctx {
 	struct daemon	*d;
 	struct engine	*en;
 	int		 started;
+	instant_t	 load;		/* the daemon's first load time */
 	long		 bad;
 };
 
@@ -314,7 +315,8 @@ replay_one(void *arg, const char *json, size_t len, int64_t seq)
 	}
 	ev.seq = (uint64_t)seq;
 	if (!c->started) {
-		engine_start(c->en, ev.time);
+		/* Records are checked at the daemon's first load (or an earlier event). */
+		engine_start(c->en, ev.time < c->load ? ev.time : c->load);
 		c->started = 1;
 	}
 	engine_event(c->en, &ev);
@@ -333,8 +335,14 @@ build_engine(struct daemon *d, struct ruleset *rs, struct registry *reg,
     struct state **stp, int silent)
 {
 	struct alert_sink	 sink = { alert_sink, d };
-	struct replay_ctx	 c = { d, NULL, 0, 0 };
+	struct replay_ctx	 c = { d, NULL, 0, 0, 0 };
 
+	/*
+	 * The first load time is kept in the store, so that record checks keep
+	 * their time (and their alert ids) across restarts.
+	 */
+	if (store_first_load(d->store, &c.load) != 0)
+		c.load = daemon_now();
 	*stp = state_mem_new();
 	c.en = engine_new(rs, reg, *stp, sink);
 	engine_set_horizon(c.en, daemon_now);
@@ -342,7 +350,7 @@ build_engine(struct daemon *d, struct ruleset *rs, struct registry *reg,
 	store_begin(d->store);
 	store_each_event(d->store, replay_one, &c);
 	if (!c.started)
-		engine_start(c.en, daemon_now());
+		engine_start(c.en, c.load);
 	engine_advance(c.en, daemon_now());
 	d->silent = 0;
 	store_commit(d->store);

@@ -104,6 +104,7 @@ enum stmt_id {
 	S_OFFSET_SET,
 	S_RULESET_PUT,
 	S_ALERT_OPEN_SINCE,
+	S_FIRST_LOAD,
 	S_COUNT
 };
 
@@ -143,6 +144,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " VALUES (?1, ?2, ?3)",
 	[S_ALERT_OPEN_SINCE] = "SELECT id, rule FROM alerts WHERE state = 'open'"
 	    " AND time_ms > ?1",
+	[S_FIRST_LOAD] = "SELECT min(loaded_ms) FROM rulesets",
 };
 
 struct store {
@@ -837,4 +839,21 @@ store_alert_requeue(struct store *st, const char *id, int noutputs)
 			return -1;
 	}
 	return 0;
+}
+
+int
+store_first_load(struct store *st, int64_t *ms)
+{
+	sqlite3_stmt	*s = st->stmt[S_FIRST_LOAD];
+	int		 rc, found = 0;
+
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*ms = sqlite3_column_int64(s, 0);
+		found = 1;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(st, "first load");
+	done(s);
+	return found ? 0 : 1;
 }

@@ -46,6 +46,8 @@ contracts:
   - { id: C-1, tenant: acme, kind: service, principal: { name: P, capital_jpy: 300000000 }, entrustee: { name: E, capital_jpy: 5000000 }, amount_jpy: 100000, payment_due: 2026-12-20 }
 datasets:
   - { id: DS-1, tenant: acme, name: logs, purposes: [security_monitoring] }
+facilities:
+  - { id: F-1, tenant: acme, name: soc, use: office, specific: false, capacity: 100, last_equipment_check: 2026-11-01, last_comprehensive_check: 2026-11-01, last_inspection_report: 2026-11-01 }
 YAML
 sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 cat > "$T/conf/tokens.yaml" <<YAML
@@ -184,6 +186,8 @@ check "its alert was delivered to the file" \
     "wait_for 'alert_out k1' 5"
 curl -s --unix-socket "$T/var/api.sock" http://x/v1/deadlines > "$T/dl"
 check "the open deadline survived kill -9" "grep -q '\"key\":\"C-1\"' '$T/dl'"
+check "a record check raised at the first start is not raised again after restarts" \
+    "[ \"\$(db_count \"select count(*) from alerts where rule = 'fire.prevention-manager-appointed'\")\" = 1 ]"
 
 # --- SIGHUP with a broken rule file keeps the old rules ---
 cp "$T/rules/appi.yaml" "$T/appi.good"
