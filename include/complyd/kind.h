@@ -71,7 +71,6 @@ void engine_arm(struct engine *en, struct slot *s, instant_t at, int what);
 struct state *engine_state(struct engine *en);
 /* 1 while engine_start checks the records loaded from files. */
 int engine_starting(const struct engine *en);
-instant_t engine_now(const struct engine *en);
 
 #endif
 

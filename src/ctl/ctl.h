@@ -30,7 +30,4 @@ struct test_report {
 int run_rule_tests(const char *dir, int verbose, struct test_report *rep);
 void test_report_free(struct test_report *rep);
 
-/* The default holiday calendar path, relative to a rules dir: NULL if the laws name one. */
-#define CTL_DEFAULT_CAL NULL
-
 #endif

@@ -118,12 +118,6 @@ engine_clock(const struct engine *en)
 	return en->clock;
 }
 
-instant_t
-engine_now(const struct engine *en)
-{
-	return en->clock;
-}
-
 struct state *
 engine_state(struct engine *en)
 {

@@ -51,12 +51,6 @@ record_free(struct rule *r)
 	free(c);
 }
 
-static void
-record_event(struct engine *en, struct rule *r, const struct soc_event *ev)
-{
-	(void)en; (void)r; (void)ev;
-}
-
 /* Judges the record; returns the status to raise, or NULL when it holds fine. */
 static const char *
 judge(struct engine *en, struct rule *r, struct expr_env *env, instant_t at,
@@ -130,7 +124,7 @@ const struct kind_ops kind_record = {
 	.name = "record",
 	.parse = record_parse,
 	.free = record_free,
-	.event = record_event,
+	/* no .event: a record rule has no `on`, so no event reaches it */
 	.record = record_record,
 	.keys = record_keys,
 };
