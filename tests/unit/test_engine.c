@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,6 @@
 #include "complyd/rules.h"
 #include "complyd/when.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * The test law: versions v1 (until 2026-01-01) and v2 (from 2026-01-01),
@@ -147,16 +148,6 @@ teardown(void **state)
 }
 
 /* ---- building blocks ---- */
-
-static instant_t
-I(const char *s)
-{
-	instant_t	 t;
-
-	if (when_parse_instant(s, &t) == -1)
-		fail_msg("bad test instant %s", s);
-	return t;
-}
 
 /* Metadata {"contracts":[...],"datasets":[...],"facilities":[...]} as from files. */
 static struct registry *

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +20,6 @@
 #include "complyd/event.h"
 #include "complyd/when.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
-static instant_t
-I(const char *s)
-{
-	instant_t	 t;
-
-	if (when_parse_instant(s, &t) == -1)
-		fail_msg("bad test instant %s", s);
-	return t;
-}
 
 /* ---- event_decode: accepted envelopes ---- */
 

@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,6 @@
 #include "complyd/rules.h"
 #include "complyd/when.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* ---- a temp directory of rule files, loaded with stderr captured ---- */
 

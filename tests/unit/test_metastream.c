@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,6 @@
 #include "complyd/metastream.h"
 #include "complyd/util.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* ---- a temp file, streamed with stderr captured ---- */
 

@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,6 @@
 
 #include "complyd/when.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static date_t
 D(const char *s)
@@ -25,16 +26,6 @@ D(const char *s)
 	if (when_parse_date(s, &d) == -1)
 		fail_msg("bad test date %s", s);
 	return d;
-}
-
-static instant_t
-I(const char *s)
-{
-	instant_t	 t;
-
-	if (when_parse_instant(s, &t) == -1)
-		fail_msg("bad test instant %s", s);
-	return t;
 }
 
 static void
