@@ -106,5 +106,16 @@ void kind_add_on(char ***on, char *const *types);
 #define KIND_WHAT_DUE	(-1)
 void kind_arm_next(struct engine *en, struct slot *s, const int *warn,
     int nwarn, instant_t floor, instant_t after);
+/*
+ * The env of an event-driven rule: key read with keyexpr into key, the
+ * subject record looked up. NULL when the key cannot be read (after a review
+ * alert when review is set).
+ */
+struct expr_env *kind_event_env(struct engine *en, struct rule *r,
+    const struct soc_event *ev, const struct expr *keyexpr, struct sbuf *key,
+    int review);
+/* `warn: [N, ...]` days before due; at most KIND_MAX_WARN (bits of slot->warned). */
+#define KIND_MAX_WARN	16
+int kind_parse_warn(struct loader *ld, yaml_node_t *n, int **warn, int *nwarn);
 /* A one-line event type check: 1 if type is in the NULL-terminated list. */
 int kind_type_in(const char *type, char *const *list);

@@ -132,9 +132,9 @@ deadline_parse(struct loader *ld, yaml_node_t *n, struct rule *r)
 			ydoc_error(ld->doc, n, "deadline rule %s needs `due`", r->id);
 		return -1;
 	}
-	loader_int_list(ld, ydoc_get(ld->doc, n, "warn"), &d->warn, &d->nwarn);
-	if (d->nwarn > 16)
-		d->nwarn = 16;
+	if (kind_parse_warn(ld, ydoc_get(ld->doc, n, "warn"), &d->warn,
+	    &d->nwarn) == -1)
+		return -1;
 	d->miss = miss && strcmp(miss, "review") == 0 ? "review" : "violation";
 	if (miss && strcmp(miss, "review") != 0 && strcmp(miss, "violation") != 0) {
 		ydoc_error(ld->doc, ydoc_get(ld->doc, n, "miss"),
@@ -338,13 +338,8 @@ start_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	int				 err, ok;
 
 	sbuf_init(&key);
-	env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
-	if (kind_eval_key(r->key, env, &key) == -1) {
-		engine_review(en, r, ev->tenant, "", ev->time, NULL, ev, env->err);
+	if ((env = kind_event_env(en, r, ev, r->key, &key, 1)) == NULL)
 		goto out;
-	}
-	env->vars[EV_KEY] = val_str(key.s);
-	env->vars[EV_RECORD] = val_json(engine_record(en, r, ev->tenant, key.s));
 	v = engine_version(en, r, env, ev->time, &err);
 	if (v == NULL) {
 		if (err)
@@ -428,11 +423,10 @@ stop_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	int		 ok, err;
 
 	sbuf_init(&key);
-	env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
-	if (kind_eval_key(d->stop_key ? d->stop_key : r->key, env, &key) == -1)
-		goto out;	/* a stop that names nothing closes nothing */
-	env->vars[EV_KEY] = val_str(key.s);
-	env->vars[EV_RECORD] = val_json(engine_record(en, r, ev->tenant, key.s));
+	/* A stop that names nothing closes nothing. */
+	if ((env = kind_event_env(en, r, ev, d->stop_key ? d->stop_key : r->key,
+	    &key, 0)) == NULL)
+		goto out;
 	if (r->subject >= 0 && d->start_record && env->vars[EV_RECORD].t == V_NULL)
 		goto out;	/* a record-started obligation of an unknown record */
 	/* Stop conditions may depend on the version (手形 is barred from 2026). */

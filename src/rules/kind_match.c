@@ -67,13 +67,8 @@ match_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	int				 err, hit;
 
 	sbuf_init(&key);
-	env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
-	if (kind_eval_key(r->key, env, &key) == -1) {
-		engine_review(en, r, ev->tenant, "", ev->time, NULL, ev, env->err);
+	if ((env = kind_event_env(en, r, ev, r->key, &key, 1)) == NULL)
 		goto out;
-	}
-	env->vars[EV_KEY] = val_str(key.s);
-	env->vars[EV_RECORD] = val_json(engine_record(en, r, ev->tenant, key.s));
 	v = engine_version(en, r, env, ev->time, &err);
 	if (err)
 		engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev, env->err);

@@ -66,9 +66,9 @@ periodic_parse(struct loader *ld, yaml_node_t *n, struct rule *r)
 			ydoc_error(ld->doc, n, "periodic rule %s needs `interval`", r->id);
 		return -1;
 	}
-	loader_int_list(ld, ydoc_get(ld->doc, n, "warn"), &p->warn, &p->nwarn);
-	if (p->nwarn > 16)
-		p->nwarn = 16;
+	if (kind_parse_warn(ld, ydoc_get(ld->doc, n, "warn"), &p->warn,
+	    &p->nwarn) == -1)
+		return -1;
 	return 0;
 }
 
@@ -202,13 +202,8 @@ periodic_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	int		 ok = 1;
 
 	sbuf_init(&key);
-	env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
-	if (kind_eval_key(r->key, env, &key) == -1) {
-		engine_review(en, r, ev->tenant, "", ev->time, NULL, ev, env->err);
+	if ((env = kind_event_env(en, r, ev, r->key, &key, 1)) == NULL)
 		goto out;
-	}
-	env->vars[EV_KEY] = val_str(key.s);
-	env->vars[EV_RECORD] = val_json(engine_record(en, r, ev->tenant, key.s));
 	if (p->renew_when && expr_eval_bool(p->renew_when, env, &ok) == -1) {
 		engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev, env->err);
 		goto out;

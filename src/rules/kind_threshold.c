@@ -104,10 +104,8 @@ threshold_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	int				 ok = 1, err;
 
 	sbuf_init(&key);
-	env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
-	if (kind_eval_key(r->key, env, &key) == -1)
+	if ((env = kind_event_env(en, r, ev, r->key, &key, 0)) == NULL)
 		goto out;
-	env->vars[EV_KEY] = val_str(key.s);
 	if ((v = engine_version(en, r, env, ev->time, &err)) == NULL)
 		goto out;
 	if (r->when && (expr_eval_bool(r->when, env, &ok) == -1 || !ok))

@@ -132,3 +132,32 @@ kind_arm_next(struct engine *en, struct slot *s, const int *warn, int nwarn,
 	}
 	engine_arm(en, s, best, what);
 }
+
+struct expr_env *
+kind_event_env(struct engine *en, struct rule *r, const struct soc_event *ev,
+    const struct expr *keyexpr, struct sbuf *key, int review)
+{
+	struct expr_env *env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
+
+	if (kind_eval_key(keyexpr, env, key) == -1) {
+		if (review)
+			engine_review(en, r, ev->tenant, "", ev->time, NULL, ev, env->err);
+		return NULL;
+	}
+	env->vars[EV_KEY] = val_str(key->s);
+	env->vars[EV_RECORD] = val_json(engine_record(en, r, ev->tenant, key->s));
+	return env;
+}
+
+int
+kind_parse_warn(struct loader *ld, yaml_node_t *n, int **warn, int *nwarn)
+{
+	loader_int_list(ld, n, warn, nwarn);
+	/* Warnings raised are bits of slot->warned. */
+	if (*nwarn > KIND_MAX_WARN) {
+		ydoc_error(ld->doc, n, "at most %d warnings", KIND_MAX_WARN);
+		*nwarn = KIND_MAX_WARN;
+		return -1;
+	}
+	return 0;
+}

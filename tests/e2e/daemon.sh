@@ -22,20 +22,7 @@ cleanup() {
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
 
-ok() { echo "ok $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); [ -f "$T/log" ] && tail -n 20 "$T/log"; }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
-
-# Waits up to $2 seconds for command $1 to succeed.
-wait_for() {
-	i=0
-	while [ $i -lt $(($2 * 10)) ]; do
-		eval "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$ROOT/tests/e2e/daemon-lib.inc"
 
 mkdir -p "$T/conf" "$T/var" "$T/in" "$T/meta"
 cp -R "$ROOT/rules" "$T/rules"

@@ -16,14 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
-ok() { echo "ok $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
-wait_for() {
-	i=0
-	while [ $i -lt $(($2 * 10)) ]; do eval "$1" && return 0; sleep 0.1; i=$((i + 1)); done
-	return 1
-}
+. "$ROOT/tests/e2e/daemon-lib.inc"
 
 # 1. systemd-analyze security --offline: exposure <= 1.5
 if command -v systemd-analyze >/dev/null 2>&1; then
