@@ -130,7 +130,7 @@ journal_batch(struct daemon *d, struct soc_event *evs, size_t nev,
 	return store_commit(d->store);
 }
 
-static struct engine *build_engine(struct daemon *, struct ruleset *,
+static struct engine *build_engine(struct daemon *, instant_t, struct ruleset *,
     struct registry *, struct state **, int);
 
 static void
@@ -229,7 +229,7 @@ reconcile(struct daemon *d, struct soc_event *evs, size_t nev)
 		registry_load(reg, d->cf.metadata, &nerr);
 	hmap_init(&truth);
 	d->truth = &truth;
-	en = build_engine(d, d->rs, reg, &st, 0);
+	en = build_engine(d, daemon_now(), d->rs, reg, &st, 0);
 	d->truth = NULL;
 	if (store_open_alerts_since(d->store, oldest, &ids, &rules, &n) == 0) {
 		store_begin(d->store);
@@ -331,18 +331,19 @@ replay_one(void *arg, const char *json, size_t len, int64_t seq)
  * replay is silent, so a changed rule does not re-raise history.
  */
 static struct engine *
-build_engine(struct daemon *d, struct ruleset *rs, struct registry *reg,
-    struct state **stp, int silent)
+build_engine(struct daemon *d, instant_t now, struct ruleset *rs,
+    struct registry *reg, struct state **stp, int silent)
 {
 	struct alert_sink	 sink = { alert_sink, d };
 	struct replay_ctx	 c = { d, NULL, 0, 0, 0 };
 
 	/*
 	 * The first load time is kept in the store, so that record checks keep
-	 * their time (and their alert ids) across restarts.
+	 * their time (and their alert ids) across restarts. Without one, this
+	 * is the first load: `now` is what the caller stores as its time.
 	 */
 	if (store_first_load(d->store, &c.load) != 0)
-		c.load = daemon_now();
+		c.load = now;
 	*stp = state_mem_new();
 	c.en = engine_new(rs, reg, *stp, sink);
 	engine_set_horizon(c.en, daemon_now);
@@ -390,8 +391,9 @@ swap_in(struct daemon *d, struct ruleset *rs, struct registry *reg,
 	struct engine	*old_en = d->en;
 	struct state	*old_st = d->st, *st;
 	struct engine	*en;
+	instant_t	 now = daemon_now();
 
-	en = build_engine(d, rs, reg, &st, silent);
+	en = build_engine(d, now, rs, reg, &st, silent);
 	engine_free(old_en);
 	if (old_st)
 		old_st->ops->free(old_st);
@@ -403,7 +405,7 @@ swap_in(struct daemon *d, struct ruleset *rs, struct registry *reg,
 	d->tokens = tok;
 	d->en = en;
 	d->st = st;
-	store_ruleset_loaded(d->store, rs->hash, rs->nrules, daemon_now());
+	store_ruleset_loaded(d->store, rs->hash, rs->nrules, now);
 	log_info("rules %.12s: %d rule(s), %lld journaled event(s) replayed", rs->hash,
 	    rs->nrules, (long long)store_event_count(d->store));
 }
