@@ -10,22 +10,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "complyd/jpack.h"
 #include "complyd/metastream.h"
 #include "complyd/registry.h"
 #include "complyd/util.h"
 #include "complyd/yamlx.h"
 
 /*
- * A version is kept as compact JSON text (a 1M-contract registry in cJSON
- * trees would take ~2 GB); look-ups parse it into a small clock cache of
- * trees. A tree handed out stays valid while fewer than REG_CACHE other
- * versions are parsed: far more than one event ever touches.
+ * A version is kept packed (jpack.h; a 1M-contract registry in cJSON trees
+ * would take ~2 GB); look-ups unpack it into a small clock cache of trees. A
+ * tree handed out stays valid while fewer than REG_CACHE other versions are
+ * unpacked: far more than one event ever touches.
  */
 #define REG_CACHE	4096
 
 struct rec_version {
 	instant_t	 from;
-	char		*text;
+	unsigned char	*packed;
 	int32_t		 cached;	/* slot in the cache, -1 */
 };
 
@@ -47,6 +48,7 @@ struct reg_cache {
 struct registry {
 	struct hmap		 kinds[REC__COUNT];	/* "tenant\x1fid" -> struct rec */
 	struct reg_cache	*cache;
+	struct jpack_keys	*keys;		/* of every packed version */
 	int			 history;	/* keep superseded versions (late events) */
 	registry_change_fn	 on_change;
 	void			*on_change_arg;
@@ -81,6 +83,7 @@ registry_new(void)
 	for (i = 0; i < REC__COUNT; i++)
 		hmap_init(&r->kinds[i]);
 	r->cache = xcalloc(1, sizeof(*r->cache));
+	r->keys = jpack_keys_new();
 	r->history = 1;
 	return r;
 }
@@ -96,13 +99,13 @@ uncache(struct registry *r, struct rec_version *v)
 {
 	if (v->cached < 0)
 		return;
-	cJSON_Delete(r->cache->e[v->cached].json);
+	free(r->cache->e[v->cached].json);
 	r->cache->e[v->cached].json = NULL;
 	r->cache->e[v->cached].ver = NULL;
 	v->cached = -1;
 }
 
-/* Puts json (owned) in the cache as the tree of v, evicting by the clock hand. */
+/* Puts json (an unpacked tree) in the cache as v's, evicting by the clock hand. */
 static const cJSON *
 cache_put(const struct registry *r, struct rec_version *v, cJSON *json)
 {
@@ -111,7 +114,7 @@ cache_put(const struct registry *r, struct rec_version *v, cJSON *json)
 
 	if (e->ver) {
 		e->ver->cached = -1;
-		cJSON_Delete(e->json);
+		free(e->json);
 	}
 	e->ver = v;
 	e->json = json;
@@ -120,13 +123,13 @@ cache_put(const struct registry *r, struct rec_version *v, cJSON *json)
 	return json;
 }
 
-/* The tree of a version: from the cache, or parsed into it. */
+/* The tree of a version: from the cache, or unpacked into it. */
 static const cJSON *
 tree(const struct registry *r, struct rec_version *v)
 {
 	if (v->cached >= 0)
 		return r->cache->e[v->cached].json;
-	return cache_put(r, v, cJSON_Parse(v->text));
+	return cache_put(r, v, jpack_tree(r->keys, v->packed));
 }
 
 struct free_arg {
@@ -140,7 +143,7 @@ rec_free_one(struct registry *r, struct rec *rc)
 
 	for (i = 0; i < rc->n; i++) {
 		uncache(r, &rc->v[i]);
-		free(rc->v[i].text);
+		free(rc->v[i].packed);
 	}
 	free(rc->v);
 	free(rc);
@@ -165,6 +168,7 @@ registry_free(struct registry *r)
 		hmap_free(&r->kinds[i], NULL);
 	}
 	free(r->cache);
+	jpack_keys_free(r->keys);
 	free(r);
 }
 
@@ -233,12 +237,13 @@ registry_has(const struct registry *r, enum rec_kind k, const char *tenant,
 }
 
 /*
- * Adds a version holding text from t on, keeping time order (equal times keep
- * arrival order). Without history, a version that starts at or after the one
- * in force replaces it: nothing will ask for the past again.
+ * Adds a version holding packed from t on, keeping time order (equal times
+ * keep arrival order). Without history, a version that starts at or after the
+ * one in force replaces it: nothing will ask for the past again.
  */
-static struct rec_version *
-insert_version(struct registry *r, struct rec *rc, instant_t t, char *text)
+static void
+insert_version(struct registry *r, struct rec *rc, instant_t t,
+    unsigned char *packed)
 {
 	int i;
 
@@ -246,11 +251,11 @@ insert_version(struct registry *r, struct rec *rc, instant_t t, char *text)
 		struct rec_version *last = &rc->v[rc->n - 1];
 
 		uncache(r, last);
-		free(last->text);
-		last->text = text;
+		free(last->packed);
+		last->packed = packed;
 		if (last->from != INSTANT_MIN)
 			last->from = t;
-		return last;
+		return;
 	}
 	if (rc->n == rc->cap) {
 		rc->cap = rc->cap ? rc->cap * 2 : 1;
@@ -263,10 +268,9 @@ insert_version(struct registry *r, struct rec *rc, instant_t t, char *text)
 		rc->v[i] = rc->v[i - 1];
 	}
 	rc->v[i].from = t;
-	rc->v[i].text = text;
+	rc->v[i].packed = packed;
 	rc->v[i].cached = -1;
 	rc->n++;
-	return &rc->v[i];
 }
 
 static void
@@ -292,13 +296,15 @@ find_or_add(struct registry *r, enum rec_kind k, const char *tenant,
 	return rc;
 }
 
-static char *
-to_text(cJSON *json)
+/* Packs json and frees it. */
+static unsigned char *
+pack(struct registry *r, cJSON *json)
 {
-	char *s = cJSON_PrintUnformatted(json);
+	size_t		 len;
+	unsigned char	*p = jpack(r->keys, json, &len);
 
 	cJSON_Delete(json);
-	return s;
+	return p;
 }
 
 void
@@ -307,7 +313,7 @@ registry_put(struct registry *r, enum rec_kind k, const char *tenant,
 {
 	struct rec *rc = find_or_add(r, k, tenant, id);	/* before json is freed */
 
-	insert_version(r, rc, t, to_text(json));
+	insert_version(r, rc, t, pack(r, json));
 	changed(r, k, tenant, id, t);
 }
 
@@ -340,8 +346,7 @@ registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
 		cJSON_Delete(copy);
 		return 0;
 	}
-	/* The new version's tree is what the next look-up wants: keep it. */
-	cache_put(r, insert_version(r, rc, t, cJSON_PrintUnformatted(copy)), copy);
+	insert_version(r, rc, t, pack(r, copy));
 	changed(r, k, tenant, id, t);
 	return 0;
 }
@@ -435,7 +440,7 @@ load_list(struct registry *r, struct ydoc *d, enum rec_kind k, yaml_node_t *list
 			    kind_names[k], tenant, id);
 		/* tenant and id point into json: find the record before printing it. */
 		rc = find_or_add(r, k, tenant, id);
-		insert_version(r, rc, INSTANT_MIN, to_text(json));
+		insert_version(r, rc, INSTANT_MIN, pack(r, json));
 		loaded++;
 	}
 	return loaded;
@@ -480,7 +485,7 @@ stream_record(void *arg, int kind, cJSON *rec, int line, int col)
 		fprintf(stderr, "%s:%d:%d: warning: %s %s/%s defined again; the later "
 		    "one wins\n", c->path, line, col, kind_names[kind], tenant, id);
 	rc = find_or_add(c->r, kind, tenant, id);	/* before rec is freed */
-	insert_version(c->r, rc, INSTANT_MIN, to_text(rec));
+	insert_version(c->r, rc, INSTANT_MIN, pack(c->r, rec));
 	return 0;
 }
 

@@ -1,0 +1,29 @@
+/*
+ * jpack.h - metadata records at rest: a cJSON value packed into a compact byte
+ * string (object keys interned in a dictionary, integers as varints), read
+ * back as a read-only cJSON tree built in one allocation, without parsing.
+ */
+#ifndef COMPLYD_JPACK_H
+#define COMPLYD_JPACK_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* The key dictionary a set of packed values shares; names live as long as it. */
+struct jpack_keys;
+
+struct jpack_keys *jpack_keys_new(void);
+void jpack_keys_free(struct jpack_keys *k);
+
+/* Packs v into a malloc'd buffer of *len bytes (never NULL). */
+unsigned char *jpack(struct jpack_keys *k, const cJSON *v, size_t *len);
+
+/*
+ * The tree of p, in one malloc'd block: release it with free(), never with
+ * cJSON_Delete, and never change it. Its strings point into p and its keys
+ * into k, so it is valid while both are. NULL only for a malformed buffer.
+ */
+cJSON *jpack_tree(const struct jpack_keys *k, unsigned char *p);
+
+#endif

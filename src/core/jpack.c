@@ -1,0 +1,293 @@
+/*
+ * jpack.c - packed records (see jpack.h).
+ *
+ * Why: a million contracts as JSON text cost ~230 bytes each and a cJSON parse
+ * (strtod, a malloc per node) at every look-up that misses the cache. Packed,
+ * the same record is ~80 bytes (keys are dictionary numbers, integers varints)
+ * and reading it back is one malloc and a walk, strings left in place.
+ *
+ * Layout: varint node count, then one value:
+ *   P_NULL | P_FALSE | P_TRUE
+ *   P_INT varint(zigzag)          integral numbers of magnitude <= 2^53
+ *   P_DBL 8 bytes (host order)    other numbers
+ *   P_STR varint(len) bytes NUL
+ *   P_ARR varint(n) value*n
+ *   P_OBJ varint(n) (varint(key) value)*n
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/jpack.h"
+#include "complyd/util.h"
+
+enum { P_NULL, P_FALSE, P_TRUE, P_INT, P_DBL, P_STR, P_ARR, P_OBJ };
+
+#define JPACK_INT_MAX	9007199254740992.0	/* 2^53: exact in a double */
+
+struct jpack_keys {
+	struct hmap	 index;		/* name -> number + 1 */
+	char		**names;
+	size_t		 n, cap;
+};
+
+struct pbuf {
+	unsigned char	*p;
+	size_t		 len, cap;
+	size_t		 nodes;
+};
+
+struct jpack_keys *
+jpack_keys_new(void)
+{
+	struct jpack_keys *k = xcalloc(1, sizeof(*k));
+
+	hmap_init(&k->index);
+	return k;
+}
+
+void
+jpack_keys_free(struct jpack_keys *k)
+{
+	size_t i;
+
+	if (k == NULL)
+		return;
+	hmap_free(&k->index, NULL);
+	for (i = 0; i < k->n; i++)
+		free(k->names[i]);
+	free(k->names);
+	free(k);
+}
+
+static size_t
+key_number(struct jpack_keys *k, const char *name)
+{
+	uintptr_t i = (uintptr_t)hmap_get(&k->index, name);
+
+	if (i != 0)
+		return i - 1;
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 64;
+		k->names = xrealloc(k->names, k->cap * sizeof(*k->names));
+	}
+	k->names[k->n] = xstrdup(name);
+	hmap_put(&k->index, name, (void *)(uintptr_t)(k->n + 1));
+	return k->n++;
+}
+
+static void
+put_bytes(struct pbuf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		while (b->len + n > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 128;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void
+put_byte(struct pbuf *b, unsigned char c)
+{
+	put_bytes(b, &c, 1);
+}
+
+static void
+put_varint(struct pbuf *b, uint64_t v)
+{
+	unsigned char	tmp[10];
+	size_t		n = 0;
+
+	do {
+		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	put_bytes(b, tmp, n);
+}
+
+static void
+put_number(struct pbuf *b, double d)
+{
+	int64_t i;
+
+	if (isfinite(d) && fabs(d) <= JPACK_INT_MAX && d == floor(d) &&
+	    !(d == 0 && signbit(d))) {
+		i = (int64_t)d;
+		put_byte(b, P_INT);
+		put_varint(b, ((uint64_t)i << 1) ^ (uint64_t)(i >> 63));
+		return;
+	}
+	put_byte(b, P_DBL);
+	put_bytes(b, &d, sizeof(d));
+}
+
+static void
+put_value(struct jpack_keys *k, struct pbuf *b, const cJSON *v)
+{
+	const cJSON	*it;
+	size_t		 n = 0, len;
+
+	b->nodes++;
+	if (cJSON_IsFalse(v))
+		put_byte(b, P_FALSE);
+	else if (cJSON_IsTrue(v))
+		put_byte(b, P_TRUE);
+	else if (cJSON_IsNumber(v))
+		put_number(b, v->valuedouble);
+	else if (cJSON_IsString(v) && v->valuestring) {
+		len = strlen(v->valuestring);
+		put_byte(b, P_STR);
+		put_varint(b, len);
+		put_bytes(b, v->valuestring, len + 1);
+	} else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+		for (it = v->child; it; it = it->next)
+			n++;
+		put_byte(b, cJSON_IsArray(v) ? P_ARR : P_OBJ);
+		put_varint(b, n);
+		for (it = v->child; it; it = it->next) {
+			if (cJSON_IsObject(v))
+				put_varint(b, key_number(k, it->string ? it->string : ""));
+			put_value(k, b, it);
+		}
+	} else
+		put_byte(b, P_NULL);	/* null, and raw text (never in records) */
+}
+
+unsigned char *
+jpack(struct jpack_keys *k, const cJSON *v, size_t *len)
+{
+	struct pbuf	 body = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
+
+	put_value(k, &body, v);
+	put_varint(&out, body.nodes);
+	put_bytes(&out, body.p, body.len);
+	free(body.p);
+	*len = out.len;
+	return out.p;
+}
+
+/* --- reading back --- */
+
+struct tree_ctx {
+	const struct jpack_keys	*k;
+	unsigned char		*p;
+	cJSON			*nodes;
+	size_t			 used, n;
+};
+
+static uint64_t
+get_varint(struct tree_ctx *c)
+{
+	uint64_t	v = 0;
+	int		shift = 0;
+
+	while (*c->p & 0x80 && shift < 63) {
+		v |= (uint64_t)(*c->p++ & 0x7f) << shift;
+		shift += 7;
+	}
+	return v | (uint64_t)(*c->p++ & 0x7f) << shift;
+}
+
+static void
+set_number(cJSON *o, double d)
+{
+	o->type = cJSON_Number;
+	o->valuedouble = d;
+	/* As cJSON does: valueint saturates. */
+	if (d >= INT_MAX)
+		o->valueint = INT_MAX;
+	else if (d <= (double)INT_MIN)
+		o->valueint = INT_MIN;
+	else
+		o->valueint = (int)d;
+}
+
+static cJSON *get_value(struct tree_ctx *c);
+
+/* Children of an array or object: linked as cJSON links them (first->prev is the last). */
+static int
+get_children(struct tree_ctx *c, cJSON *o, int object)
+{
+	uint64_t	 n = get_varint(c), i, key;
+	cJSON		*prev = NULL, *it;
+
+	for (i = 0; i < n; i++) {
+		key = object ? get_varint(c) : 0;
+		if (object && key >= c->k->n)
+			return -1;
+		if ((it = get_value(c)) == NULL)
+			return -1;
+		if (object)
+			it->string = c->k->names[key];
+		if (prev) {
+			prev->next = it;
+			it->prev = prev;
+		} else
+			o->child = it;
+		prev = it;
+	}
+	if (o->child)
+		o->child->prev = prev;
+	return 0;
+}
+
+static cJSON *
+get_value(struct tree_ctx *c)
+{
+	cJSON		*o;
+	uint64_t	 u, len;
+	double		 d;
+	unsigned char	 tag;
+
+	if (c->used == c->n)
+		return NULL;
+	o = &c->nodes[c->used++];
+	switch ((tag = *c->p++)) {
+	case P_NULL:	o->type = cJSON_NULL; break;
+	case P_FALSE:	o->type = cJSON_False; break;
+	case P_TRUE:	o->type = cJSON_True; o->valueint = 1; break;
+	case P_INT:
+		u = get_varint(c);
+		set_number(o, (double)(int64_t)((u >> 1) ^ (~(u & 1) + 1)));
+		break;
+	case P_DBL:
+		memcpy(&d, c->p, sizeof(d));
+		c->p += sizeof(d);
+		set_number(o, d);
+		break;
+	case P_STR:
+		len = get_varint(c);
+		o->type = cJSON_String;
+		o->valuestring = (char *)c->p;
+		c->p += len + 1;
+		break;
+	case P_ARR: case P_OBJ:
+		o->type = tag == P_ARR ? cJSON_Array : cJSON_Object;
+		if (get_children(c, o, tag == P_OBJ) == -1)
+			return NULL;
+		break;
+	default:
+		return NULL;
+	}
+	return o;
+}
+
+cJSON *
+jpack_tree(const struct jpack_keys *k, unsigned char *p)
+{
+	struct tree_ctx	 c = { k, p, NULL, 0, 0 };
+
+	c.n = get_varint(&c);
+	if (c.n == 0 || c.n > SIZE_MAX / sizeof(cJSON))
+		return NULL;
+	c.nodes = xcalloc(c.n, sizeof(cJSON));
+	if (get_value(&c) == NULL) {
+		free(c.nodes);
+		return NULL;
+	}
+	return c.nodes;
+}

@@ -1,0 +1,164 @@
+/*
+ * test_jpack.c - packed records: every JSON value reads back as the tree it
+ * was packed from (same printed text, same valueint), keys shared across
+ * records, and the tree is one block that free() releases.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "complyd/jpack.h"
+#include "testutil.h"
+
+static const struct {
+	const char	*name, *json;
+} round_trip_cases[] = {
+	{ "a contract as the metadata files give it",
+	  "{\"id\":\"C-1\",\"tenant\":\"acme\",\"kind\":\"service\",\"principal\":"
+	  "{\"name\":\"P社\",\"capital_jpy\":300000000,\"employees\":800},"
+	  "\"amount_jpy\":1630000,\"payment_due\":\"2026-05-11\"}" },
+	{ "empty object", "{}" },
+	{ "empty array", "[]" },
+	{ "empty string", "{\"a\":\"\"}" },
+	{ "null, true, false", "[null,true,false]" },
+	{ "zero", "[0]" },
+	{ "negative integers", "[-1,-64,-65,-9007199254740992]" },
+	{ "2^53 is still an integer", "[9007199254740992]" },
+	{ "beyond 2^53 stays a double", "[18014398509481984]" },
+	{ "fractions", "[0.5,-1.25,0.146]" },
+	{ "huge and tiny", "[1e+300,1e-300]" },
+	{ "varint boundaries", "[63,64,127,128,8191,8192,16383,16384]" },
+	{ "nested lists of objects", "{\"purposes\":[{\"purpose\":\"billing\","
+	  "\"from\":\"2026-01-01\"},{\"purpose\":\"soc\",\"from\":\"2026-04-01\"}]}" },
+	{ "deep nesting", "[[[[[[[[[[{\"a\":[[[1]]]}]]]]]]]]]]" },
+	{ "a key repeated in one object", "{\"a\":1,\"a\":2}" },
+	{ "a string with escapes and UTF-8", "{\"s\":\"a\\\"b\\\\c\\n\\u0001日本\"}" },
+	{ "a bare scalar", "\"x\"" },
+};
+
+static void
+test_round_trip(void **state)
+{
+	struct jpack_keys	*k = jpack_keys_new();
+	size_t			 i, len;
+
+	(void)state;
+	for (i = 0; i < NELEM(round_trip_cases); i++) {
+		cJSON		*in = cJSON_Parse(round_trip_cases[i].json), *out;
+		unsigned char	*p;
+		char		*a, *b;
+
+		if (in == NULL)
+			fail_msg("%s: bad test JSON", round_trip_cases[i].name);
+		p = jpack(k, in, &len);
+		if ((out = jpack_tree(k, p)) == NULL)
+			fail_msg("%s: no tree", round_trip_cases[i].name);
+		a = cJSON_PrintUnformatted(in);
+		b = cJSON_PrintUnformatted(out);
+		if (strcmp(a, b) != 0)
+			fail_msg("%s: %s came back as %s", round_trip_cases[i].name, a, b);
+		free(a);
+		free(b);
+		free(out);
+		free(p);
+		cJSON_Delete(in);
+	}
+	jpack_keys_free(k);
+}
+
+/* cJSON saturates valueint; rules that read it must see the same. */
+static void
+test_valueint_as_cjson(void **state)
+{
+	static const double nums[] = { 0, 1, -1, 2147483647.0, 2147483648.0,
+	    -2147483648.0, -2147483649.0, 1e15, 2.7, -2.7 };
+	struct jpack_keys	*k = jpack_keys_new();
+	size_t			 i, len;
+
+	(void)state;
+	for (i = 0; i < NELEM(nums); i++) {
+		cJSON		*in = cJSON_CreateNumber(nums[i]), *out;
+		unsigned char	*p = jpack(k, in, &len);
+
+		out = jpack_tree(k, p);
+		assert_non_null(out);
+		assert_true(cJSON_IsNumber(out));
+		assert_int_equal(out->valueint, in->valueint);
+		assert_true(out->valuedouble == in->valuedouble);
+		free(out);
+		free(p);
+		cJSON_Delete(in);
+	}
+	jpack_keys_free(k);
+}
+
+/* Keys are numbers in a shared dictionary: the second record adds none. */
+static void
+test_keys_shared(void **state)
+{
+	struct jpack_keys	*k = jpack_keys_new();
+	cJSON			*a = cJSON_Parse("{\"capital_jpy\":1,\"employees\":2}");
+	cJSON			*b = cJSON_Parse("{\"employees\":3,\"capital_jpy\":4}");
+	unsigned char		*pa, *pb;
+	size_t			 la, lb;
+	cJSON			*ta, *tb;
+
+	(void)state;
+	pa = jpack(k, a, &la);
+	pb = jpack(k, b, &lb);
+	/* node count, tag, count, then (key number, tag, varint) twice: 9 bytes. */
+	assert_int_equal(lb, 9);
+	ta = jpack_tree(k, pa);
+	tb = jpack_tree(k, pb);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(tb, "capital_jpy")->valueint, 4);
+	/* One copy of each name, in the dictionary. */
+	assert_ptr_equal(ta->child->string, tb->child->next->string);
+	/* Children link as cJSON links them: the first child's prev is the last. */
+	assert_ptr_equal(tb->child->prev, tb->child->next);
+	free(ta);
+	free(tb);
+	free(pa);
+	free(pb);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	jpack_keys_free(k);
+}
+
+/* A record of a million contracts' kind packs well under its JSON text. */
+static void
+test_smaller_than_text(void **state)
+{
+	struct jpack_keys	*k = jpack_keys_new();
+	cJSON			*in = cJSON_Parse(round_trip_cases[0].json);
+	char			*text = cJSON_PrintUnformatted(in);
+	unsigned char		*p;
+	size_t			 len;
+
+	(void)state;
+	p = jpack(k, in, &len);
+	free(p);
+	p = jpack(k, in, &len);	/* keys known now, as for every later record */
+	assert_true(len * 2 < strlen(text));
+	free(p);
+	free(text);
+	cJSON_Delete(in);
+	jpack_keys_free(k);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_valueint_as_cjson),
+		cmocka_unit_test(test_keys_shared),
+		cmocka_unit_test(test_smaller_than_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
