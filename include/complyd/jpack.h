@@ -20,6 +20,14 @@ void jpack_keys_free(struct jpack_keys *k);
 unsigned char *jpack(struct jpack_keys *k, const cJSON *v, size_t *len);
 
 /*
+ * Packs object o with its members named in fields[] set to vals[] (a NULL
+ * value leaves the member as it is; a field o lacks is appended): a record's
+ * next version without copying its tree. NULL if o is not an object or n > 32.
+ */
+unsigned char *jpack_with(struct jpack_keys *k, const cJSON *o,
+    char *const *fields, const cJSON *const *vals, int n, size_t *len);
+
+/*
  * The tree of p, in one malloc'd block: release it with free(), never with
  * cJSON_Delete, and never change it. Its strings point into p and its keys
  * into k, so it is valid while both are. NULL only for a malformed buffer.

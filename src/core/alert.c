@@ -5,9 +5,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "complyd/alert.h"
+
+/*
+ * SHA-256 with the digest fetched once: OpenSSL 3's SHA256() looks the
+ * algorithm up on every call, which cost more than the hashing of an id.
+ */
+static void
+sha256(const void *p, size_t n, unsigned char md[SHA256_DIGEST_LENGTH])
+{
+	static EVP_MD	*md_sha256;
+
+	if (md_sha256 == NULL)
+		md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (md_sha256 == NULL || !EVP_Digest(p, n, md, NULL, md_sha256, NULL))
+		SHA256(p, n, md);
+}
 
 void
 alert_make_id(char out[27], const char *tenant, const char *rule,
@@ -31,11 +47,11 @@ alert_make_id(char out[27], const char *tenant, const char *rule,
 			continue;
 		n = strlen(parts[i]) + 1;
 		if (len + n > sizeof(buf)) {
-			SHA256((const unsigned char *)buf, len, md);
+			sha256(buf, len, md);
 			memcpy(buf, md, sizeof(md));
 			len = sizeof(md);
 			if (n > sizeof(buf) - len) {
-				SHA256((const unsigned char *)parts[i], n, md);
+				sha256(parts[i], n, md);
 				memcpy(buf + len, md, sizeof(md));
 				len += sizeof(md);
 				continue;
@@ -44,7 +60,7 @@ alert_make_id(char out[27], const char *tenant, const char *rule,
 		memcpy(buf + len, parts[i], n);
 		len += n;
 	}
-	SHA256((const unsigned char *)buf, len, md);
+	sha256(buf, len, md);
 	out[0] = 'a';
 	out[1] = '-';
 	for (i = 0; i < 12; i++) {

@@ -170,6 +170,72 @@ jpack(struct jpack_keys *k, const cJSON *v, size_t *len)
 	return out.p;
 }
 
+/*
+ * An object's members, with those named in fields[] given vals[] instead
+ * (NULL: unchanged); a field the object lacks is appended.
+ */
+static void
+put_object_with(struct jpack_keys *k, struct pbuf *b, const cJSON *o,
+    char *const *fields, const cJSON *const *vals, int n)
+{
+	const cJSON	*it, *v;
+	unsigned	 used = 0;	/* bit j: vals[j] placed */
+	size_t		 count = 0;
+	int		 j, pass;
+
+	/* Pass 0 counts the members, pass 1 writes them. */
+	for (pass = 0; pass < 2; pass++) {
+		used = 0;
+		for (it = o->child; it; it = it->next) {
+			v = it;
+			for (j = 0; j < n && it->string; j++)
+				if (vals[j] && !(used & (1u << j)) &&
+				    strcmp(it->string, fields[j]) == 0) {
+					v = vals[j];
+					used |= 1u << j;
+					break;
+				}
+			if (pass == 0)
+				count++;
+			else {
+				put_varint(b, key_number(k, it->string ? it->string : ""));
+				put_value(k, b, v);
+			}
+		}
+		for (j = 0; j < n; j++) {
+			if (vals[j] == NULL || (used & (1u << j)))
+				continue;
+			if (pass == 0)
+				count++;
+			else {
+				put_varint(b, key_number(k, fields[j]));
+				put_value(k, b, vals[j]);
+			}
+		}
+		if (pass == 0) {
+			b->nodes++;
+			put_byte(b, P_OBJ);
+			put_varint(b, count);
+		}
+	}
+}
+
+unsigned char *
+jpack_with(struct jpack_keys *k, const cJSON *o, char *const *fields,
+    const cJSON *const *vals, int n, size_t *len)
+{
+	struct pbuf	 body = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
+
+	if (!cJSON_IsObject(o) || n > 32)
+		return NULL;
+	put_object_with(k, &body, o, fields, vals, n);
+	put_varint(&out, body.nodes);
+	put_bytes(&out, body.p, body.len);
+	free(body.p);
+	*len = out.len;
+	return out.p;
+}
+
 /* --- reading back --- */
 
 struct tree_ctx {

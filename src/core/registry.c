@@ -322,33 +322,28 @@ registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id, instant_t t, char *const *fields, cJSON **vals, int n)
 {
 	struct rec	*rc;
-	cJSON		*copy;
-	int		 i, j, same = 1;
+	const cJSON	*cur;
+	unsigned char	*next = NULL;
+	size_t		 len;
+	int		 i, j, rc_ = -1, same = 1;
 
-	if ((rc = find(r, k, tenant, id)) == NULL || (i = version_at(rc, t)) < 0) {
+	if ((rc = find(r, k, tenant, id)) != NULL && (i = version_at(rc, t)) >= 0 &&
+	    (cur = tree(r, &rc->v[i])) != NULL) {
 		for (j = 0; j < n; j++)
-			cJSON_Delete(vals[j]);
-		return -1;
+			if (vals[j] && !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(cur,
+			    fields[j]), vals[j], 1))
+				same = 0;
+		/* Packed from the tree in force: no copy of it is made. */
+		if (!same && (next = jpack_with(r->keys, cur, fields,
+		    (const cJSON *const *)vals, n, &len)) != NULL) {
+			insert_version(r, rc, t, next);
+			changed(r, k, tenant, id, t);
+		}
+		rc_ = same || next ? 0 : -1;
 	}
-	copy = cJSON_Duplicate(tree(r, &rc->v[i]), 1);
-	for (j = 0; j < n; j++) {
-		if (vals[j] == NULL)
-			continue;
-		if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(copy, fields[j]),
-		    vals[j], 1)) {
-			same = 0;
-			cJSON_DeleteItemFromObjectCaseSensitive(copy, fields[j]);
-			cJSON_AddItemToObject(copy, fields[j], vals[j]);
-		} else
-			cJSON_Delete(vals[j]);
-	}
-	if (same) {
-		cJSON_Delete(copy);
-		return 0;
-	}
-	insert_version(r, rc, t, pack(r, copy));
-	changed(r, k, tenant, id, t);
-	return 0;
+	for (j = 0; j < n; j++)
+		cJSON_Delete(vals[j]);
+	return rc_;
 }
 
 int

@@ -239,6 +239,16 @@ when_weekday(date_t d)
 	return (int)floormod((int64_t)d + 3, 7);
 }
 
+/* n decimal digits of v, zero-padded, no NUL. */
+static void
+put_digits(char *p, unsigned v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 char *
 when_fmt_date(date_t d, char *buf)
 {
@@ -246,24 +256,34 @@ when_fmt_date(date_t d, char *buf)
 	int	 m, dd;
 
 	civil_from_days(d, &y, &m, &dd);
-	snprintf(buf, 11, "%04d-%02d-%02d", (int)y, m, dd);
+	if (y < 0 || y > 9999) {
+		snprintf(buf, 11, "%04d-%02d-%02d", (int)y, m, dd);
+		return buf;
+	}
+	/* By hand: alerts and rules format dates often enough for printf to show. */
+	put_digits(buf, (unsigned)y, 4);
+	buf[4] = '-';
+	put_digits(buf + 5, (unsigned)m, 2);
+	buf[7] = '-';
+	put_digits(buf + 8, (unsigned)dd, 2);
+	buf[10] = '\0';
 	return buf;
 }
 
 char *
 when_fmt_instant(instant_t t, char *buf)
 {
-	date_t	 d;
 	int64_t	 sec;
-	char	 day[11];
 
-	d = when_date_of(t);
 	/* Seconds since local midnight, floored (matters for negative t). */
 	sec = floordiv(floormod(t, DAY_MS) + JST_OFFSET_MS, 1000) % 86400;
-	when_fmt_date(d, day);
-	/* The modulos are no-ops but bound the fields for -Wformat-truncation. */
-	snprintf(buf, 26, "%.10sT%02u:%02u:%02u+09:00", day,
-	    (unsigned)(sec / 3600) % 24u, (unsigned)(sec / 60) % 60u,
-	    (unsigned)sec % 60u);
+	when_fmt_date(when_date_of(t), buf);
+	buf[10] = 'T';
+	put_digits(buf + 11, (unsigned)(sec / 3600), 2);
+	buf[13] = ':';
+	put_digits(buf + 14, (unsigned)(sec / 60 % 60), 2);
+	buf[16] = ':';
+	put_digits(buf + 17, (unsigned)(sec % 60), 2);
+	memcpy(buf + 19, "+09:00", 7);
 	return buf;
 }

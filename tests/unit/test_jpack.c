@@ -150,6 +150,53 @@ test_smaller_than_text(void **state)
 	jpack_keys_free(k);
 }
 
+static const struct {
+	const char	*name, *record, *a, *b, *want;
+} with_cases[] = {
+	{ "replaces in place", "{\"x\":1,\"y\":2}", "3", NULL, "{\"x\":3,\"y\":2}" },
+	{ "appends a missing field", "{\"y\":2}", "3", NULL, "{\"y\":2,\"x\":3}" },
+	{ "both, in field order", "{\"y\":2}", "[1]", "\"s\"", "{\"y\":\"s\",\"x\":[1]}" },
+	{ "null leaves a field as it is", "{\"x\":1}", NULL, "5", "{\"x\":1,\"y\":5}" },
+	{ "only the first of a doubled key", "{\"x\":1,\"x\":2}", "9", NULL,
+	  "{\"x\":9,\"x\":2}" },
+	{ "an empty record", "{}", "true", NULL, "{\"x\":true}" },
+};
+
+/* jpack_with packs a record's next version straight from its tree. */
+static void
+test_with(void **state)
+{
+	char * const		 fields[] = { "x", "y" };
+	struct jpack_keys	*k = jpack_keys_new();
+	size_t			 i, len;
+
+	(void)state;
+	for (i = 0; i < NELEM(with_cases); i++) {
+		cJSON		*rec = cJSON_Parse(with_cases[i].record), *t;
+		const cJSON	*vals[2];
+		unsigned char	*p;
+		char		*got;
+
+		vals[0] = with_cases[i].a ? cJSON_Parse(with_cases[i].a) : NULL;
+		vals[1] = with_cases[i].b ? cJSON_Parse(with_cases[i].b) : NULL;
+		p = jpack_with(k, rec, fields, vals, 2, &len);
+		assert_non_null(p);
+		t = jpack_tree(k, p);
+		got = cJSON_PrintUnformatted(t);
+		if (strcmp(got, with_cases[i].want) != 0)
+			fail_msg("%s: got %s, want %s", with_cases[i].name, got,
+			    with_cases[i].want);
+		free(got);
+		free(t);
+		free(p);
+		cJSON_Delete((cJSON *)(uintptr_t)vals[0]);
+		cJSON_Delete((cJSON *)(uintptr_t)vals[1]);
+		cJSON_Delete(rec);
+	}
+	assert_null(jpack_with(k, cJSON_GetArrayItem(NULL, 0), fields, NULL, 0, &len));
+	jpack_keys_free(k);
+}
+
 int
 main(void)
 {
@@ -158,6 +205,7 @@ main(void)
 		cmocka_unit_test(test_valueint_as_cjson),
 		cmocka_unit_test(test_keys_shared),
 		cmocka_unit_test(test_smaller_than_text),
+		cmocka_unit_test(test_with),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
