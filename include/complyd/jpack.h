@@ -33,5 +33,12 @@ unsigned char *jpack_with(struct jpack_keys *k, const cJSON *o,
  * into k, so it is valid while both are. NULL only for a malformed buffer.
  */
 cJSON *jpack_tree(const struct jpack_keys *k, unsigned char *p);
+/*
+ * The same built in *block (of *size bytes; grown, and both updated, when the
+ * tree needs more): a cache of trees reuses its blocks instead of allocating.
+ * The tree starts at *block; NULL for a malformed buffer.
+ */
+cJSON *jpack_tree_in(const struct jpack_keys *k, unsigned char *p, void **block,
+    size_t *size);
 
 #endif

@@ -36,7 +36,8 @@ duplicate_key(const cJSON *o, char *err, size_t errlen)
 
 	for (a = o->child; a != NULL; a = a->next)
 		for (b = a->next; b != NULL; b = b->next)
-			if (a->string && b->string && strcmp(a->string, b->string) == 0) {
+			if (a->string && b->string && a->string[0] == b->string[0] &&
+			    strcmp(a->string, b->string) == 0) {
 				snprintf(err, errlen, "key \"%.40s\" is given twice", a->string);
 				return 1;
 			}

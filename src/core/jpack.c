@@ -343,17 +343,32 @@ get_value(struct tree_ctx *c)
 }
 
 cJSON *
-jpack_tree(const struct jpack_keys *k, unsigned char *p)
+jpack_tree_in(const struct jpack_keys *k, unsigned char *p, void **block,
+    size_t *size)
 {
 	struct tree_ctx	 c = { k, p, NULL, 0, 0 };
 
 	c.n = get_varint(&c);
 	if (c.n == 0 || c.n > SIZE_MAX / sizeof(cJSON))
 		return NULL;
-	c.nodes = xcalloc(c.n, sizeof(cJSON));
-	if (get_value(&c) == NULL) {
-		free(c.nodes);
-		return NULL;
+	if (*size < c.n * sizeof(cJSON)) {
+		free(*block);
+		*size = c.n * sizeof(cJSON);
+		*block = xmalloc(*size);
 	}
-	return c.nodes;
+	c.nodes = *block;
+	memset(c.nodes, 0, c.n * sizeof(cJSON));
+	return get_value(&c);
+}
+
+cJSON *
+jpack_tree(const struct jpack_keys *k, unsigned char *p)
+{
+	void	*block = NULL;
+	size_t	 size = 0;
+	cJSON	*t = jpack_tree_in(k, p, &block, &size);
+
+	if (t == NULL)
+		free(block);
+	return t;
 }

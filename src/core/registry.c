@@ -30,14 +30,30 @@ struct rec_version {
 	int32_t		 cached;	/* slot in the cache, -1 */
 };
 
+/* A record: its versions, and its map key "tenant\x1fid" in the same block. */
 struct rec {
 	struct rec_version *v;
 	int		 n, cap;
+	char		 key[];
 };
 
+/*
+ * Records of one kind in an open-addressing table of pointers with their
+ * hashes beside them: a look-up touches the hash array and then the record it
+ * needs anyway, and a key costs no allocation of its own.
+ */
+struct rec_table {
+	struct rec	**tab;
+	uint64_t	*hash;
+	size_t		 cap, len;
+};
+
+/* A cache entry keeps its block when evicted: trees are rebuilt in place. */
 struct cache_ent {
 	struct rec_version *ver;
-	cJSON		*json;
+	cJSON		*json;		/* NULL while free */
+	void		*block;
+	size_t		 size;
 };
 
 struct reg_cache {
@@ -46,7 +62,7 @@ struct reg_cache {
 };
 
 struct registry {
-	struct hmap		 kinds[REC__COUNT];	/* "tenant\x1fid" -> struct rec */
+	struct rec_table	 kinds[REC__COUNT];
 	struct reg_cache	*cache;
 	struct jpack_keys	*keys;		/* of every packed version */
 	int			 history;	/* keep superseded versions (late events) */
@@ -78,10 +94,7 @@ struct registry *
 registry_new(void)
 {
 	struct registry *r = xcalloc(1, sizeof(*r));
-	int i;
 
-	for (i = 0; i < REC__COUNT; i++)
-		hmap_init(&r->kinds[i]);
 	r->cache = xcalloc(1, sizeof(*r->cache));
 	r->keys = jpack_keys_new();
 	r->history = 1;
@@ -99,37 +112,30 @@ uncache(struct registry *r, struct rec_version *v)
 {
 	if (v->cached < 0)
 		return;
-	free(r->cache->e[v->cached].json);
 	r->cache->e[v->cached].json = NULL;
 	r->cache->e[v->cached].ver = NULL;
 	v->cached = -1;
 }
 
-/* Puts json (an unpacked tree) in the cache as v's, evicting by the clock hand. */
-static const cJSON *
-cache_put(const struct registry *r, struct rec_version *v, cJSON *json)
-{
-	struct reg_cache	*c = r->cache;
-	struct cache_ent	*e = &c->e[c->hand];
-
-	if (e->ver) {
-		e->ver->cached = -1;
-		free(e->json);
-	}
-	e->ver = v;
-	e->json = json;
-	v->cached = c->hand;
-	c->hand = (c->hand + 1) % REG_CACHE;
-	return json;
-}
-
-/* The tree of a version: from the cache, or unpacked into it. */
+/* The tree of a version: from the cache, or unpacked into the slot under the clock hand. */
 static const cJSON *
 tree(const struct registry *r, struct rec_version *v)
 {
+	struct reg_cache	*c = r->cache;
+	struct cache_ent	*e;
+
 	if (v->cached >= 0)
-		return r->cache->e[v->cached].json;
-	return cache_put(r, v, jpack_tree(r->keys, v->packed));
+		return c->e[v->cached].json;
+	e = &c->e[c->hand];
+	if (e->ver)
+		e->ver->cached = -1;
+	e->ver = NULL;
+	if ((e->json = jpack_tree_in(r->keys, v->packed, &e->block, &e->size)) != NULL) {
+		e->ver = v;
+		v->cached = c->hand;
+		c->hand = (c->hand + 1) % REG_CACHE;
+	}
+	return e->json;
 }
 
 struct free_arg {
@@ -149,24 +155,25 @@ rec_free_one(struct registry *r, struct rec *rc)
 	free(rc);
 }
 
-static void
-rec_free_each(const char *key, void *val, void *arg)
-{
-	(void)key;
-	rec_free_one(arg, val);
-}
-
 void
 registry_free(struct registry *r)
 {
-	int i;
+	struct rec_table	*t;
+	size_t			 i;
+	int			 k;
 
 	if (r == NULL)
 		return;
-	for (i = 0; i < REC__COUNT; i++) {
-		hmap_each(&r->kinds[i], rec_free_each, r);
-		hmap_free(&r->kinds[i], NULL);
+	for (k = 0; k < REC__COUNT; k++) {
+		t = &r->kinds[k];
+		for (i = 0; i < t->cap; i++)
+			if (t->tab[i])
+				rec_free_one(r, t->tab[i]);
+		free(t->tab);
+		free(t->hash);
 	}
+	for (i = 0; i < REG_CACHE; i++)
+		free(r->cache->e[i].block);
 	free(r->cache);
 	jpack_keys_free(r->keys);
 	free(r);
@@ -194,14 +201,51 @@ make_key(char *buf, size_t len, const char *tenant, const char *id)
 	memcpy(buf + tl + 1, id, il + 1);
 }
 
+/* The bucket of key (hash h), or the empty one where it would go. */
+static size_t
+probe(const struct rec_table *t, const char *key, uint64_t h)
+{
+	size_t i;
+
+	for (i = h & (t->cap - 1); t->tab[i] != NULL; i = (i + 1) & (t->cap - 1))
+		if (t->hash[i] == h && strcmp(t->tab[i]->key, key) == 0)
+			break;
+	return i;
+}
+
+static void
+table_grow(struct rec_table *t)
+{
+	struct rec	**otab = t->tab;
+	uint64_t	*ohash = t->hash;
+	size_t		 ocap = t->cap, i, j;
+
+	t->cap = ocap ? ocap * 2 : 256;
+	t->tab = xcalloc(t->cap, sizeof(*t->tab));
+	t->hash = xcalloc(t->cap, sizeof(*t->hash));
+	for (i = 0; i < ocap; i++) {
+		if (otab[i] == NULL)
+			continue;
+		for (j = ohash[i] & (t->cap - 1); t->tab[j]; j = (j + 1) & (t->cap - 1))
+			;
+		t->tab[j] = otab[i];
+		t->hash[j] = ohash[i];
+	}
+	free(otab);
+	free(ohash);
+}
+
 static struct rec *
 find(const struct registry *r, enum rec_kind k, const char *tenant,
     const char *id)
 {
-	char key[512];
+	const struct rec_table	*t = &r->kinds[k];
+	char			 key[512];
 
+	if (t->len == 0)
+		return NULL;
 	make_key(key, sizeof(key), tenant, id);
-	return hmap_get(&r->kinds[k], key);
+	return t->tab[probe(t, key, hash64(key, strlen(key), HASH64_SEED))];
 }
 
 /* Index of the last version that had begun at t, or -1. */
@@ -285,13 +329,24 @@ static struct rec *
 find_or_add(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id)
 {
-	char		 key[512];
-	struct rec	*rc;
+	struct rec_table	*t = &r->kinds[k];
+	char			 key[512];
+	struct rec		*rc;
+	uint64_t		 h;
+	size_t			 i, len;
 
 	make_key(key, sizeof(key), tenant, id);
-	if ((rc = hmap_get(&r->kinds[k], key)) == NULL) {
-		rc = xcalloc(1, sizeof(*rc));
-		hmap_put(&r->kinds[k], key, rc);
+	len = strlen(key);
+	h = hash64(key, len, HASH64_SEED);
+	/* Keep load under 70% so probe chains stay short and a free slot exists. */
+	if ((t->len + 1) * 10 > t->cap * 7)
+		table_grow(t);
+	if ((rc = t->tab[i = probe(t, key, h)]) == NULL) {
+		rc = xcalloc(1, sizeof(*rc) + len + 1);
+		memcpy(rc->key, key, len + 1);
+		t->tab[i] = rc;
+		t->hash[i] = h;
+		t->len++;
 	}
 	return rc;
 }
@@ -362,17 +417,15 @@ struct each_ctx {
 };
 
 static void
-each_one(const char *key, void *val, void *arg)
+each_one(struct each_ctx *c, const struct rec *rc)
 {
-	struct each_ctx	*c = arg;
-	struct rec	*rc = val;
-	const char	*sep = strchr(key, '\x1f');
+	const char	*sep = strchr(rc->key, '\x1f');
 	char		 tenant[256];
-	size_t		 n = sep - key;
+	size_t		 n = sep - rc->key;
 
 	if (rc->n == 0 || n >= sizeof(tenant))
 		return;
-	memcpy(tenant, key, n);
+	memcpy(tenant, rc->key, n);
 	tenant[n] = '\0';
 	c->fn(c->arg, tenant, sep + 1, tree(c->r, &rc->v[rc->n - 1]));
 }
@@ -381,9 +434,13 @@ void
 registry_each(const struct registry *r, enum rec_kind k,
     void (*fn)(void *, const char *, const char *, const cJSON *), void *arg)
 {
-	struct each_ctx c = { r, fn, arg };
+	struct each_ctx		 c = { r, fn, arg };
+	const struct rec_table	*t = &r->kinds[k];
+	size_t			 i;
 
-	hmap_each(&r->kinds[k], each_one, &c);
+	for (i = 0; i < t->cap; i++)
+		if (t->tab[i])
+			each_one(&c, t->tab[i]);
 }
 
 size_t

@@ -368,6 +368,10 @@ static const struct ecase ecases[] = {
 	{ "macro subject", "subject(contract(key))", "true" },
 	{ "macro missing", "subject(contract('C-9'))",
 	    "!missing attribute contract('C-9').principal.capital_jpy" },
+	/* a macro's result is remembered per arguments within one evaluation */
+	{ "macro memo by argument", "twice(1) + twice(2) + twice(1)", "8" },
+	{ "macro memo strings", "[twice('a') == 'aa', twice('b') == 'bb']", "[true,true]" },
+	{ "macro memo inner", "twice_plus(1) + twice(2) + twice_plus(2)", "12" },
 	/* regular expressions */
 	{ "matches", "matches(event.id, '^e[0-9]+$')", "true" },
 	{ "matches not", "matches(event.type, '^subcontract\\\\.')", "false" },
