@@ -51,6 +51,25 @@ void  hmap_each(const struct hmap *m, void (*fn)(const char *, void *, void *), 
 /* Frees keys and the table; calls free_val on each value when non-NULL. */
 void  hmap_free(struct hmap *m, void (*free_val)(void *));
 
+/*
+ * Open-addressing table of pointers with their 64-bit hashes beside them, for
+ * entries that hold their own keys: the caller's eq() compares an entry with
+ * a key. A zeroed struct is empty.
+ */
+struct ptab {
+	void		**tab;
+	uint64_t	*hash;
+	size_t		 cap, len;
+};
+/* The bucket of the entry equal to key (hash h), or the empty one where it would go; cap > 0. */
+size_t ptab_probe(const struct ptab *t, uint64_t h,
+    int (*eq)(const void *entry, const void *key), const void *key);
+/* Makes room for one more entry (load stays under 70%); call before probing to add. */
+void ptab_reserve(struct ptab *t);
+/* Puts entry e (hash h) in empty bucket i. */
+void ptab_set(struct ptab *t, size_t i, uint64_t h, void *e);
+void ptab_free(struct ptab *t);
+
 /* A set of 64-bit fingerprints (for dedupe of (tenant, id) pairs). */
 struct hset64 {
 	uint64_t	*slots;

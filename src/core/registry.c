@@ -37,17 +37,6 @@ struct rec {
 	char		 key[];
 };
 
-/*
- * Records of one kind in an open-addressing table of pointers with their
- * hashes beside them: a look-up touches the hash array and then the record it
- * needs anyway, and a key costs no allocation of its own.
- */
-struct rec_table {
-	struct rec	**tab;
-	uint64_t	*hash;
-	size_t		 cap, len;
-};
-
 /* A cache entry keeps its block when evicted: trees are rebuilt in place. */
 struct cache_ent {
 	struct rec_version *ver;
@@ -62,7 +51,7 @@ struct reg_cache {
 };
 
 struct registry {
-	struct rec_table	 kinds[REC__COUNT];
+	struct ptab		 kinds[REC__COUNT];	/* struct rec, by key */
 	struct reg_cache	*cache;
 	struct jpack_keys	*keys;		/* of every packed version */
 	int			 history;	/* keep superseded versions (late events) */
@@ -158,19 +147,16 @@ rec_free_one(struct registry *r, struct rec *rc)
 void
 registry_free(struct registry *r)
 {
-	struct rec_table	*t;
-	size_t			 i;
-	int			 k;
+	size_t	 i;
+	int	 k;
 
 	if (r == NULL)
 		return;
 	for (k = 0; k < REC__COUNT; k++) {
-		t = &r->kinds[k];
-		for (i = 0; i < t->cap; i++)
-			if (t->tab[i])
-				rec_free_one(r, t->tab[i]);
-		free(t->tab);
-		free(t->hash);
+		for (i = 0; i < r->kinds[k].cap; i++)
+			if (r->kinds[k].tab[i])
+				rec_free_one(r, r->kinds[k].tab[i]);
+		ptab_free(&r->kinds[k]);
 	}
 	for (i = 0; i < REG_CACHE; i++)
 		free(r->cache->e[i].block);
@@ -201,51 +187,27 @@ make_key(char *buf, size_t len, const char *tenant, const char *id)
 	memcpy(buf + tl + 1, id, il + 1);
 }
 
-/* The bucket of key (hash h), or the empty one where it would go. */
-static size_t
-probe(const struct rec_table *t, const char *key, uint64_t h)
+/*
+ * Records of a kind sit in a ptab (util.h): a look-up touches the hash array
+ * and then the record it needs anyway, whose key is in its own block.
+ */
+static int
+rec_is(const void *entry, const void *key)
 {
-	size_t i;
-
-	for (i = h & (t->cap - 1); t->tab[i] != NULL; i = (i + 1) & (t->cap - 1))
-		if (t->hash[i] == h && strcmp(t->tab[i]->key, key) == 0)
-			break;
-	return i;
-}
-
-static void
-table_grow(struct rec_table *t)
-{
-	struct rec	**otab = t->tab;
-	uint64_t	*ohash = t->hash;
-	size_t		 ocap = t->cap, i, j;
-
-	t->cap = ocap ? ocap * 2 : 256;
-	t->tab = xcalloc(t->cap, sizeof(*t->tab));
-	t->hash = xcalloc(t->cap, sizeof(*t->hash));
-	for (i = 0; i < ocap; i++) {
-		if (otab[i] == NULL)
-			continue;
-		for (j = ohash[i] & (t->cap - 1); t->tab[j]; j = (j + 1) & (t->cap - 1))
-			;
-		t->tab[j] = otab[i];
-		t->hash[j] = ohash[i];
-	}
-	free(otab);
-	free(ohash);
+	return strcmp(((const struct rec *)entry)->key, key) == 0;
 }
 
 static struct rec *
 find(const struct registry *r, enum rec_kind k, const char *tenant,
     const char *id)
 {
-	const struct rec_table	*t = &r->kinds[k];
+	const struct ptab	*t = &r->kinds[k];
 	char			 key[512];
 
 	if (t->len == 0)
 		return NULL;
 	make_key(key, sizeof(key), tenant, id);
-	return t->tab[probe(t, key, hash64(key, strlen(key), HASH64_SEED))];
+	return t->tab[ptab_probe(t, hash64(key, strlen(key), HASH64_SEED), rec_is, key)];
 }
 
 /* Index of the last version that had begun at t, or -1. */
@@ -329,24 +291,20 @@ static struct rec *
 find_or_add(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id)
 {
-	struct rec_table	*t = &r->kinds[k];
-	char			 key[512];
-	struct rec		*rc;
-	uint64_t		 h;
-	size_t			 i, len;
+	struct ptab	*t = &r->kinds[k];
+	char		 key[512];
+	struct rec	*rc;
+	uint64_t	 h;
+	size_t		 i, len;
 
 	make_key(key, sizeof(key), tenant, id);
 	len = strlen(key);
 	h = hash64(key, len, HASH64_SEED);
-	/* Keep load under 70% so probe chains stay short and a free slot exists. */
-	if ((t->len + 1) * 10 > t->cap * 7)
-		table_grow(t);
-	if ((rc = t->tab[i = probe(t, key, h)]) == NULL) {
+	ptab_reserve(t);
+	if ((rc = t->tab[i = ptab_probe(t, h, rec_is, key)]) == NULL) {
 		rc = xcalloc(1, sizeof(*rc) + len + 1);
 		memcpy(rc->key, key, len + 1);
-		t->tab[i] = rc;
-		t->hash[i] = h;
-		t->len++;
+		ptab_set(t, i, h, rc);
 	}
 	return rc;
 }
@@ -435,7 +393,7 @@ registry_each(const struct registry *r, enum rec_kind k,
     void (*fn)(void *, const char *, const char *, const cJSON *), void *arg)
 {
 	struct each_ctx		 c = { r, fn, arg };
-	const struct rec_table	*t = &r->kinds[k];
+	const struct ptab	*t = &r->kinds[k];
 	size_t			 i;
 
 	for (i = 0; i < t->cap; i++)

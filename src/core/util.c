@@ -255,6 +255,58 @@ hmap_free(struct hmap *m, void (*free_val)(void *))
 	hmap_init(m);
 }
 
+size_t
+ptab_probe(const struct ptab *t, uint64_t h,
+    int (*eq)(const void *, const void *), const void *key)
+{
+	size_t i;
+
+	for (i = h & (t->cap - 1); t->tab[i] != NULL; i = (i + 1) & (t->cap - 1))
+		if (t->hash[i] == h && eq(t->tab[i], key))
+			break;
+	return i;
+}
+
+void
+ptab_reserve(struct ptab *t)
+{
+	void		**otab = t->tab;
+	uint64_t	*ohash = t->hash;
+	size_t		 ocap = t->cap, i, j;
+
+	if ((t->len + 1) * 10 <= t->cap * 7)
+		return;
+	t->cap = ocap ? ocap * 2 : 256;
+	t->tab = xcalloc(t->cap, sizeof(*t->tab));
+	t->hash = xcalloc(t->cap, sizeof(*t->hash));
+	for (i = 0; i < ocap; i++) {
+		if (otab[i] == NULL)
+			continue;
+		for (j = ohash[i] & (t->cap - 1); t->tab[j]; j = (j + 1) & (t->cap - 1))
+			;
+		t->tab[j] = otab[i];
+		t->hash[j] = ohash[i];
+	}
+	free(otab);
+	free(ohash);
+}
+
+void
+ptab_set(struct ptab *t, size_t i, uint64_t h, void *e)
+{
+	t->tab[i] = e;
+	t->hash[i] = h;
+	t->len++;
+}
+
+void
+ptab_free(struct ptab *t)
+{
+	free(t->tab);
+	free(t->hash);
+	memset(t, 0, sizeof(*t));
+}
+
 void
 hset64_init(struct hset64 *s)
 {

@@ -18,9 +18,7 @@
 struct state_mem {
 	struct state	 base;
 	struct hset64	 seen;
-	struct slot	**tab;
-	uint64_t	*hash;
-	size_t		 cap, len;
+	struct ptab	 slots;		/* struct slot, by (rule, tenant, key) */
 	struct hmap	 tenants;	/* name -> the interned copy */
 };
 
@@ -44,43 +42,19 @@ slot_hash(const struct rule *r, const char *tenant, const char *key)
 	return hash64(key, strlen(key), h);
 }
 
-/* The bucket holding (r, tenant, key), or the empty one where it would go. */
-static size_t
-probe(const struct state_mem *m, uint64_t h, const struct rule *r,
-    const char *tenant, const char *key)
+struct slot_key {
+	const struct rule	*rule;
+	const char		*tenant, *key;
+};
+
+static int
+slot_is(const void *entry, const void *key)
 {
-	size_t		 i = h & (m->cap - 1);
-	struct slot	*s;
+	const struct slot	*s = entry;
+	const struct slot_key	*k = key;
 
-	while ((s = m->tab[i]) != NULL) {
-		if (m->hash[i] == h && s->rule == r && strcmp(s->tenant, tenant) == 0 &&
-		    strcmp(s->key, key) == 0)
-			break;
-		i = (i + 1) & (m->cap - 1);
-	}
-	return i;
-}
-
-static void
-grow(struct state_mem *m)
-{
-	struct slot	**otab = m->tab;
-	uint64_t	*ohash = m->hash;
-	size_t		 ocap = m->cap, i, j;
-
-	m->cap = ocap ? ocap * 2 : 1024;
-	m->tab = xcalloc(m->cap, sizeof(*m->tab));
-	m->hash = xcalloc(m->cap, sizeof(*m->hash));
-	for (i = 0; i < ocap; i++) {
-		if (otab[i] == NULL)
-			continue;
-		for (j = ohash[i] & (m->cap - 1); m->tab[j]; j = (j + 1) & (m->cap - 1))
-			;
-		m->tab[j] = otab[i];
-		m->hash[j] = ohash[i];
-	}
-	free(otab);
-	free(ohash);
+	return s->rule == k->rule && strcmp(s->tenant, k->tenant) == 0 &&
+	    strcmp(s->key, k->key) == 0;
 }
 
 static const char *
@@ -100,17 +74,17 @@ mem_slot(struct state *st, const struct rule *r, const char *tenant,
     const char *key, int create)
 {
 	struct state_mem	*m = (struct state_mem *)st;
+	struct slot_key		 k = { r, tenant, key };
 	uint64_t		 h = slot_hash(r, tenant, key);
 	struct slot		*s;
 	size_t			 i;
 
-	if (m->cap && (s = m->tab[i = probe(m, h, r, tenant, key)]) != NULL)
+	if (m->slots.cap && (s = m->slots.tab[ptab_probe(&m->slots, h, slot_is, &k)]) != NULL)
 		return s;
 	if (!create)
 		return NULL;
-	if ((m->len + 1) * 10 > m->cap * 7)
-		grow(m);
-	i = probe(m, h, r, tenant, key);
+	ptab_reserve(&m->slots);
+	i = ptab_probe(&m->slots, h, slot_is, &k);
 	/* The key lives in the slot's own allocation, right after it. */
 	s = xcalloc(1, sizeof(*s) + strlen(key) + 1);
 	s->rule = r;
@@ -119,9 +93,7 @@ mem_slot(struct state *st, const struct rule *r, const char *tenant,
 	s->version = -1;
 	s->closed = INSTANT_MAX;
 	s->start = s->due = s->baseline = s->ev_baseline = DATE_NONE;
-	m->tab[i] = s;
-	m->hash[i] = h;
-	m->len++;
+	ptab_set(&m->slots, i, h, s);
 	return s;
 }
 
@@ -138,9 +110,9 @@ mem_each(struct state *st, void (*fn)(void *, struct slot *), void *arg)
 	struct state_mem	*m = (struct state_mem *)st;
 	size_t			 i;
 
-	for (i = 0; i < m->cap; i++)
-		if (m->tab[i])
-			fn(arg, m->tab[i]);
+	for (i = 0; i < m->slots.cap; i++)
+		if (m->slots.tab[i])
+			fn(arg, m->slots.tab[i]);
 }
 
 /* A slot's tenant is interned (the state's) and its key is in its allocation. */
@@ -158,11 +130,10 @@ mem_free(struct state *st)
 	struct state_mem	*m = (struct state_mem *)st;
 	size_t			 i;
 
-	for (i = 0; i < m->cap; i++)
-		if (m->tab[i])
-			slot_free(m->tab[i]);
-	free(m->tab);
-	free(m->hash);
+	for (i = 0; i < m->slots.cap; i++)
+		if (m->slots.tab[i])
+			slot_free(m->slots.tab[i]);
+	ptab_free(&m->slots);
 	hset64_free(&m->seen);
 	hmap_free(&m->tenants, free);
 	free(m);
