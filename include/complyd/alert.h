@@ -6,6 +6,8 @@
 #ifndef COMPLYD_ALERT_H
 #define COMPLYD_ALERT_H
 
+#include <sys/types.h>
+
 #include <cjson/cJSON.h>
 
 #include "complyd/when.h"
@@ -15,6 +17,14 @@ struct alert {
 	instant_t	 time;
 	const char	*tenant, *obligation, *key, *status, *id;	/* into json */
 	uint64_t	 seq;		/* emission order */
+	/*
+	 * Set by a spilling collector (replay.h): json is NULL, the strings
+	 * above live in own, the record is the line at off (len bytes) of the
+	 * collector's file.
+	 */
+	char		*own;
+	off_t		 off;
+	size_t		 len;
 };
 
 struct alert_sink {

@@ -14,7 +14,14 @@
 struct alert_vec {
 	struct alert	*v;
 	size_t		 n, cap;
+	FILE		*spill;		/* set: alerts kept as lines there, not trees */
 };
+/*
+ * Makes av keep the alerts it collects as lines in a temporary file rather
+ * than as trees, so that a replay of a long history holds ~100 bytes an
+ * alert. 0, or -1 if no temporary file could be made (trees are kept then).
+ */
+int alert_vec_spill(struct alert_vec *av);
 void alert_vec_free(struct alert_vec *av);
 /* Sorts into the output order of DESIGN.md and writes one JSON line each. */
 void alert_vec_print(struct alert_vec *av, FILE *out);

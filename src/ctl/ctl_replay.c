@@ -47,7 +47,7 @@ ctl_replay(int argc, char **argv)
 	};
 	struct replay_opts	 o;
 	struct replay_result	 res;
-	struct alert_vec	 out = { NULL, 0, 0 };
+	struct alert_vec	 out = { NULL, 0, 0, NULL };
 	struct ruleset		*rs;
 	struct registry		*reg;
 	const char		*rules = NULL, *meta = NULL;
@@ -78,6 +78,9 @@ ctl_replay(int argc, char **argv)
 	reg = registry_new();
 	if (meta)
 		registry_load(reg, meta, &nerr);
+	/* A long history's alerts wait for their output order on disk, not in memory. */
+	if (alert_vec_spill(&out) == -1)
+		log_warn("no temporary file; alerts are kept in memory");
 	rc = replay_files(rs, reg, argv + optind, argc - optind, &o, &out, &res);
 	alert_vec_print(&out, stdout);
 	fflush(stdout);

@@ -7,14 +7,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "complyd/log.h"
 #include "complyd/replay.h"
 #include "complyd/util.h"
+
+int
+alert_vec_spill(struct alert_vec *av)
+{
+	return (av->spill = tmpfile()) != NULL ? 0 : -1;
+}
+
+/*
+ * A spilled alert: its record printed to the file, the strings the output
+ * order needs copied into one block.
+ */
+static int
+spill_one(struct alert_vec *av, struct alert *a)
+{
+	const char	*strs[4] = { a->tenant, a->key, a->status, a->id };
+	char		*text, *p;
+	size_t		 n = 0, len[4];
+	int		 i, rc;
+
+	if ((text = cJSON_PrintUnformatted(a->json)) == NULL ||
+	    (a->off = ftello(av->spill)) == -1) {
+		free(text);
+		return -1;
+	}
+	a->len = strlen(text);
+	rc = fwrite(text, 1, a->len, av->spill) == a->len ? 0 : -1;
+	free(text);
+	if (rc == -1)
+		return -1;
+	for (i = 0; i < 4; i++)
+		n += (len[i] = strlen(strs[i])) + 1;
+	p = a->own = xmalloc(n);
+	for (i = 0; i < 4; i++) {
+		memcpy(p, strs[i], len[i] + 1);
+		strs[i] = p;
+		p += len[i] + 1;
+	}
+	a->tenant = strs[0];
+	a->key = strs[1];
+	a->status = strs[2];
+	a->id = strs[3];
+	cJSON_Delete(a->json);
+	a->json = NULL;
+	return 0;
+}
 
 static void
 collect(void *arg, struct alert *a)
 {
 	struct alert_vec *av = arg;
 
+	/* A spill that fails (disk full) keeps this alert as a tree. */
+	if (av->spill && spill_one(av, a) == -1)
+		log_warn("replay: cannot spill an alert to a temporary file");
 	if (av->n == av->cap) {
 		av->cap = av->cap ? av->cap * 2 : 256;
 		av->v = xrealloc(av->v, av->cap * sizeof(*av->v));
@@ -27,26 +76,55 @@ alert_vec_free(struct alert_vec *av)
 {
 	size_t i;
 
-	for (i = 0; i < av->n; i++)
+	for (i = 0; i < av->n; i++) {
 		cJSON_Delete(av->v[i].json);
+		free(av->v[i].own);
+	}
 	free(av->v);
+	if (av->spill)
+		fclose(av->spill);
 	memset(av, 0, sizeof(*av));
+}
+
+/* Writes alert a as one line: its tree printed, or its line read back. */
+static void
+print_one(struct alert_vec *av, const struct alert *a, FILE *out, char **buf,
+    size_t *cap)
+{
+	char *s;
+
+	if (a->json) {
+		s = cJSON_PrintUnformatted(a->json);
+		fputs(s, out);
+		free(s);
+	} else {
+		if (a->len > *cap) {
+			*cap = a->len;
+			*buf = xrealloc(*buf, *cap);
+		}
+		if (fseeko(av->spill, a->off, SEEK_SET) == -1 ||
+		    fread(*buf, 1, a->len, av->spill) != a->len) {
+			log_warn("replay: cannot read alert %s back", a->id);
+			return;
+		}
+		fwrite(*buf, 1, a->len, out);
+	}
+	fputc('\n', out);
 }
 
 void
 alert_vec_print(struct alert_vec *av, FILE *out)
 {
-	size_t	 i;
-	char	*s;
+	char	*buf = NULL;
+	size_t	 i, cap = 0;
 
 	if (av->n > 1)
 		qsort(av->v, av->n, sizeof(*av->v), alert_cmp);
-	for (i = 0; i < av->n; i++) {
-		s = cJSON_PrintUnformatted(av->v[i].json);
-		fputs(s, out);
-		fputc('\n', out);
-		free(s);
-	}
+	if (av->spill)
+		fflush(av->spill);
+	for (i = 0; i < av->n; i++)
+		print_one(av, &av->v[i], out, &buf, &cap);
+	free(buf);
 }
 
 /* One run: the engine, its state and where the clock starts. */
