@@ -59,11 +59,13 @@ spill_one(struct alert_vec *av, struct alert *a)
 static void
 collect(void *arg, struct alert *a)
 {
-	struct alert_vec *av = arg;
+	struct alert_vec	*av = arg;
+	static int		 warned;
 
 	/* A spill that fails (disk full) keeps this alert as a tree. */
-	if (av->spill && spill_one(av, a) == -1)
-		log_warn("replay: cannot spill an alert to a temporary file");
+	if (av->spill && spill_one(av, a) == -1 && !warned++)
+		log_warn("replay: cannot spill alerts to a temporary file; "
+		    "keeping them in memory");
 	if (av->n == av->cap) {
 		av->cap = av->cap ? av->cap * 2 : 256;
 		av->v = xrealloc(av->v, av->cap * sizeof(*av->v));
