@@ -315,8 +315,13 @@ replay_one(void *arg, const char *json, size_t len, int64_t seq)
 	}
 	ev.seq = (uint64_t)seq;
 	if (!c->started) {
-		/* Records are checked at the daemon's first load (or an earlier event). */
-		engine_start(c->en, ev.time < c->load ? ev.time : c->load);
+		/*
+		 * Records are judged at the daemon's first load, always: events
+		 * stamped before it reached the live engine late, after that
+		 * judgement, and replaying them the same way keeps the record
+		 * checks' times (and alert ids) across restarts.
+		 */
+		engine_start(c->en, c->load);
 		c->started = 1;
 	}
 	engine_event(c->en, &ev);

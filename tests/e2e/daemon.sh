@@ -75,7 +75,9 @@ post() {	# post TOKEN BODY -> prints HTTP code, body in $T/resp
 has_alert() { grep -qF "\"evidence\":[\"$2\"]" "$1" 2>/dev/null; }
 alert_out() { has_alert "$T/var/alerts.jsonl" "$1"; }
 db_count() { sqlite3 "$T/var/state.db" "$1" 2>/dev/null; }
-NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# Stamped before the daemon's first start, as a feed's events often are: a
+# restart must not judge records again at the earlier event's time.
+NOW=$(date -u -d '2 seconds ago' +%Y-%m-%dT%H:%M:%SZ)
 use_event() {	# an APPI use outside the declared purposes
 	printf '{"id":"%s","time":"%s","tenant":"acme","type":"personal_data.used","dataset":"DS-1","purpose":"marketing","operator":"op"}' "$1" "$NOW"
 }
