@@ -16,12 +16,13 @@ struct jpack_keys;
 struct jpack_keys *jpack_keys_new(void);
 void jpack_keys_free(struct jpack_keys *k);
 
-/* Packs v into a malloc'd buffer of *len bytes (never NULL). */
+/* Packs v into a malloc'd buffer of *len bytes (never NULL); Inf and NaN pack as null, as cJSON prints them. */
 unsigned char *jpack(struct jpack_keys *k, const cJSON *v, size_t *len);
 
 /*
  * Packs object o with its members named in fields[] set to vals[] (a NULL
- * value leaves the member as it is; a field o lacks is appended): a record's
+ * value leaves the member as it is; a field o lacks is appended; a name given
+ * twice takes the later value): a record's
  * next version without copying its tree. NULL if o is not an object or n > 32.
  */
 unsigned char *jpack_with(struct jpack_keys *k, const cJSON *o,
@@ -30,7 +31,8 @@ unsigned char *jpack_with(struct jpack_keys *k, const cJSON *o,
 /*
  * The tree of p, in one malloc'd block: release it with free(), never with
  * cJSON_Delete, and never change it. Its strings point into p and its keys
- * into k, so it is valid while both are. NULL only for a malformed buffer.
+ * into k, so it is valid while both are. p must come from jpack/jpack_with
+ * with k (no bounds are checked); NULL if its tags make no sense.
  */
 cJSON *jpack_tree(const struct jpack_keys *k, unsigned char *p);
 /*

@@ -15,16 +15,24 @@ struct alert_vec {
 	struct alert	*v;
 	size_t		 n, cap;
 	FILE		*spill;		/* set: alerts kept as lines there, not trees */
+	size_t		 flushed;	/* v[flushed..n) are written, not yet flushed */
+	char		**pending;	/* their lines, until then */
+	int		 spill_failed;	/* a write failed: later alerts stay trees */
 };
 /*
- * Makes av keep the alerts it collects as lines in a temporary file rather
- * than as trees, so that a replay of a long history holds ~100 bytes an
- * alert. 0, or -1 if no temporary file could be made (trees are kept then).
+ * Makes av keep the alerts it collects as lines in a temporary file ($TMPDIR,
+ * else /tmp; unlinked at once) rather than as trees, so that a replay of a
+ * long history holds ~100 bytes an alert. 0, or -1 if no temporary file could
+ * be made (trees are kept then). An alert that cannot be written is kept as
+ * a tree.
  */
 int alert_vec_spill(struct alert_vec *av);
 void alert_vec_free(struct alert_vec *av);
-/* Sorts into the output order of DESIGN.md and writes one JSON line each. */
-void alert_vec_print(struct alert_vec *av, FILE *out);
+/*
+ * Sorts into the output order of DESIGN.md and writes one JSON line each.
+ * 0, or -1 if a spilled alert could not be read back (it is left out).
+ */
+int alert_vec_print(struct alert_vec *av, FILE *out);
 
 struct replay_opts {
 	int		 has_until;

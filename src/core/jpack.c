@@ -114,7 +114,12 @@ put_number(struct pbuf *b, double d)
 {
 	int64_t i;
 
-	if (isfinite(d) && fabs(d) <= JPACK_INT_MAX && d == floor(d) &&
+	/* JSON has no Inf or NaN: cJSON prints them as null, and so they read back. */
+	if (!isfinite(d)) {
+		put_byte(b, P_NULL);
+		return;
+	}
+	if (fabs(d) <= JPACK_INT_MAX && d == floor(d) &&
 	    !(d == 0 && signbit(d))) {
 		i = (int64_t)d;
 		put_byte(b, P_INT);
@@ -170,16 +175,29 @@ jpack(struct jpack_keys *k, const cJSON *v, size_t *len)
 	return out.p;
 }
 
+/* The index of the last value given for name (a later one wins), or -1. */
+static int
+last_given(char *const *fields, const cJSON *const *vals, int n, const char *name)
+{
+	int j;
+
+	for (j = n - 1; j >= 0; j--)
+		if (vals[j] && strcmp(fields[j], name) == 0)
+			return j;
+	return -1;
+}
+
 /*
  * An object's members, with those named in fields[] given vals[] instead
- * (NULL: unchanged); a field the object lacks is appended.
+ * (NULL: unchanged; a name given twice: the later value); a field the object
+ * lacks is appended.
  */
 static void
 put_object_with(struct jpack_keys *k, struct pbuf *b, const cJSON *o,
     char *const *fields, const cJSON *const *vals, int n)
 {
 	const cJSON	*it, *v;
-	unsigned	 used = 0;	/* bit j: vals[j] placed */
+	unsigned	 used;		/* bit j: vals[j] placed */
 	size_t		 count = 0;
 	int		 j, pass;
 
@@ -188,13 +206,11 @@ put_object_with(struct jpack_keys *k, struct pbuf *b, const cJSON *o,
 		used = 0;
 		for (it = o->child; it; it = it->next) {
 			v = it;
-			for (j = 0; j < n && it->string; j++)
-				if (vals[j] && !(used & (1u << j)) &&
-				    strcmp(it->string, fields[j]) == 0) {
-					v = vals[j];
-					used |= 1u << j;
-					break;
-				}
+			if (it->string && (j = last_given(fields, vals, n,
+			    it->string)) >= 0 && !(used & (1u << j))) {
+				v = vals[j];
+				used |= 1u << j;
+			}
 			if (pass == 0)
 				count++;
 			else {
@@ -203,7 +219,8 @@ put_object_with(struct jpack_keys *k, struct pbuf *b, const cJSON *o,
 			}
 		}
 		for (j = 0; j < n; j++) {
-			if (vals[j] == NULL || (used & (1u << j)))
+			if (vals[j] == NULL || (used & (1u << j)) ||
+			    last_given(fields, vals, n, fields[j]) != j)
 				continue;
 			if (pass == 0)
 				count++;

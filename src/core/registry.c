@@ -20,9 +20,13 @@
  * A version is kept packed (jpack.h; a 1M-contract registry in cJSON trees
  * would take ~2 GB); look-ups unpack it into a small clock cache of trees. A
  * tree handed out stays valid while fewer than REG_CACHE other versions are
- * unpacked: far more than one event ever touches.
+ * unpacked: far more than one event ever touches. Holding one longer is a
+ * bug that shows as another record's fields (the block is reused), not as
+ * a crash: callers look records up again for each check.
  */
 #define REG_CACHE	4096
+/* A block bigger than this (a huge upserted record) is freed when evicted. */
+#define REG_BLOCK_KEEP	(64 * 1024)
 
 struct rec_version {
 	instant_t	 from;
@@ -119,6 +123,11 @@ tree(const struct registry *r, struct rec_version *v)
 	if (e->ver)
 		e->ver->cached = -1;
 	e->ver = NULL;
+	if (e->size > REG_BLOCK_KEEP) {
+		free(e->block);
+		e->block = NULL;
+		e->size = 0;
+	}
 	if ((e->json = jpack_tree_in(r->keys, v->packed, &e->block, &e->size)) != NULL) {
 		e->ver = v;
 		v->cached = c->hand;

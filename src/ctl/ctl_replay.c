@@ -47,7 +47,7 @@ ctl_replay(int argc, char **argv)
 	};
 	struct replay_opts	 o;
 	struct replay_result	 res;
-	struct alert_vec	 out = { NULL, 0, 0, NULL };
+	struct alert_vec	 out = { 0 };
 	struct ruleset		*rs;
 	struct registry		*reg;
 	const char		*rules = NULL, *meta = NULL;
@@ -82,8 +82,12 @@ ctl_replay(int argc, char **argv)
 	if (alert_vec_spill(&out) == -1)
 		log_warn("no temporary file; alerts are kept in memory");
 	rc = replay_files(rs, reg, argv + optind, argc - optind, &o, &out, &res);
-	alert_vec_print(&out, stdout);
-	fflush(stdout);
+	if (alert_vec_print(&out, stdout) == -1)
+		rc = -1;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_warn("stdout");
+		rc = -1;
+	}
 	if (res.stats.suppressed)
 		fprintf(stderr, "note: %llu alert(s) suppressed by exceptions\n",
 		    (unsigned long long)res.stats.suppressed);

@@ -164,7 +164,7 @@ run_case(struct ruleset *rs, struct tcase *tc, int verbose)
 {
 	struct replay_opts	 o;
 	struct replay_result	 res;
-	struct alert_vec	 got = { NULL, 0, 0, NULL };
+	struct alert_vec	 got = { 0 };
 	struct registry		*reg = registry_new();
 	struct soc_event		*evs;
 	yaml_node_t		*u;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "complyd/log.h"
 #include "complyd/replay.h"
@@ -14,31 +15,32 @@
 int
 alert_vec_spill(struct alert_vec *av)
 {
-	return (av->spill = tmpfile()) != NULL ? 0 : -1;
-}
+	const char	*dir = getenv("TMPDIR");
+	char		 path[4096];
+	int		 fd;
 
-/*
- * A spilled alert: its record printed to the file, the strings the output
- * order needs copied into one block.
- */
-static int
-spill_one(struct alert_vec *av, struct alert *a)
-{
-	const char	*strs[4] = { a->tenant, a->key, a->status, a->id };
-	char		*text, *p;
-	size_t		 n = 0, len[4];
-	int		 i, rc;
-
-	if ((text = cJSON_PrintUnformatted(a->json)) == NULL ||
-	    (a->off = ftello(av->spill)) == -1) {
-		free(text);
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/complyd-alerts.XXXXXX",
+	    dir) >= sizeof(path) || (fd = mkstemp(path)) == -1)
+		return -1;
+	unlink(path);	/* gone with the process, however it ends */
+	if ((av->spill = fdopen(fd, "w+")) == NULL) {
+		close(fd);
 		return -1;
 	}
-	a->len = strlen(text);
-	rc = fwrite(text, 1, a->len, av->spill) == a->len ? 0 : -1;
-	free(text);
-	if (rc == -1)
-		return -1;
+	return 0;
+}
+
+/* Copies the strings the output order needs into one block a owns. */
+static void
+own_strings(struct alert *a)
+{
+	const char	*strs[4] = { a->tenant, a->key, a->status, a->id };
+	char		*p;
+	size_t		 n = 0, len[4];
+	int		 i;
+
 	for (i = 0; i < 4; i++)
 		n += (len[i] = strlen(strs[i])) + 1;
 	p = a->own = xmalloc(n);
@@ -51,26 +53,83 @@ spill_one(struct alert_vec *av, struct alert *a)
 	a->key = strs[1];
 	a->status = strs[2];
 	a->id = strs[3];
+}
+
+#define SPILL_BATCH	256	/* alerts between flushes */
+
+/*
+ * Writes a's record as a line of the spill file (buffered) and frees its
+ * tree; the line stays in av->pending until the next flush. 0, or -1 if the
+ * write failed (a keeps its tree).
+ */
+static int
+spill_one(struct alert_vec *av, struct alert *a)
+{
+	char	*text;
+
+	if ((text = cJSON_PrintUnformatted(a->json)) == NULL ||
+	    (a->off = ftello(av->spill)) == -1) {
+		free(text);
+		return -1;
+	}
+	a->len = strlen(text);
+	if (fwrite(text, 1, a->len, av->spill) != a->len) {
+		free(text);
+		return -1;
+	}
+	if (av->pending == NULL)
+		av->pending = xcalloc(SPILL_BATCH, sizeof(*av->pending));
+	av->pending[av->n - av->flushed] = text;
 	cJSON_Delete(a->json);
 	a->json = NULL;
 	return 0;
+}
+
+/*
+ * Makes the lines written since the last flush durable in the file. Until
+ * then their text is kept: when a write or a flush fails (a full disk),
+ * those alerts get their trees back from it, nothing is lost, and spilling
+ * stops. ok = 0: a write already failed.
+ */
+static void
+spill_flush(struct alert_vec *av, int ok)
+{
+	size_t	 i;
+	char	*text;
+
+	if (!ok || fflush(av->spill) != 0) {
+		log_warn("replay: cannot spill alerts to a temporary file; "
+		    "keeping them in memory");
+		av->spill_failed = 1;
+	}
+	for (i = av->flushed; av->pending && i < av->n; i++) {
+		if ((text = av->pending[i - av->flushed]) == NULL)
+			continue;	/* its write failed: still a tree */
+		if (av->spill_failed)
+			av->v[i].json = cJSON_Parse(text);
+		free(text);
+		av->pending[i - av->flushed] = NULL;
+	}
+	av->flushed = av->n;
 }
 
 static void
 collect(void *arg, struct alert *a)
 {
 	struct alert_vec	*av = arg;
-	static int		 warned;
+	int			 spilling = av->spill && !av->spill_failed, ok = 1;
 
-	/* A spill that fails (disk full) keeps this alert as a tree. */
-	if (av->spill && spill_one(av, a) == -1 && !warned++)
-		log_warn("replay: cannot spill alerts to a temporary file; "
-		    "keeping them in memory");
 	if (av->n == av->cap) {
 		av->cap = av->cap ? av->cap * 2 : 256;
 		av->v = xrealloc(av->v, av->cap * sizeof(*av->v));
 	}
+	if (spilling) {
+		own_strings(a);
+		ok = spill_one(av, a) == 0;
+	}
 	av->v[av->n++] = *a;
+	if (spilling && (!ok || av->n - av->flushed == SPILL_BATCH))
+		spill_flush(av, ok);
 }
 
 void
@@ -83,13 +142,16 @@ alert_vec_free(struct alert_vec *av)
 		free(av->v[i].own);
 	}
 	free(av->v);
+	for (i = 0; av->pending && i < SPILL_BATCH; i++)
+		free(av->pending[i]);
+	free(av->pending);
 	if (av->spill)
 		fclose(av->spill);
 	memset(av, 0, sizeof(*av));
 }
 
-/* Writes alert a as one line: its tree printed, or its line read back. */
-static void
+/* Writes alert a as one line: its tree printed, or its line read back. 0 or -1. */
+static int
 print_one(struct alert_vec *av, const struct alert *a, FILE *out, char **buf,
     size_t *cap)
 {
@@ -106,27 +168,32 @@ print_one(struct alert_vec *av, const struct alert *a, FILE *out, char **buf,
 		}
 		if (fseeko(av->spill, a->off, SEEK_SET) == -1 ||
 		    fread(*buf, 1, a->len, av->spill) != a->len) {
-			log_warn("replay: cannot read alert %s back", a->id);
-			return;
+			log_warnx("replay: cannot read alert %s back from the "
+			    "temporary file", a->id);
+			return -1;
 		}
 		fwrite(*buf, 1, a->len, out);
 	}
 	fputc('\n', out);
+	return 0;
 }
 
-void
+int
 alert_vec_print(struct alert_vec *av, FILE *out)
 {
 	char	*buf = NULL;
 	size_t	 i, cap = 0;
+	int	 rc = 0;
 
+	if (av->spill && !av->spill_failed)
+		spill_flush(av, 1);
 	if (av->n > 1)
 		qsort(av->v, av->n, sizeof(*av->v), alert_cmp);
-	if (av->spill)
-		fflush(av->spill);
 	for (i = 0; i < av->n; i++)
-		print_one(av, &av->v[i], out, &buf, &cap);
+		if (print_one(av, &av->v[i], out, &buf, &cap) == -1)
+			rc = -1;
 	free(buf);
+	return rc;
 }
 
 /* One run: the engine, its state and where the clock starts. */

@@ -125,7 +125,7 @@ mode_replay(const char *rules, const char *meta, char *file)
 	struct registry		*reg;
 	struct replay_opts	 o;
 	struct replay_result	 res;
-	struct alert_vec	 out = { NULL, 0, 0, NULL };
+	struct alert_vec	 out = { 0 };
 	int			 nerr = 0, nrec, nrules, rc;
 	long			 base_kib, load_kib, load_peak_kib, peak_kib;
 	double			 t0, tload, secs;

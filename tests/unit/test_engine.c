@@ -292,7 +292,7 @@ print_alert(const char *prefix, const cJSON *a)
 static int
 run_scen(const struct scen *sc)
 {
-	struct alert_vec	 out = { NULL, 0, 0, NULL };
+	struct alert_vec	 out = { 0 };
 	struct replay_result	 res;
 	char			 used[1024];
 	size_t			 i;
@@ -950,7 +950,7 @@ test_same_instant(void **state)
 		STOP_K("p1", "2026-03-14T00:00:00+09:00", ""),
 		NULL
 	};
-	struct alert_vec	 out = { NULL, 0, 0, NULL };
+	struct alert_vec	 out = { 0 };
 	struct replay_result	 res;
 	const struct alert	*viol = NULL, *match = NULL;
 	size_t			 i;
@@ -983,7 +983,7 @@ test_alert_record(void **state)
 		    ",\"thing\":\"A\",\"count\":10"),
 		NULL
 	};
-	struct alert_vec	 out = { NULL, 0, 0, NULL };
+	struct alert_vec	 out = { 0 };
 	struct replay_result	 res;
 	const cJSON		*a, *ev, *subj, *msg;
 
@@ -1028,7 +1028,7 @@ test_stable_ids(void **state)
 		START_K("s1", "2026-03-10T10:00:00+09:00"),
 		NULL
 	};
-	struct alert_vec	 a = { NULL, 0, 0, NULL }, b = { NULL, 0, 0, NULL };
+	struct alert_vec	 a = { 0 }, b = { 0 };
 	struct replay_result	 res;
 	size_t			 i, j;
 
@@ -1071,7 +1071,7 @@ test_spilled_alerts_print_the_same(void **state)
 		START_K("s1", "2026-03-10T10:00:00+09:00"),
 		NULL
 	};
-	struct alert_vec	 a = { NULL, 0, 0, NULL }, b = { NULL, 0, 0, NULL };
+	struct alert_vec	 a = { 0 }, b = { 0 };
 	struct replay_result	 res;
 	char			*pa, *pb;
 	size_t			 i;
@@ -1081,10 +1081,10 @@ test_spilled_alerts_print_the_same(void **state)
 	assert_int_equal(alert_vec_spill(&b), 0);
 	run(NULL, lines, "2026-03-31T00:00:00+09:00", &b, &res);
 	assert_int_equal(b.n, 4);
-	for (i = 0; i < b.n; i++)	/* kept as lines, not trees */
-		assert_true(b.v[i].json == NULL && b.v[i].len > 0);
 	pa = printed(&a);
 	pb = printed(&b);
+	for (i = 0; i < b.n; i++)	/* kept as lines, not trees, once flushed */
+		assert_true(b.v[i].json == NULL && b.v[i].len > 0);
 	assert_string_equal(pa, pb);
 	assert_non_null(strstr(pb, "\"status\":\"violation\""));
 	free(pa);
@@ -1201,7 +1201,7 @@ static void
 test_stress(void **state)
 {
 	struct stress		 st;
-	struct alert_vec	 a = { NULL, 0, 0, NULL }, b = { NULL, 0, 0, NULL };
+	struct alert_vec	 a = { 0 }, b = { 0 };
 	struct replay_result	 ra, rb;
 	size_t			 i;
 	int			 nmatch = 0, nv2 = 0, nstart = 0, nviol = 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -162,6 +163,60 @@ static const struct {
 	{ "an empty record", "{}", "true", NULL, "{\"x\":true}" },
 };
 
+/* A name given twice in one call: the later value, once. */
+static void
+test_with_name_twice(void **state)
+{
+	char * const		 fields[] = { "a", "b", "a" };
+	struct jpack_keys	*k = jpack_keys_new();
+	cJSON			*present = cJSON_Parse("{\"a\":1}"), *absent = cJSON_Parse("{}");
+	cJSON			*v7 = cJSON_CreateNumber(7), *v8 = cJSON_CreateNumber(8);
+	const cJSON		*vals[3] = { v7, NULL, v8 };
+	cJSON			*objs[2] = { present, absent }, *t;
+	unsigned char		*p;
+	size_t			 len;
+	char			*got;
+	int			 i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		p = jpack_with(k, objs[i], fields, vals, 3, &len);
+		t = jpack_tree(k, p);
+		got = cJSON_PrintUnformatted(t);
+		assert_string_equal(got, "{\"a\":8}");
+		free(got);
+		free(t);
+		free(p);
+	}
+	cJSON_Delete(present);
+	cJSON_Delete(absent);
+	cJSON_Delete(v7);
+	cJSON_Delete(v8);
+	jpack_keys_free(k);
+}
+
+/* JSON has no Inf or NaN: they read back as null, as cJSON prints them. */
+static void
+test_non_finite_is_null(void **state)
+{
+	static const double nums[] = { INFINITY, -INFINITY, NAN };
+	struct jpack_keys	*k = jpack_keys_new();
+	size_t			 i, len;
+
+	(void)state;
+	for (i = 0; i < NELEM(nums); i++) {
+		cJSON		*in = cJSON_CreateNumber(nums[i]), *out;
+		unsigned char	*p = jpack(k, in, &len);
+
+		out = jpack_tree(k, p);
+		assert_true(cJSON_IsNull(out));
+		free(out);
+		free(p);
+		cJSON_Delete(in);
+	}
+	jpack_keys_free(k);
+}
+
 /* jpack_with packs a record's next version straight from its tree. */
 static void
 test_with(void **state)
@@ -206,6 +261,8 @@ main(void)
 		cmocka_unit_test(test_keys_shared),
 		cmocka_unit_test(test_smaller_than_text),
 		cmocka_unit_test(test_with),
+		cmocka_unit_test(test_with_name_twice),
+		cmocka_unit_test(test_non_finite_is_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
