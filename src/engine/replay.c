@@ -2,6 +2,7 @@
  * replay.c - the engine on an event-time clock (see replay.h). The input is
  * first scanned for the "time" of every line without building JSON trees; if
  * it is already in time order it is then streamed, else loaded and sorted.
+ * Alerts wait for their output order, as trees or spilled as lines to a file.
  */
 #include <errno.h>
 #include <stdlib.h>
