@@ -1,7 +1,8 @@
 /*
  * alert.h - the alert record of DESIGN.md: built by the engine as JSON with a
- * stable id (a hash of tenant, rule, key, status, time and the event id of a
- * match), handed to a sink (replay collects and sorts; the daemon stores).
+ * stable id (a hash of tenant, rule, key, status, time, and the event of a
+ * match or the scope of a scoped deadline), handed to a sink (replay collects
+ * and sorts; the daemon stores).
  */
 #ifndef COMPLYD_ALERT_H
 #define COMPLYD_ALERT_H
@@ -35,7 +36,7 @@ struct alert_sink {
 
 /* Stable alert id: "a-" + 24 hex digits of SHA-256 over the identifying fields. */
 void alert_make_id(char out[27], const char *tenant, const char *rule,
-    const char *key, const char *status, instant_t t, const char *event_id);
+    const char *key, const char *status, instant_t t, const char *id_part);
 /* Orders by time, obligation, tenant, key, status, then emission order (qsort). */
 int alert_cmp(const void *a, const void *b);
 

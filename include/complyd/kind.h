@@ -55,7 +55,11 @@ struct alert_req {
 	const char		*tenant, *key, *status;
 	instant_t		 time;
 	const struct law_version *version;
-	const char		*event_id;	/* for match alerts: part of the id */
+	/*
+	 * Part of the id, telling this alert from another of the same tenant,
+	 * rule, key, status and time: a match's event, a scoped deadline's scope.
+	 */
+	const char		*id_part;
 	const char		*evidence[4];	/* event ids, NULL-terminated */
 	cJSON			*details;	/* owned; may be NULL */
 	struct expr_env		*env;		/* for messages and rule details; may be NULL */

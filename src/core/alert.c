@@ -27,7 +27,7 @@ sha256(const void *p, size_t n, unsigned char md[SHA256_DIGEST_LENGTH])
 
 void
 alert_make_id(char out[27], const char *tenant, const char *rule,
-    const char *key, const char *status, instant_t t, const char *event_id)
+    const char *key, const char *status, instant_t t, const char *id_part)
 {
 	const char	*parts[6];
 	char		 ts[32], buf[2048];
@@ -37,7 +37,7 @@ alert_make_id(char out[27], const char *tenant, const char *rule,
 
 	snprintf(ts, sizeof(ts), "%" PRId64, t / 1000);
 	parts[0] = tenant; parts[1] = rule; parts[2] = key;
-	parts[3] = status; parts[4] = ts; parts[5] = event_id;
+	parts[3] = status; parts[4] = ts; parts[5] = id_part;
 	/*
 	 * NUL-separated so that ("ab","c") and ("a","bc") hash differently.
 	 * Longer inputs than the buffer are hashed by their own SHA-256 first.

@@ -629,7 +629,7 @@ engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 		cJSON_Delete(q->details);
 		return;
 	}
-	alert_make_id(id, q->tenant, r->id, q->key, q->status, q->time, q->event_id);
+	alert_make_id(id, q->tenant, r->id, q->key, q->status, q->time, q->id_part);
 	memset(&a, 0, sizeof(a));
 	a.json = build_alert(en, r, q, id);
 	a.time = q->time;
@@ -658,7 +658,7 @@ engine_review(struct engine *en, const struct rule *r, const char *tenant,
 	q.status = "review";
 	q.time = t;
 	q.version = v ? v : law_version_at(r->law, when_date_of(t));
-	q.event_id = ev ? ev->id : NULL;
+	q.id_part = ev ? ev->id : NULL;
 	q.evidence[0] = ev ? ev->id : NULL;
 	q.details = cJSON_CreateObject();
 	cJSON_AddStringToObject(q.details, "reason", reason);

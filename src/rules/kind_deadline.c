@@ -213,6 +213,15 @@ alert_key(const struct slot *s, struct sbuf *out)
 	sbuf_add(out, s->key, sep ? (size_t)(sep - s->key) : strlen(s->key));
 }
 
+/* The scope of a slot ("" for an empty one), or NULL if its rule has none. */
+static const char *
+slot_scope(const struct slot *s)
+{
+	const char *sep = strchr(s->key, '\x1f');
+
+	return sep ? sep + 1 : NULL;
+}
+
 /* --- timers --- */
 
 static void
@@ -260,6 +269,12 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	q.env = env;
 	q.details = cJSON_CreateObject();
 	cJSON_AddStringToObject(q.details, "due", when_fmt_date(s->due, buf));
+	/*
+	 * The same order id in two facilities is two obligations: the scope
+	 * tells their alerts (and their ids) apart.
+	 */
+	if ((q.id_part = slot_scope(s)) != NULL)
+		cJSON_AddStringToObject(q.details, "scope", q.id_part);
 	engine_raise(en, r, &q);
 	sbuf_free(&key);
 }

@@ -90,7 +90,7 @@ match_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	q.status = status;
 	q.time = ev->time;
 	q.version = v;
-	q.event_id = ev->id;
+	q.id_part = ev->id;
 	q.evidence[0] = ev->id;
 	q.env = env;
 	engine_raise(en, r, &q);

@@ -193,6 +193,23 @@ check "and warns once on stderr" [ "$(grep -c 'cannot spill' "$tmp/full.err")" =
 [ "$(wc -l <"$tmp/demo.out")" -gt 20 ]
 check "the sample replay raises its alerts" [ $? -eq 0 ]
 
+# ---- one order id in two facilities: two obligations, two alert ids ----
+
+mkdir -p "$tmp/scope-meta"
+cat >"$tmp/scope.jsonl" <<'EOF2'
+{"id":"a1","time":"2026-01-05T10:00:00+09:00","tenant":"t1","type":"fire.order_issued","facility":"FA","order":"OR1","deadline":"2026-02-10"}
+{"id":"a2","time":"2026-01-05T10:00:00+09:00","tenant":"t1","type":"fire.order_issued","facility":"FB","order":"OR1","deadline":"2026-02-10"}
+{"id":"a3","time":"2026-02-01T10:00:00+09:00","tenant":"t1","type":"fire.order_completed","facility":"FA","order":"OR1"}
+EOF2
+"$CTL" replay --rules rules --meta "$tmp/scope-meta" --until 2026-03-01 \
+    "$tmp/scope.jsonl" >"$tmp/scope.out" 2>/dev/null
+check "an order id in two facilities: FB's violation, FA closed in time" \
+    sh -c "grep '\"status\":\"violation\"' '$tmp/scope.out' | grep -q '\"scope\":\"FB\"' &&
+    ! grep -q '\"scope\":\"FA\".*\"violation\"\|\"violation\".*\"scope\":\"FA\"' '$tmp/scope.out'"
+check "every alert of the two facilities has its own id" \
+    sh -c "[ \$(sed 's/^{\"id\":\"\([^\"]*\)\".*/\1/' '$tmp/scope.out' | sort -u | wc -l) -eq \$(wc -l <'$tmp/scope.out') ] &&
+    [ \$(wc -l <'$tmp/scope.out') -ge 4 ]"
+
 # ---- lint ----
 
 "$CTL" lint rules >"$tmp/lint.out" 2>"$tmp/lint.err"
