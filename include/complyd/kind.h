@@ -75,6 +75,11 @@ void engine_arm(struct engine *en, struct slot *s, instant_t at, int what);
 struct state *engine_state(struct engine *en);
 /* 1 while engine_start checks the records loaded from files. */
 int engine_starting(const struct engine *en);
+/*
+ * While records an event changed are checked: that event's id (the evidence
+ * of what the checks raise or open); NULL at start and for timers.
+ */
+const char *engine_cause(const struct engine *en);
 
 #endif
 

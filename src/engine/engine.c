@@ -44,6 +44,7 @@ struct engine {
 	int			 ndirty, capdirty;
 	struct rule_list	 by_subject[REC__COUNT];
 	int			 starting;	/* inside engine_start */
+	const char		*cause;		/* the event whose record changes are checked */
 	instant_t		 (*horizon)(void);	/* live: the wall clock */
 };
 
@@ -291,6 +292,12 @@ engine_starting(const struct engine *en)
 	return en->starting;
 }
 
+const char *
+engine_cause(const struct engine *en)
+{
+	return en->cause;
+}
+
 /* --- events --- */
 
 /*
@@ -408,7 +415,10 @@ engine_event(struct engine *en, const struct soc_event *ev)
 	if ((fl = hmap_get(&en->rs->facts_by_type, ev->type)) != NULL)
 		for (i = 0; i < fl->n; i++)
 			apply_fact(en, fl->v[i], ev);
+	/* What the checks of the changed records raise or open, this event caused. */
+	en->cause = ev->id;
 	flush_dirty(en);
+	en->cause = NULL;
 	en->lookup_at = ev->time;
 	if ((rl = hmap_get(&en->rs->by_type, ev->type)) != NULL)
 		for (i = 0; i < rl->n; i++) {

@@ -556,7 +556,7 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 		return;
 	}
 	if (!(s->flags & SLOT_OPEN))
-		open_slot(en, r, s, s->opened, v, NULL);
+		open_slot(en, r, s, s->opened, v, engine_cause(en));
 	else if (s->due != due && !(s->flags & SLOT_VIOLATED)) {
 		s->gen++;	/* an upsert moved the due day: re-arm from now on */
 		arm_next(en, r, s, known);

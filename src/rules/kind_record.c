@@ -117,6 +117,7 @@ record_record(struct engine *en, struct rule *r, const char *tenant,
 	q.time = at;
 	q.version = v;
 	q.env = env;
+	q.evidence[0] = engine_cause(en);
 	engine_raise(en, r, &q);
 }
 
