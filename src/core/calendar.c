@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "complyd/log.h"
 #include "complyd/util.h"
 #include "complyd/when.h"
 #include "complyd/yamlx.h"
@@ -299,11 +300,36 @@ in_closure(const struct calendar *c, date_t d)
 	return 0;
 }
 
+/*
+ * A date in a year the holiday list does not reach is judged without national
+ * holidays: say so once, so that a deadline in 2040 is not silently off.
+ */
+static void
+warn_outside(const struct calendar *c, date_t d)
+{
+	static int	 warned;
+	int		 y, m, dd, first, last;
+	char		 buf[11];
+
+	if (warned || c->ndays == 0)
+		return;
+	when_to_ymd(c->days[0], &first, &m, &dd);
+	when_to_ymd(c->days[c->ndays - 1], &last, &m, &dd);
+	when_to_ymd(d, &y, &m, &dd);
+	if (y >= first && y <= last)
+		return;
+	warned = 1;
+	log_warnx("holiday calendar: %s is outside %d..%d; it is judged without "
+	    "national holidays (extend conf/holidays)", when_fmt_date(d, buf),
+	    first, last);
+}
+
 int
 calendar_is_business_day(const struct calendar *c, date_t d)
 {
 	if (c == NULL)
 		return when_weekday(d) < 5;
+	warn_outside(c, d);
 	if (c->weekends & (1u << when_weekday(d)))
 		return 0;
 	return !in_closure(c, d) && !is_holiday(c, d);

@@ -372,6 +372,11 @@ test_calendar_jp(void **state)
 		{ "2025 Emperor's Birthday substitute", "2025-02-24", 0 },
 		{ "ordinary Tuesday", "2026-06-30", 1 },
 		{ "Dec 28 open", "2026-12-28", 1 },
+		{ "2030 Coming-of-Age Day", "2030-01-14", 0 },
+		{ "2029 equinox substitute", "2029-09-24", 0 },
+		{ "2032 citizens' holiday", "2032-09-21", 0 },
+		{ "2035 Labor Thanksgiving", "2035-11-23", 0 },
+		{ "2031 ordinary Friday", "2031-01-17", 1 },
 	};
 	struct calendar	*c;
 	date_t		 first, last;
@@ -396,7 +401,7 @@ test_calendar_jp(void **state)
 	    D("2025-12-27")), buf), "2026-01-05");
 	calendar_range(c, &first, &last);
 	assert_string_equal(when_fmt_date(first, buf), "2020-01-01");
-	assert_string_equal(when_fmt_date(last, buf), "2027-11-23");
+	assert_string_equal(when_fmt_date(last, buf), "2035-11-23");
 	calendar_free(c);
 }
 
