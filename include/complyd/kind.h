@@ -62,6 +62,7 @@ struct alert_req {
 	const char		*id_part;
 	const char		*evidence[4];	/* event ids, NULL-terminated */
 	cJSON			*details;	/* owned; may be NULL */
+	const char		*unjudged;	/* a review because the rule could not judge: why */
 	struct expr_env		*env;		/* for messages and rule details; may be NULL */
 };
 /* Builds the alert record and emits it (unless suppressed). Consumes req->details. */

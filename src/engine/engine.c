@@ -553,6 +553,30 @@ add_null(cJSON *o, const char *key)
 	add_obj(o, key, cJSON_CreateNull());
 }
 
+/*
+ * A review of a rule that could not judge: its own message would print the
+ * missing values as null, so the message is the rule's title and the reason.
+ */
+static void
+add_unjudged_message(cJSON *o, const struct rule *r, const char *reason)
+{
+	const cJSON	*title = cJSON_GetObjectItemCaseSensitive(r->meta, "title");
+	const cJSON	*ja = cJSON_GetObjectItemCaseSensitive(title, "ja");
+	const cJSON	*en = cJSON_GetObjectItemCaseSensitive(title, "en");
+	cJSON		*m = add_obj(o, "message", cJSON_CreateObject());
+	struct sbuf	 b;
+
+	sbuf_init(&b);
+	sbuf_printf(&b, "%s: 判定できません(%s)",
+	    cJSON_IsString(ja) ? ja->valuestring : r->id, reason);
+	add_str(m, "ja", b.s);
+	b.len = 0;
+	sbuf_printf(&b, "%s: cannot be judged (%s)",
+	    cJSON_IsString(en) ? en->valuestring : r->id, reason);
+	add_str(m, "en", b.s);
+	sbuf_free(&b);
+}
+
 static void
 add_message(cJSON *o, const struct rule *r, struct expr_env *env)
 {
@@ -615,8 +639,12 @@ build_alert(struct engine *en, const struct rule *r, struct alert_req *q,
 	subj = add_obj(o, "subject", cJSON_CreateObject());
 	add_str(subj, "kind", r->subject_label);
 	add_str(subj, "id", q->key);
-	add_message(o, r, q->env ? q->env : engine_env(en, r, NULL, q->tenant,
-	    q->key, engine_record(en, r, q->tenant, q->key), q->version));
+	if (q->unjudged)
+		add_unjudged_message(o, r, q->unjudged);
+	else
+		add_message(o, r, q->env ? q->env : engine_env(en, r, NULL,
+		    q->tenant, q->key, engine_record(en, r, q->tenant, q->key),
+		    q->version));
 	ev = add_obj(o, "evidence", cJSON_CreateArray());
 	for (i = 0; i < 4 && q->evidence[i]; i++)
 		cJSON_AddItemToArray(ev, cJSON_CreateString(q->evidence[i]));
@@ -672,5 +700,6 @@ engine_review(struct engine *en, const struct rule *r, const char *tenant,
 	q.evidence[0] = ev ? ev->id : NULL;
 	q.details = cJSON_CreateObject();
 	cJSON_AddStringToObject(q.details, "reason", reason);
+	q.unjudged = reason;
 	engine_raise(en, r, &q);
 }
