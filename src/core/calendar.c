@@ -24,6 +24,7 @@ struct calendar {
 	size_t		 nclosures;
 	date_t		*days;		/* holidays, sorted, unique */
 	size_t		 ndays;
+	date_t		 from, to;	/* the whole years the holidays cover */
 };
 
 /* A holiday while loading: its position is kept to report duplicates. */
@@ -245,6 +246,14 @@ calendar_load(const char *path, int *nerrors)
 	c = xcalloc(1, sizeof(*c));
 	if (ydoc_load(&y, path) == 0)
 		load_root(&y, ydoc_root(&y), c);
+	if (c->ndays > 0) {
+		int yf, yl, m, d;
+
+		when_to_ymd(c->days[0], &yf, &m, &d);
+		when_to_ymd(c->days[c->ndays - 1], &yl, &m, &d);
+		c->from = when_from_ymd(yf, 1, 1);
+		c->to = when_from_ymd(yl, 12, 31);
+	}
 	if (nerrors != NULL)
 		*nerrors = y.nerrors;
 	if (y.nerrors > 0) {
@@ -308,20 +317,16 @@ static void
 warn_outside(const struct calendar *c, date_t d)
 {
 	static int	 warned;
-	int		 y, m, dd, first, last;
-	char		 buf[11];
+	char		 buf[11], from[11], to[11];
 
-	if (warned || c->ndays == 0)
-		return;
-	when_to_ymd(c->days[0], &first, &m, &dd);
-	when_to_ymd(c->days[c->ndays - 1], &last, &m, &dd);
-	when_to_ymd(d, &y, &m, &dd);
-	if (y >= first && y <= last)
+	if (warned || c->ndays == 0 || (d >= c->from && d <= c->to))
 		return;
 	warned = 1;
-	log_warnx("holiday calendar: %s is outside %d..%d; it is judged without "
-	    "national holidays (extend conf/holidays)", when_fmt_date(d, buf),
-	    first, last);
+	when_fmt_date(c->from, from);
+	when_fmt_date(c->to, to);
+	log_warnx("holiday calendar: %s is outside %.4s..%.4s; it is judged "
+	    "without national holidays (extend conf/holidays)",
+	    when_fmt_date(d, buf), from, to);
 }
 
 int

@@ -697,7 +697,8 @@ engine_review(struct engine *en, const struct rule *r, const char *tenant,
 	q.time = t;
 	q.version = v ? v : law_version_at(r->law, when_date_of(t));
 	q.id_part = ev ? ev->id : NULL;
-	q.evidence[0] = ev ? ev->id : NULL;
+	/* A record check's review: the event that changed the record, if any. */
+	q.evidence[0] = ev ? ev->id : en->cause;
 	q.details = cJSON_CreateObject();
 	cJSON_AddStringToObject(q.details, "reason", reason);
 	q.unjudged = reason;

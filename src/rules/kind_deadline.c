@@ -204,22 +204,28 @@ event_slot(struct engine *en, struct rule *r, const struct soc_event *ev,
 	return s;
 }
 
-/* The alert key of a slot: its key without the scope. */
-static void
-alert_key(const struct slot *s, struct sbuf *out)
+/*
+ * The scope of a slot ("" for an empty one), or NULL if its rule has none: a
+ * key of its own may hold a unit separator too.
+ */
+static const char *
+slot_scope(const struct rule *r, const struct slot *s)
 {
-	const char *sep = strchr(s->key, '\x1f');
+	const char *sep;
 
-	sbuf_add(out, s->key, sep ? (size_t)(sep - s->key) : strlen(s->key));
+	if (((const struct deadline *)r->kd)->scope == NULL)
+		return NULL;
+	sep = strrchr(s->key, '\x1f');
+	return sep ? sep + 1 : NULL;
 }
 
-/* The scope of a slot ("" for an empty one), or NULL if its rule has none. */
-static const char *
-slot_scope(const struct slot *s)
+/* The alert key of a slot: its key without the scope. */
+static void
+alert_key(const struct rule *r, const struct slot *s, struct sbuf *out)
 {
-	const char *sep = strchr(s->key, '\x1f');
+	const char *scope = slot_scope(r, s);
 
-	return sep ? sep + 1 : NULL;
+	sbuf_add(out, s->key, scope ? (size_t)(scope - 1 - s->key) : strlen(s->key));
 }
 
 /* --- timers --- */
@@ -251,7 +257,7 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	struct sbuf			 key;
 
 	sbuf_init(&key);
-	alert_key(s, &key);
+	alert_key(r, s, &key);
 	v = s->version >= 0 ? &r->law->versions[s->version] : NULL;
 	env = engine_env(en, r, NULL, s->tenant, key.s,
 	    engine_record(en, r, s->tenant, key.s), v);
@@ -273,7 +279,7 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	 * The same order id in two facilities is two obligations: the scope
 	 * tells their alerts (and their ids) apart.
 	 */
-	if ((q.id_part = slot_scope(s)) != NULL)
+	if ((q.id_part = slot_scope(r, s)) != NULL)
 		cJSON_AddStringToObject(q.details, "scope", q.id_part);
 	engine_raise(en, r, &q);
 	sbuf_free(&key);

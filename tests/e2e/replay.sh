@@ -210,6 +210,14 @@ check "every alert of the two facilities has its own id" \
     sh -c "[ \$(sed 's/^{\"id\":\"\([^\"]*\)\".*/\1/' '$tmp/scope.out' | sort -u | wc -l) -eq \$(wc -l <'$tmp/scope.out') ] &&
     [ \$(wc -l <'$tmp/scope.out') -ge 4 ]"
 
+# A unit separator in the key of a rule without `scope` is part of the key, not a scope.
+printf '%s\n' '{"id":"i1","time":"2026-05-01T10:00:00+09:00","tenant":"t1","type":"personal_data.breach_detected","incident":"INC\u001fX","dataset":"DS-A","sensitive":true}' \
+    >"$tmp/us.jsonl"
+"$CTL" replay --rules rules --meta "$tmp/scope-meta" --until 2026-06-30 "$tmp/us.jsonl" \
+    >"$tmp/us.out" 2>/dev/null
+check "a key with a unit separator stays whole where the rule has no scope" \
+    sh -c "grep -q 'INC.u001fX' '$tmp/us.out' && ! grep -q '\"scope\"' '$tmp/us.out'"
+
 # ---- lint ----
 
 "$CTL" lint rules >"$tmp/lint.out" 2>"$tmp/lint.err"
