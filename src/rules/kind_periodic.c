@@ -97,8 +97,11 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	const struct law_version	*v;
 	struct expr_env			*env;
 	struct alert_req		 q;
-	char				 buf[16];
+	char				 buf[16], why[256];
 
+	/* The reason may be env->err, which engine_env clears: keep a copy. */
+	if (reason)
+		snprintf(why, sizeof(why), "%s", reason);
 	v = law_version_at(r->law, when_date_of(at));
 	env = engine_env(en, r, NULL, s->tenant, s->key,
 	    engine_record(en, r, s->tenant, s->key), v);
@@ -118,8 +121,11 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	if (s->baseline != DATE_NONE)
 		cJSON_AddStringToObject(q.details, "last_check",
 		    when_fmt_date(s->baseline, buf));
-	if (reason)
-		cJSON_AddStringToObject(q.details, "reason", reason);
+	/* A review with a reason could not judge: its message says so, not the template. */
+	if (reason) {
+		cJSON_AddStringToObject(q.details, "reason", why);
+		q.unjudged = why;
+	}
 	engine_raise(en, r, &q);
 }
 
