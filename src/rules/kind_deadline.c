@@ -568,10 +568,15 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 		arm_next(en, r, s, known);
 		engine_state(en)->ops->dirty(engine_state(en), s);
 	}
-	/* A payment date on the record closes it on that day (paid late or not). */
+	/*
+	 * A payment date on the record closes it on that day (paid late or not),
+	 * or on the start day if it is earlier. Not at s->opened: for a record an
+	 * upsert brought that is when we learned of it, and terms given on the
+	 * order day would then look given days late.
+	 */
 	if (stop != DATE_NONE && !(s->flags & SLOT_CLOSED)) {
 		s->flags |= SLOT_CLOSED | SLOT_STOPPED;
-		s->closed = when_day_start(stop) < s->opened ? s->opened :
+		s->closed = when_day_start(stop) < opened ? opened :
 		    when_day_start(stop);
 		engine_state(en)->ops->dirty(engine_state(en), s);
 	}
