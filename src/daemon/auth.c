@@ -57,13 +57,22 @@ unhex(const char *s, unsigned char out[32])
 	return 0;
 }
 
+/*
+ * The tenants a token may touch. A wall is never opened by omission: every
+ * role but admin must list them (["*"] for all); admin may leave them out.
+ */
 static char **
-tenant_list(struct ydoc *d, yaml_node_t *n)
+tenant_list(struct ydoc *d, yaml_node_t *tok, yaml_node_t *n, int role)
 {
 	char	**v;
-	int	  i, len = ydoc_len(d, n);
+	int	  i, len = n && n->type == YAML_SEQUENCE_NODE ? ydoc_len(d, n) : 0;
 
-	if (n == NULL || len == 0) {
+	if (len == 0 && (n != NULL || role != ROLE_ADMIN)) {
+		ydoc_error(d, n ? n : tok, "a token needs `tenants:`, a list of "
+		    "tenant ids (or [\"*\"] for all)");
+		return xcalloc(1, sizeof(char *));
+	}
+	if (len == 0) {
 		v = xcalloc(2, sizeof(char *));
 		v[0] = xstrdup("*");
 		return v;
@@ -71,6 +80,10 @@ tenant_list(struct ydoc *d, yaml_node_t *n)
 	v = xcalloc(len + 1, sizeof(char *));
 	for (i = 0; i < len; i++) {
 		const char *s = ydoc_str(ydoc_item(d, n, i));
+
+		if (s == NULL || *s == '\0')
+			ydoc_error(d, ydoc_item(d, n, i), "a tenant id must be a "
+			    "non-empty string");
 		v[i] = xstrdup(s ? s : "");
 	}
 	return v;
@@ -99,7 +112,7 @@ add_token(struct tokens *t, struct ydoc *d, yaml_node_t *it)
 	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
 	snprintf(t->v[t->n].name, sizeof(t->v[t->n].name), "%s", name);
 	t->v[t->n].role = r;
-	t->v[t->n].tenants = tenant_list(d, ydoc_get(d, it, "tenants"));
+	t->v[t->n].tenants = tenant_list(d, it, ydoc_get(d, it, "tenants"), r);
 	memcpy(t->hash[t->n], h, 32);
 	t->n++;
 }

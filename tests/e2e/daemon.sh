@@ -88,6 +88,12 @@ printf 'state_dir: ../var\nbogus: 1\n' > "$T/conf/bad.yaml"
 "$BUILD/complyd" --check-config -c "$T/conf/bad.yaml" 2>"$T/err"
 check "check-config names the unknown key with file:line:col" \
     "grep -q 'bad.yaml:2:1: error: unknown key' '$T/err'"
+# A token without `tenants` would see every tenant: refused, not defaulted to "*".
+printf 'tokens:\n  - { name: m, sha256: %s, role: manager }\n' "$(sha x)" > "$T/conf/notenants.yaml"
+sed 's/tokens: tokens.yaml/tokens: notenants.yaml/' "$T/conf/complyd.yaml" > "$T/conf/nt.yaml"
+"$BUILD/complyd" --check-config -c "$T/conf/nt.yaml" 2>"$T/err"
+check "check-config refuses a token without tenants, at its line" \
+    "[ $? -ne 0 ] && grep -q 'notenants.yaml:2:5: error: a token needs .tenants:' '$T/err'"
 
 check "daemon starts and is ready" start
 
