@@ -71,6 +71,8 @@ void engine_raise(struct engine *en, const struct rule *r, struct alert_req *req
 void engine_review(struct engine *en, const struct rule *r, const char *tenant,
     const char *key, instant_t t, const struct law_version *v,
     const struct soc_event *ev, const char *reason);
+/* The scope of a deadline's slot ("" when empty), or NULL if its rule has none. */
+const char *deadline_slot_scope(const struct rule *r, const struct slot *s);
 /* Arms a timer for slot s at `at`; it fires unless s->gen changed meanwhile. */
 void engine_arm(struct engine *en, struct slot *s, instant_t at, int what);
 struct state *engine_state(struct engine *en);

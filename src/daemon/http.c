@@ -301,9 +301,11 @@ static void
 deadline_one(void *arg, struct slot *s)
 {
 	struct dl_ctx		*x = arg;
-	const struct rule	*r = s->rule;
-	cJSON			*o, *ev;
-	char			 buf[32];
+	const struct rule		*r = s->rule;
+	const struct law_version	*v;
+	const char			*scope = deadline_slot_scope(r, s);
+	cJSON				*o, *ev;
+	char				 buf[32];
 
 	if ((r->kind != RK_DEADLINE && r->kind != RK_PERIODIC) ||
 	    !(s->flags & SLOT_OPEN) || (s->flags & (SLOT_CLOSED | SLOT_VIOLATED)) ||
@@ -314,15 +316,20 @@ deadline_one(void *arg, struct slot *s)
 	cJSON_AddStringToObject(o, "tenant", s->tenant);
 	cJSON_AddStringToObject(o, "obligation", r->obligation);
 	cJSON_AddStringToObject(o, "rule", r->id);
-	/* A scoped key is "key\x1fscope": the API shows the key. */
+	/* A scoped key is "key\x1fscope": the API shows the key, and the scope. */
 	cJSON_AddItemToObject(o, "key", cJSON_CreateString(s->key));
-	if (strchr(cJSON_GetObjectItem(o, "key")->valuestring, '\x1f'))
-		*strchr(cJSON_GetObjectItem(o, "key")->valuestring, '\x1f') = '\0';
+	if (scope) {
+		cJSON_GetObjectItem(o, "key")->valuestring[scope - 1 - s->key] = '\0';
+		cJSON_AddStringToObject(o, "scope", scope);
+	}
 	cJSON_AddStringToObject(o, "due", when_fmt_date(s->due, buf));
 	cJSON_AddStringToObject(o, "opened_at", when_fmt_instant(
 	    r->kind == RK_PERIODIC ? when_day_start(s->baseline) : s->opened, buf));
-	if (s->version >= 0)
-		cJSON_AddStringToObject(o, "law_version", r->law->versions[s->version].id);
+	/* Periodic slots keep no version: the one in force on the due day. */
+	v = s->version >= 0 ? &r->law->versions[s->version] :
+	    law_version_at(r->law, s->due);
+	if (v)
+		cJSON_AddStringToObject(o, "law_version", v->id);
 	else
 		cJSON_AddNullToObject(o, "law_version");
 	ev = cJSON_AddArrayToObject(o, "evidence");

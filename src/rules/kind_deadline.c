@@ -204,16 +204,13 @@ event_slot(struct engine *en, struct rule *r, const struct soc_event *ev,
 	return s;
 }
 
-/*
- * The scope of a slot ("" for an empty one), or NULL if its rule has none: a
- * key of its own may hold a unit separator too.
- */
-static const char *
-slot_scope(const struct rule *r, const struct slot *s)
+/* A key of its own may hold a unit separator too: only scoped rules split. */
+const char *
+deadline_slot_scope(const struct rule *r, const struct slot *s)
 {
 	const char *sep;
 
-	if (((const struct deadline *)r->kd)->scope == NULL)
+	if (r->kind != RK_DEADLINE || ((const struct deadline *)r->kd)->scope == NULL)
 		return NULL;
 	sep = strrchr(s->key, '\x1f');
 	return sep ? sep + 1 : NULL;
@@ -223,7 +220,7 @@ slot_scope(const struct rule *r, const struct slot *s)
 static void
 alert_key(const struct rule *r, const struct slot *s, struct sbuf *out)
 {
-	const char *scope = slot_scope(r, s);
+	const char *scope = deadline_slot_scope(r, s);
 
 	sbuf_add(out, s->key, scope ? (size_t)(scope - 1 - s->key) : strlen(s->key));
 }
@@ -279,7 +276,7 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	 * The same order id in two facilities is two obligations: the scope
 	 * tells their alerts (and their ids) apart.
 	 */
-	if ((q.id_part = slot_scope(r, s)) != NULL)
+	if ((q.id_part = deadline_slot_scope(r, s)) != NULL)
 		cJSON_AddStringToObject(q.details, "scope", q.id_part);
 	engine_raise(en, r, &q);
 	sbuf_free(&key);

@@ -168,6 +168,8 @@ post t-ingest '{"id":"r1","time":"'"$NOW"'","tenant":"acme","type":"subcontract.
 curl -s --unix-socket "$T/var/api.sock" http://x/v1/deadlines > "$T/dl"
 check "GET /v1/deadlines lists the open payment deadline" \
     "grep -q '\"key\":\"C-1\"' '$T/dl' && grep -q SUBCON-PAY-BY-DUE '$T/dl'"
+check "periodic deadlines carry the law version in force on their due day" \
+    "grep -q 'FIRE-EQUIPMENT-CHECK' '$T/dl' && ! grep -q '\"law_version\":null' '$T/dl'"
 code=$(curl -s -o "$T/dl2" -w '%{http_code}' -H "Authorization: Bearer t-manager" \
     "http://127.0.0.1:$API/v1/deadlines")
 check "a manager token reads deadlines of its tenant" "[ '$code' = 200 ] && grep -q C-1 '$T/dl2'"
