@@ -184,11 +184,14 @@ check_config(struct daemon *d)
 	if (d->cf.metadata)
 		registry_load(reg, d->cf.metadata, &nerr);
 	tok = tokens_load(d->cf.tokens, &nerr);
-	if (rs)
+	/* "ok" only when it is: a script may read the output, not just the status. */
+	if (rs && nerr == 0)
 		printf("%s: ok: %d rule(s), %zu contract(s), %zu dataset(s), "
 		    "%zu facilit(ies)\n", d->config_path, rs->nrules,
 		    registry_count(reg, REC_CONTRACT), registry_count(reg, REC_DATASET),
 		    registry_count(reg, REC_FACILITY));
+	else
+		fprintf(stderr, "%s: %d error(s)\n", d->config_path, nerr ? nerr : 1);
 	ruleset_free(rs);
 	registry_free(reg);
 	tokens_free(tok);

@@ -94,6 +94,8 @@ sed 's/tokens: tokens.yaml/tokens: notenants.yaml/' "$T/conf/complyd.yaml" > "$T
 "$BUILD/complyd" --check-config -c "$T/conf/nt.yaml" 2>"$T/err"
 check "check-config refuses a token without tenants, at its line" \
     "[ $? -ne 0 ] && grep -q 'notenants.yaml:2:5: error: a token needs .tenants:' '$T/err'"
+"$BUILD/complyd" --check-config -c "$T/conf/nt.yaml" >"$T/out" 2>/dev/null
+check "check-config says ok only when there is no error" "! grep -q ': ok:' '$T/out'"
 
 check "daemon starts and is ready" start
 
