@@ -41,6 +41,7 @@ typedef void (*route_fn)(struct reqctx *);
 static void route_events(struct reqctx *);
 static void route_deadlines(struct reqctx *);
 static void route_reload(struct reqctx *);
+static void route_rules(struct reqctx *);
 static void route_healthz(struct reqctx *);
 static void route_readyz(struct reqctx *);
 static void route_metrics(struct reqctx *);
@@ -55,6 +56,7 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/v1/events",	R(ROLE_INGEST),			route_events },
 	{ EVHTTP_REQ_GET,  "/v1/deadlines",	R(ROLE_MANAGER) | R(ROLE_AUDITOR), route_deadlines },
 	{ EVHTTP_REQ_POST, "/v1/rules/reload",	R(ROLE_OPERATOR),		route_reload },
+	{ EVHTTP_REQ_GET,  "/v1/rules",		R(ROLE_OPERATOR),		route_rules },
 	{ EVHTTP_REQ_GET,  "/healthz",		0,				route_healthz },
 	{ EVHTTP_REQ_GET,  "/readyz",		0,				route_readyz },
 	{ EVHTTP_REQ_GET,  "/metrics",		0,				route_metrics },
@@ -361,6 +363,34 @@ route_deadlines(struct reqctx *c)
 }
 
 /* --- the rest --- */
+
+/* The loaded rule set: each rule with the hash of its text and its hit count. */
+static void
+route_rules(struct reqctx *c)
+{
+	const struct ruleset	*rs = c->d->rs;
+	const struct rule	*r;
+	cJSON			*o = cJSON_CreateObject(), *list, *it;
+	int			 i;
+
+	cJSON_AddStringToObject(o, "rules_sha256", rs->hash);
+	list = cJSON_AddArrayToObject(o, "rules");
+	for (i = 0; i < rs->nrules; i++) {
+		r = rs->rules[i];
+		it = cJSON_CreateObject();
+		cJSON_AddStringToObject(it, "id", r->id);
+		cJSON_AddStringToObject(it, "obligation", r->obligation);
+		cJSON_AddStringToObject(it, "law", r->law->id);
+		cJSON_AddStringToObject(it, "kind", rule_kinds[r->kind]->name);
+		cJSON_AddStringToObject(it, "severity", r->severity ? r->severity : "medium");
+		cJSON_AddStringToObject(it, "file", r->file);
+		cJSON_AddNumberToObject(it, "line", r->line);
+		cJSON_AddStringToObject(it, "hash", r->hash);
+		cJSON_AddNumberToObject(it, "hits", (double)r->hits);
+		cJSON_AddItemToArray(list, it);
+	}
+	reply_json(c->req, 200, o);
+}
 
 static void
 route_reload(struct reqctx *c)

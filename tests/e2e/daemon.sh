@@ -202,6 +202,12 @@ cp "$T/appi.good" "$T/rules/appi.yaml"
 code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$T/var/api.sock" \
     -X POST http://x/v1/rules/reload)
 check "POST /v1/rules/reload swaps in the good set" "[ '$code' = 200 ]"
+curl -s --unix-socket "$T/var/api.sock" http://x/v1/rules > "$T/rules.json"
+check "GET /v1/rules lists the rules with hashes and hit counts" \
+    "python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); r={x['id']:x for x in d['rules']}; assert len(d['rules'])==21 and len(d['rules_sha256'])==64; u=r['appi.use-within-purpose']; assert u['hits']>0 and len(u['hash'])==16 and u['kind']=='match'\" '$T/rules.json'"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-manager" \
+    "http://127.0.0.1:$API/v1/rules")
+check "GET /v1/rules is for operators (a manager gets 403)" "[ '$code' = 403 ]"
 
 # --- a late event that proves an obligation was met retracts the alert ---
 ISSUED=$(date -u -d '3 days ago' +%Y-%m-%dT%H:%M:%SZ)
