@@ -29,6 +29,7 @@
 
 #define R(x)	(1u << (x))
 #define HTTP_MAX_HEADERS	(16 * 1024)
+#define HTTP_BODY_SLACK		(64L * 1024 * 1024)
 
 struct reqctx {
 	struct daemon		*d;
@@ -242,13 +243,19 @@ route_events(struct reqctx *c)
 {
 	struct evbuffer		*in = evhttp_request_get_input_buffer(c->req);
 	size_t			 len = evbuffer_get_length(in), n = 0, i;
-	const char		*body = (const char *)evbuffer_pullup(in, -1);
+	const char		*body;
 	struct ingest_item	*items = NULL;
 	struct ingest_result	 res;
 	char			**texts = NULL;
 	cJSON			*o, *rej;
 	int			 array = 0;
 
+	if (len > (size_t)c->d->cf.max_body) {
+		reply_error(c->req, 413, "payload_too_large", "the body is over "
+		    "max_body; send the events in smaller batches");
+		return;
+	}
+	body = (const char *)evbuffer_pullup(in, -1);
 	for (i = 0; i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\t' ||
 	    body[i] == '\r'); i++)
 		;
@@ -518,7 +525,14 @@ in_http_start(struct daemon *d)
 	int		 i;
 
 	d->http = http;
-	evhttp_set_max_body_size(http, d->cf.max_body);
+	/*
+	 * libevent 2.1 answers a body over its limit itself, in HTML. Its limit
+	 * is set above ours (max_body + up to 64 MiB) so that an oversized batch
+	 * usually reaches route_events and gets our JSON 413; only a far larger
+	 * one meets libevent's page.
+	 */
+	evhttp_set_max_body_size(http, d->cf.max_body +
+	    (d->cf.max_body < HTTP_BODY_SLACK ? d->cf.max_body : HTTP_BODY_SLACK));
 	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
 	evhttp_set_timeout(http, 60);
 	/* Every method reaches dispatch, which answers 405 in JSON. */

@@ -120,9 +120,10 @@ check "a JSON array body reports bad items by index" \
 code=$(post t-ingest "$(use_event h1)")
 check "a repeated id is accepted once" "grep -q '\"duplicates\":1' '$T/resp'"
 head -c 20000000 /dev/zero | tr '\0' ' ' > "$T/big"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-ingest" \
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer t-ingest" \
     --data-binary @"$T/big" "http://127.0.0.1:$API/v1/events")
-check "a body over max_body gets 413" "[ '$code' = 413 ]"
+check "a body over max_body gets 413, as a JSON error" \
+    "[ '$code' = 413 ] && grep -q '\"code\":\"payload_too_large\"' '$T/resp'"
 
 # --- garbage in: rejected line by line, the daemon stays up ---
 # Led by a byte that is not '[': a body starting with one is a JSON array
