@@ -41,7 +41,6 @@ struct daemon {
 	struct input_file	**files;
 	int			 nfiles;
 	int			 ready;		/* rules loaded, journal replayed */
-	int			 silent;	/* replaying on reload: alerts not stored */
 	struct hmap		*truth;		/* reconciling: ids the replay raises */
 	uid_t			 uid;
 	struct daemon_stats	 stats;

@@ -34,7 +34,7 @@ alert_sink(void *arg, struct alert *a)
 
 	if (d->truth)
 		hmap_put(d->truth, a->id, d);
-	if (!d->silent && store_put_alert(d->store, a, d->noutputs) == 1)
+	if (store_put_alert(d->store, a, d->noutputs) == 1)
 		d->stats.alerts++;
 	cJSON_Delete(a->json);
 }
@@ -131,7 +131,7 @@ journal_batch(struct daemon *d, struct soc_event *evs, size_t nev,
 }
 
 static struct engine *build_engine(struct daemon *, instant_t, struct ruleset *,
-    struct registry *, struct state **, int);
+    struct registry *, struct state **);
 
 static void
 free_list(char **v, int n)
@@ -229,7 +229,7 @@ reconcile(struct daemon *d, struct soc_event *evs, size_t nev)
 		registry_load(reg, d->cf.metadata, &nerr);
 	hmap_init(&truth);
 	d->truth = &truth;
-	en = build_engine(d, daemon_now(), d->rs, reg, &st, 0);
+	en = build_engine(d, daemon_now(), d->rs, reg, &st);
 	d->truth = NULL;
 	if (store_open_alerts_since(d->store, oldest, &ids, &rules, &n) == 0) {
 		store_begin(d->store);
@@ -330,14 +330,16 @@ replay_one(void *arg, const char *json, size_t len, int64_t seq)
 }
 
 /*
- * A new engine on (rs, reg), its state rebuilt by replaying the journal. On
- * start, alerts found again are stored if missing (one lost between an ack and
- * its alert's commit is raised now, with its own event time); on reload the
- * replay is silent, so a changed rule does not re-raise history.
+ * A new engine on (rs, reg), its state rebuilt by replaying the journal.
+ * Alerts found again are stored if missing (ids dedupe): on start, one lost
+ * between an ack and its alert's commit is raised now, with its own event
+ * time; on reload, what the new rules or metadata find in the journal is
+ * raised at once. Reload and restart so give the same alerts for the same
+ * events (a silent reload left them for the next restart to raise).
  */
 static struct engine *
 build_engine(struct daemon *d, instant_t now, struct ruleset *rs,
-    struct registry *reg, struct state **stp, int silent)
+    struct registry *reg, struct state **stp)
 {
 	struct alert_sink	 sink = { alert_sink, d };
 	struct replay_ctx	 c = { d, NULL, 0, 0, 0 };
@@ -352,13 +354,11 @@ build_engine(struct daemon *d, instant_t now, struct ruleset *rs,
 	*stp = state_mem_new();
 	c.en = engine_new(rs, reg, *stp, sink);
 	engine_set_horizon(c.en, daemon_now);
-	d->silent = silent;
 	store_begin(d->store);
 	store_each_event(d->store, replay_one, &c);
 	if (!c.started)
 		engine_start(c.en, c.load);
 	engine_advance(c.en, daemon_now());
-	d->silent = 0;
 	store_commit(d->store);
 	if (c.bad)
 		log_warnx("journal: %ld event(s) no longer decode; skipped", c.bad);
@@ -391,14 +391,14 @@ load_set(struct daemon *d, struct ruleset **rs, struct registry **reg,
 
 static void
 swap_in(struct daemon *d, struct ruleset *rs, struct registry *reg,
-    struct tokens *tok, int silent)
+    struct tokens *tok)
 {
 	struct engine	*old_en = d->en;
 	struct state	*old_st = d->st, *st;
 	struct engine	*en;
 	instant_t	 now = daemon_now();
 
-	en = build_engine(d, now, rs, reg, &st, silent);
+	en = build_engine(d, now, rs, reg, &st);
 	engine_free(old_en);
 	if (old_st)
 		old_st->ops->free(old_st);
@@ -430,7 +430,7 @@ daemon_reload(struct daemon *d)
 		return -1;
 	}
 	/* The registry owns a change hook into the old engine: detach it first. */
-	swap_in(d, rs, reg, tok, !first);
+	swap_in(d, rs, reg, tok);
 	if (!first)
 		d->stats.reloads++;
 	d->ready = 1;

@@ -210,6 +210,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-manage
     "http://127.0.0.1:$API/v1/rules")
 check "GET /v1/rules is for operators (a manager gets 403)" "[ '$code' = 403 ]"
 
+# --- a reload judges the journal as a restart would (same alerts for the same events) ---
+cp "$T/meta/m.yaml" "$T/m.good"
+sed 's/purposes: \[security_monitoring\]/purposes: [security_monitoring, marketing]/' \
+    "$T/m.good" > "$T/meta/m.yaml"
+curl -s -o /dev/null --unix-socket "$T/var/api.sock" -X POST http://x/v1/rules/reload
+post t-ingest "$(use_event md1)" >/dev/null
+md1_alerts() { db_count "select count(*) from alerts where body like '%\"evidence\":[\"md1\"]%'"; }
+check "a use allowed by the metadata of the moment raises nothing" "sleep 1; [ \"\$(md1_alerts)\" = 0 ]"
+cp "$T/m.good" "$T/meta/m.yaml"
+curl -s -o /dev/null --unix-socket "$T/var/api.sock" -X POST http://x/v1/rules/reload
+check "a reload with the purpose removed raises that use at once, not at the next restart" \
+    "[ \"\$(md1_alerts)\" = 1 ]"
+
 # --- a late event that proves an obligation was met retracts the alert ---
 ISSUED=$(date -u -d '3 days ago' +%Y-%m-%dT%H:%M:%SZ)
 DL=$(TZ=Asia/Tokyo date -d '2 days ago' +%Y-%m-%d)
@@ -251,6 +264,7 @@ kill -9 "$PID"; wait "$PID" 2>/dev/null; PID=
 use_event f5 >> "$T/in/a.jsonl"; echo >> "$T/in/a.jsonl"
 check "restart after kill -9 (file input)" start
 check "lines written while down are read after the restart" "wait_for 'alert_out f5' 5"
+check "the restart does not raise the reload's alert again" "[ \"\$(md1_alerts)\" = 1 ]"
 f_once() { [ "$(db_count "select count(*) from events where id in ('f1','f2','f4','f5')")" = 4 ] &&
     [ "$(db_count "select count(*) from alerts where body like '%\"evidence\":[\"f_\"]%'")" = 5 ]; }
 check "each tailed event and its alert exist once" f_once
