@@ -70,6 +70,9 @@ void ptab_reserve(struct ptab *t);
 void ptab_set(struct ptab *t, size_t i, uint64_t h, void *e);
 void ptab_free(struct ptab *t);
 
+/* 1 if the n bytes at s are only spaces, tabs and line ends (a blank input line). */
+int str_blank(const char *s, size_t n);
+
 /* A set of 64-bit fingerprints (for dedupe of (tenant, id) pairs). */
 struct hset64 {
 	uint64_t	*slots;

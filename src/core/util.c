@@ -255,6 +255,17 @@ hmap_free(struct hmap *m, void (*free_val)(void *))
 	hmap_init(m);
 }
 
+int
+str_blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return 0;
+	return 1;
+}
+
 size_t
 ptab_probe(const struct ptab *t, uint64_t h,
     int (*eq)(const void *, const void *), const void *key)

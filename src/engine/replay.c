@@ -306,17 +306,6 @@ replay_events(struct ruleset *rs, struct registry *reg, struct soc_event *evs,
 
 /* --- files --- */
 
-static int
-blank(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-			return 0;
-	return 1;
-}
-
 /* 1 if every line whose time can be read is in non-decreasing time order. */
 static int
 in_time_order(char *const *files, int nfiles)
@@ -360,7 +349,7 @@ read_events(const char *path, const struct replay_opts *o,
 	}
 	while ((len = getline(&line, &cap, f)) != -1) {
 		lineno++;
-		if (blank(line, len))
+		if (str_blank(line, len))
 			continue;
 		res->lines++;
 		if (event_decode(line, len, &ev, err, sizeof(err)) == -1) {

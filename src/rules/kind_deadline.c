@@ -216,15 +216,6 @@ deadline_slot_scope(const struct rule *r, const struct slot *s)
 	return sep ? sep + 1 : NULL;
 }
 
-/* The alert key of a slot: its key without the scope. */
-static void
-alert_key(const struct rule *r, const struct slot *s, struct sbuf *out)
-{
-	const char *scope = deadline_slot_scope(r, s);
-
-	sbuf_add(out, s->key, scope ? (size_t)(scope - 1 - s->key) : strlen(s->key));
-}
-
 /* --- timers --- */
 
 static void
@@ -252,9 +243,11 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	struct alert_req		 q;
 	char				 buf[16];
 	struct sbuf			 key;
+	const char			*scope = deadline_slot_scope(r, s);
 
+	/* The alert key is the slot's key without its scope. */
 	sbuf_init(&key);
-	alert_key(r, s, &key);
+	sbuf_add(&key, s->key, scope ? (size_t)(scope - 1 - s->key) : strlen(s->key));
 	v = s->version >= 0 ? &r->law->versions[s->version] : NULL;
 	env = engine_env(en, r, NULL, s->tenant, key.s,
 	    engine_record(en, r, s->tenant, key.s), v);
@@ -276,8 +269,8 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	 * The same order id in two facilities is two obligations: the scope
 	 * tells their alerts (and their ids) apart.
 	 */
-	if ((q.id_part = deadline_slot_scope(r, s)) != NULL)
-		cJSON_AddStringToObject(q.details, "scope", q.id_part);
+	if ((q.id_part = scope) != NULL)
+		cJSON_AddStringToObject(q.details, "scope", scope);
 	engine_raise(en, r, &q);
 	sbuf_free(&key);
 }

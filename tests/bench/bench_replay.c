@@ -29,6 +29,7 @@
 
 #include "complyd/registry.h"
 #include "complyd/replay.h"
+#include "complyd/util.h"
 #include "complyd/rules.h"
 
 static double
@@ -68,17 +69,6 @@ cur_rss_kib(void)
 }
 
 static int
-blank(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-			return 0;
-	return 1;
-}
-
-static int
 mode_parse(const char *path)
 {
 	FILE		*f;
@@ -95,7 +85,7 @@ mode_parse(const char *path)
 	}
 	while ((len = getline(&line, &cap, f)) != -1) {
 		bytes += (size_t)len;
-		if (blank(line, (size_t)len))
+		if (str_blank(line, (size_t)len))
 			continue;
 		if ((j = cJSON_ParseWithLength(line, (size_t)len)) == NULL) {
 			bad++;
