@@ -134,9 +134,10 @@ event_decode(const char *text, size_t len, struct soc_event *ev, char *err,
 		snprintf(err, errlen, "NUL characters are not allowed");
 		return -1;
 	}
+	/* On failure `end` is where parsing stopped: cJSON's global error
+	 * pointer would be shared with the other threads that parse. */
 	json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (json == NULL) {
-		end = cJSON_GetErrorPtr();
 		snprintf(err, errlen, "invalid JSON at byte %ld",
 		    end ? (long)(end - text) + 1 : 0L);
 		return -1;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "complyd/log.h"
+#include "complyd/reader.h"
 #include "complyd/replay.h"
 #include "complyd/util.h"
 
@@ -373,6 +374,33 @@ stream_one(void *arg, struct soc_event *ev)
 	event_dispose(ev);
 }
 
+/*
+ * Streams time-ordered files through the engine while a reader thread decodes
+ * the lines ahead of it. -1 if a file could not be read, -2 if no thread could
+ * be started (nothing was read then).
+ */
+static int
+stream_files(struct run *rn, char *const *files, int nfiles,
+    const struct replay_opts *o, struct replay_result *res)
+{
+	struct reader		*rd;
+	struct reader_batch	*b;
+	struct reader_counts	 c;
+	size_t			 i;
+
+	if ((rd = reader_start(files, nfiles, o->quiet)) == NULL)
+		return -2;
+	while ((b = reader_next(rd)) != NULL) {
+		for (i = 0; i < b->n; i++)
+			run_event(rn, &b->ev[i]);
+		reader_done(rd, b);
+	}
+	reader_finish(rd, &c);
+	res->lines += c.lines;
+	res->rejected += c.rejected;
+	return c.unreadable ? -1 : 0;
+}
+
 struct evbuf {
 	struct soc_event	*v;
 	size_t		 n, cap;
@@ -402,9 +430,12 @@ replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
 	memset(res, 0, sizeof(*res));
 	if (in_time_order(files, nfiles)) {
 		run_init(&rn, rs, reg, out);
-		for (i = 0; i < nfiles; i++)
-			if (read_events(files[i], o, res, stream_one, &rn) == -1)
-				rc = -1;
+		if ((rc = stream_files(&rn, files, nfiles, o, res)) == -2) {
+			rc = 0;
+			for (i = 0; i < nfiles; i++)
+				if (read_events(files[i], o, res, stream_one, &rn) == -1)
+					rc = -1;
+		}
 		run_finish(&rn, o, res);
 		return rc;
 	}

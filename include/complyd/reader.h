@@ -1,0 +1,43 @@
+/*
+ * reader.h - event files decoded on a thread of their own, handed over in
+ * batches, so that a replay's engine runs while the next lines are parsed.
+ * Bounded: at most READER_BATCHES batches exist, so memory stays constant.
+ */
+#ifndef COMPLYD_READER_H
+#define COMPLYD_READER_H
+
+#include <stddef.h>
+
+#include "complyd/event.h"
+
+#define READER_BATCH	64	/* events a batch */
+#define READER_BATCHES	4	/* batches in flight at most */
+
+struct reader;
+
+struct reader_batch {
+	struct soc_event	 ev[READER_BATCH];
+	size_t			 n;
+	struct reader_batch	*next;
+};
+
+/* What the reader found, once reader_finish has returned. */
+struct reader_counts {
+	size_t	 lines, rejected;	/* non-blank lines; of them, bad */
+	int	 unreadable;		/* files that could not be opened */
+};
+
+/*
+ * Starts decoding files[0..nfiles) in order; bad lines are printed as
+ * "FILE:LINE: error: ..." unless quiet. Each event's seq is its line number
+ * among all non-blank lines. NULL if no thread could be started.
+ */
+struct reader *reader_start(char *const *files, int nfiles, int quiet);
+/* The next batch in input order, or NULL at the end. Blocks until ready. */
+struct reader_batch *reader_next(struct reader *rd);
+/* Gives a batch back once its events are used; the reader disposes them. */
+void reader_done(struct reader *rd, struct reader_batch *b);
+/* Waits for the thread, frees everything and fills *c. */
+void reader_finish(struct reader *rd, struct reader_counts *c);
+
+#endif
