@@ -21,6 +21,7 @@ struct rule;
 #define SLOT_STOPPED	0x08	/* a stop arrived (maybe before the start) */
 #define SLOT_RAISED	0x10	/* record check: an alert is standing */
 #define SLOT_REVIEWED	0x20	/* periodic: "no record of the last check" raised */
+#define SLOT_REC_CLOSED	0x40	/* deadline: closed by a date on its record */
 
 struct slot {
 	const struct rule *rule;

@@ -234,6 +234,14 @@ arm(struct engine *en, struct rule *r, struct slot *s)
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
 
+/* Timers again after the due day or the opening moved; none before `after`. */
+static void
+rearm(struct engine *en, struct rule *r, struct slot *s, instant_t after)
+{
+	s->gen++;
+	arm_next(en, r, s, after);
+}
+
 static void
 raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
     instant_t at)
@@ -386,15 +394,39 @@ out:
 
 /* --- stopping --- */
 
+/* A slot a stop can still close: open, or closed only by its record's date. */
+static int
+closable(const struct slot *s)
+{
+	return !(s->flags & SLOT_CLOSED) || (s->flags & SLOT_REC_CLOSED);
+}
+
+/*
+ * A stop event closes the slot at its time. One closed by a date on its
+ * record (a file's paid_on) closes at the earlier of the two: the event is
+ * the better evidence of the same payment, but not a reason to call it late.
+ */
 static void
 close_slot(struct engine *en, struct slot *s, instant_t at)
 {
-	if (s->flags & SLOT_CLOSED)
+	if (!closable(s))
 		return;
+	if (s->flags & SLOT_REC_CLOSED) {
+		s->flags &= ~SLOT_REC_CLOSED;
+		if (at < s->closed)
+			s->closed = at;
+		engine_state(en)->ops->dirty(engine_state(en), s);
+		return;
+	}
 	s->flags |= SLOT_STOPPED;
+	/*
+	 * Closed when the stop came, even before the opening: a payment made
+	 * before a receipt date the file gives later still met a due day that
+	 * falls before that date (odd data, but the payment was in time).
+	 */
 	if (s->flags & SLOT_OPEN) {
 		s->flags |= SLOT_CLOSED;
-		s->closed = at < s->opened ? s->opened : at;
+		s->closed = at;
 	}
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
@@ -447,7 +479,7 @@ stop_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	if (err || !ok)
 		goto out;
 	s = event_slot(en, r, ev, key.s, env);
-	if (s->flags & SLOT_CLOSED)
+	if (!closable(s))
 		goto out;
 	if (d->stop_amount) {
 		if (expr_eval_num(d->stop_amount, env, &amount) == -1) {
@@ -500,6 +532,92 @@ record_date(const struct expr *e, struct expr_env *env, date_t *out)
 	return expr_eval_date(e, env, out);
 }
 
+/*
+ * Sets s->opened and s->due for a record whose obligation starts on s->start.
+ * A record from a file holds from the beginning of time; one that an event
+ * brought (an upsert, a fact) is known from that event on: warnings before
+ * it are not raised. -1 (with a review) if the due day cannot be computed.
+ */
+static int
+record_due(struct engine *en, struct rule *r, struct slot *s,
+    struct expr_env *env, const struct law_version *v, instant_t known,
+    instant_t at)
+{
+	instant_t	 opened = when_day_start(s->start);
+	date_t		 due = s->due;
+
+	s->opened = known > opened ? known : opened;
+	if (eval_due(r->kd, s, env) == -1) {
+		s->due = due;
+		engine_review(en, r, s->tenant, s->key, at, v, NULL, env->err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * An open obligation whose record changed: the feed may have moved its start
+ * (a receipt event wins over the file's date), its version (the order date
+ * picks the law) or its due day. It then counts as opened by that change.
+ */
+static int
+record_moved(struct engine *en, struct rule *r, struct slot *s,
+    struct expr_env *env, const struct law_version *v, date_t start,
+    instant_t known, instant_t at)
+{
+	date_t		 due = s->due, was = s->start;
+	instant_t	 opened = s->opened;
+
+	s->start = start;
+	s->version = engine_version_index(r, v);
+	if (start != was && !(s->flags & SLOT_CLOSED)) {
+		if (record_due(en, r, s, env, v, known, at) == -1)
+			return -1;
+		if (engine_cause(en) != NULL) {
+			free(s->evidence);
+			s->evidence = xstrdup(engine_cause(en));
+		}
+	} else {
+		s->opened = opened;
+		if (eval_due(r->kd, s, env) == -1) {
+			s->due = due;
+			engine_review(en, r, s->tenant, s->key, at, v, NULL, env->err);
+			return -1;
+		}
+	}
+	if (s->due != due || s->opened != opened)
+		rearm(en, r, s, known);
+	engine_state(en)->ops->dirty(engine_state(en), s);
+	return 0;
+}
+
+/*
+ * A stop date on the record (a payment date, a terms date) closes the
+ * obligation on that day, or on the start day if it is earlier. Not at
+ * s->opened: for a record an upsert brought that is when we learned of it,
+ * and terms given on the order day would then look given days late. The
+ * closing follows the record while the record is what closed it: an event
+ * that gives another date wins over the file's.
+ */
+static void
+record_stop(struct engine *en, struct rule *r, struct slot *s, date_t start,
+    date_t stop, instant_t known)
+{
+	instant_t	 closed;
+
+	if (stop == DATE_NONE || ((s->flags & SLOT_CLOSED) &&
+	    !(s->flags & SLOT_REC_CLOSED)))
+		return;
+	closed = when_day_start(stop < start ? start : stop);
+	if ((s->flags & SLOT_CLOSED) && s->closed == closed)
+		return;
+	s->flags |= SLOT_CLOSED | SLOT_STOPPED | SLOT_REC_CLOSED;
+	s->closed = closed;
+	/* A later closing may now miss a due day already past: judge it again. */
+	rearm(en, r, s, known);
+	engine_state(en)->ops->dirty(engine_state(en), s);
+}
+
 static void
 deadline_record(struct engine *en, struct rule *r, const char *tenant,
     const char *id, const cJSON *rec, instant_t at)
@@ -508,8 +626,7 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 	struct expr_env			*env;
 	const struct law_version	*v;
 	struct slot			*s;
-	date_t				 start, stop, due;
-	instant_t			 opened;
+	date_t				 start, stop;
 	instant_t			 known = engine_starting(en) ? INSTANT_MIN : at;
 	int				 err, ok;
 
@@ -536,40 +653,16 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 	if (!ok)
 		return;
 	s = engine_state(en)->ops->slot(engine_state(en), r, tenant, id, 1);
-	due = s->due;
-	s->start = start;
-	opened = when_day_start(start);
-	/*
-	 * A record from a file holds from the beginning of time; one that an
-	 * event brought (an upsert) is known from that event on: warnings
-	 * before it are not raised.
-	 */
-	if (!(s->flags & SLOT_OPEN))
-		s->opened = known > opened ? known : opened;
-	if (eval_due(d, s, env) == -1) {
-		s->due = due;
-		engine_review(en, r, tenant, id, at, v, NULL, env->err);
-		return;
-	}
-	if (!(s->flags & SLOT_OPEN))
+	if (s->flags & SLOT_VIOLATED)
+		return;		/* its one violation is out: nothing to move */
+	if (!(s->flags & SLOT_OPEN)) {
+		s->start = start;
+		if (record_due(en, r, s, env, v, known, at) == -1)
+			return;
 		open_slot(en, r, s, s->opened, v, engine_cause(en));
-	else if (s->due != due && !(s->flags & SLOT_VIOLATED)) {
-		s->gen++;	/* an upsert moved the due day: re-arm from now on */
-		arm_next(en, r, s, known);
-		engine_state(en)->ops->dirty(engine_state(en), s);
-	}
-	/*
-	 * A payment date on the record closes it on that day (paid late or not),
-	 * or on the start day if it is earlier. Not at s->opened: for a record an
-	 * upsert brought that is when we learned of it, and terms given on the
-	 * order day would then look given days late.
-	 */
-	if (stop != DATE_NONE && !(s->flags & SLOT_CLOSED)) {
-		s->flags |= SLOT_CLOSED | SLOT_STOPPED;
-		s->closed = when_day_start(stop) < opened ? opened :
-		    when_day_start(stop);
-		engine_state(en)->ops->dirty(engine_state(en), s);
-	}
+	} else if (record_moved(en, r, s, env, v, start, known, at) == -1)
+		return;
+	record_stop(en, r, s, start, stop, known);
 }
 
 const struct kind_ops kind_deadline = {
