@@ -160,8 +160,12 @@ reschedule(struct engine *en, struct rule *r, struct slot *s, const cJSON *rec,
 	s->flags = (s->flags | SLOT_OPEN) & ~SLOT_VIOLATED;
 	s->warned = 0;
 	s->gen++;
-	/* What an event brought is known from its time: no warnings before it. */
-	arm_next(en, r, s, engine_starting(en) ? INSTANT_MIN : at - 1);
+	/*
+	 * What an event brought is known from its time: no warnings at or
+	 * before it (DESIGN: "a warning at or before the instant the
+	 * obligation opened is not raised").
+	 */
+	arm_next(en, r, s, engine_starting(en) ? INSTANT_MIN : at);
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
 
