@@ -466,9 +466,12 @@ stop_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	int		 ok, err;
 
 	sbuf_init(&key);
-	/* A stop that names nothing closes nothing. */
+	/*
+	 * A stop that names nothing (no `order` on a completion) closes nothing
+	 * and cannot be judged: a review, as for a start without its key.
+	 */
 	if ((env = kind_event_env(en, r, ev, d->stop_key ? d->stop_key : r->key,
-	    &key, 0)) == NULL)
+	    &key, 1)) == NULL)
 		goto out;
 	if (r->subject >= 0 && d->start_record && env->vars[EV_RECORD].t == V_NULL)
 		goto out;	/* a record-started obligation of an unknown record */
