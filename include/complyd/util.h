@@ -72,6 +72,12 @@ void ptab_free(struct ptab *t);
 
 /* 1 if the n bytes at s are only spaces, tabs and line ends (a blank input line). */
 int str_blank(const char *s, size_t n);
+/*
+ * Checks that the n bytes at s are UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF). 0, or -1 with the offset of the first
+ * bad byte in *bad.
+ */
+int utf8_check(const char *s, size_t n, size_t *bad);
 
 /* A set of 64-bit fingerprints (for dedupe of (tenant, id) pairs). */
 struct hset64 {

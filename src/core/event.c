@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "complyd/event.h"
+#include "complyd/util.h"
 
 /* Envelope fields that must be non-empty strings. */
 static const char *const required[] = { "id", "tenant", "type", "time" };
@@ -123,6 +124,7 @@ event_decode(const char *text, size_t len, struct soc_event *ev, char *err,
 {
 	const char	*end = NULL;
 	cJSON		*json;
+	size_t		 bad;
 
 	memset(ev, 0, sizeof(*ev));
 	if (len > EVENT_MAX_LINE) {
@@ -132,6 +134,11 @@ event_decode(const char *text, size_t len, struct soc_event *ev, char *err,
 	/* A NUL would cut ids and tenants short (two ids, one key): refuse it. */
 	if (memchr(text, '\0', len) != NULL || memmem(text, len, "\\u0000", 6) != NULL) {
 		snprintf(err, errlen, "NUL characters are not allowed");
+		return -1;
+	}
+	/* Alerts quote the event: bytes that are not UTF-8 would make them not JSON. */
+	if (utf8_check(text, len, &bad) == -1) {
+		snprintf(err, errlen, "invalid UTF-8 at byte %zu", bad + 1);
 		return -1;
 	}
 	/* On failure `end` is where parsing stopped: cJSON's global error

@@ -152,6 +152,9 @@ check "an event dated far in the future is rejected" \
     "[ '$code' = 202 ] && grep -q 'in the future' '$T/resp' && grep -q '\"accepted\":0' '$T/resp'"
 code=$(post t-ingest '{"id":"zz\u0000b","time":"'"$NOW"'","tenant":"acme","type":"x.y"}')
 check "an id with a NUL is rejected" "grep -q 'NUL characters' '$T/resp'"
+code=$(post t-ingest "$(printf '[{"id":"u8a","time":"%s","tenant":"acme","type":"x.y","p":"bad\377\376"},{"id":"u8b","time":"%s","tenant":"acme","type":"x.y","p":"日本"}]' "$NOW" "$NOW")")
+check "an event that is not UTF-8 is rejected by index, the next is accepted" \
+    "grep -q 'invalid UTF-8' '$T/resp' && grep -q '\"index\":0' '$T/resp' && grep -q '\"accepted\":1' '$T/resp'"
 code=$(post t-acme '{"id":"dk1","time":"'"$NOW"'","tenant":"acme","tenant":"beta","type":"x.y"}')
 check "a key given twice is rejected (no tenant smuggling)" "grep -q 'given twice' '$T/resp'"
 code=$(curl -s -o "$T/resp" -w '%{http_code}' -X PUT -H "Authorization: Bearer t-ingest" \

@@ -30,6 +30,10 @@ test_decode_valid(void **state)
 		const char	*name, *line;
 		const char	*id, *tenant, *type, *time;
 	} t[] = {
+		{ "UTF-8 of one to four bytes",
+		    "{\"id\":\"e1\",\"time\":\"2026-05-31T00:30:00+09:00\","
+		    "\"tenant\":\"acme\",\"type\":\"x.y\",\"p\":\"\xc3\xa9\xe6\x97\xa5\xf0\x9f\x94\xa5\xef\xbf\xbf\"}",
+		    "e1", "acme", "x.y", "2026-05-31T00:30:00+09:00" },
 		{ "minimal envelope",
 		    "{\"id\":\"e1\",\"time\":\"2026-05-31T00:30:00+09:00\","
 		    "\"tenant\":\"acme\",\"type\":\"subcontract.paid\"}",
@@ -169,6 +173,20 @@ test_decode_invalid(void **state)
 		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
 		    "\"type\":\"contract.upserted\",\"record\":\"C-1\"}",
 		    "\"record\" must be an object" },
+		{ "invalid UTF-8: a stray continuation byte",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\",\"p\":\"\x80\"}", "invalid UTF-8 at byte" },
+		{ "invalid UTF-8: 0xff",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\",\"p\":\"ok\xff\"}", "invalid UTF-8 at byte" },
+		{ "invalid UTF-8: overlong slash",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\",\"p\":\"\xc0\xaf\"}", "invalid UTF-8 at byte" },
+		{ "invalid UTF-8: overlong three bytes",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\",\"p\":\"\xe0\x80\xaf\"}", "invalid UTF-8 at byte" },
+		{ "invalid UTF-8: a surrogate",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\",\"p\":\"\xed\xa0\x80\"}", "invalid UTF-8 at byte" },
+		{ "invalid UTF-8: past U+10FFFF",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\",\"p\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8 at byte" },
+		{ "invalid UTF-8: a sequence cut short",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\",\"p\":\"\xe6\x97" "\"}", "invalid UTF-8 at byte" },
 	};
 	struct soc_event	 ev;
 	char		 err[256];
