@@ -160,7 +160,10 @@ dispatch(struct evhttp_request *req, void *arg)
 			continue;
 		c.who = authenticate(d, req);
 		if (routes[i].roles && c.who == NULL)
-			reply_error(req, 401, "unauthorized", "a bearer token is required");
+			reply_error(req, 401, "unauthorized", evhttp_find_header(
+			    evhttp_request_get_input_headers(req), "Authorization") ?
+			    "the token is not valid (Authorization: Bearer TOKEN)" :
+			    "a bearer token is required");
 		else if (!allowed(c.who, routes[i].roles))
 			reply_error(req, 403, "forbidden", "the token's role may not do this");
 		else

@@ -107,7 +107,12 @@ check "the bad line is rejected with its number" "grep -q '\"line\":2' '$T/resp'
 check "the alert reaches the file output" \
     "wait_for 'alert_out h1' 5"
 code=$(post nope "$(use_event h2)")
-check "a bad token gets 401" "[ '$code' = 401 ]"
+check "a bad token gets 401 saying the token is not valid" \
+    "[ '$code' = 401 ] && grep -q 'not valid' '$T/resp'"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' --data-binary "$(use_event h2)" \
+    "http://127.0.0.1:$API/v1/events")
+check "no token gets 401 asking for one" \
+    "[ '$code' = 401 ] && grep -q 'token is required' '$T/resp'"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-manager" \
     --data-binary "$(use_event h3)" "http://127.0.0.1:$API/v1/events")
 check "a manager token may not ingest (403)" "[ '$code' = 403 ]"
