@@ -65,6 +65,18 @@ static const struct route {
 
 static const struct principal local_admin = { "local-admin", ROLE_ADMIN, NULL };
 
+/* DESIGN: `- { type: http }` turns on POST /v1/events on the API listeners. */
+static int
+http_ingest_on(const struct config *cf)
+{
+	int	 i;
+
+	for (i = 0; i < cf->ninputs; i++)
+		if (cf->inputs[i].type == IN_HTTP)
+			return 1;
+	return 0;
+}
+
 static void
 reply_json(struct evhttp_request *req, int code, cJSON *body)
 {
@@ -253,6 +265,11 @@ route_events(struct reqctx *c)
 	cJSON			*o, *rej;
 	int			 array = 0;
 
+	if (!http_ingest_on(&c->d->cf)) {
+		reply_error(c->req, 404, "not_found", "HTTP ingestion is off: the "
+		    "config's inputs have no { type: http }");
+		return;
+	}
 	if (len > (size_t)c->d->cf.max_body) {
 		reply_error(c->req, 413, "payload_too_large", "the body is over "
 		    "max_body; send the events in smaller batches");

@@ -71,6 +71,11 @@ sleep 1
 PID=$!
 wait_for "[ \$(grep -c '^READY=1' '$T/notify.log') -ge 3 ] || [ -S '$T/var/api.sock' ]" 10
 sleep 1
+code=$(curl -s -o "$T/resp" -w '%{http_code}' --unix-socket "$T/var/api.sock" \
+    --data-binary '{"id":"x1","time":"2026-01-01T00:00:00Z","tenant":"acme","type":"x.y"}' \
+    http://localhost/v1/events)
+check "without { type: http } in inputs, POST /v1/events is a JSON 404" \
+    "[ '$code' = 404 ] && grep -q 'HTTP ingestion is off' '$T/resp'"
 kill -TERM "$PID"; wait "$PID"; PID=
 n=$(grep -c 'fire.prevention-manager-appointed' "$T/var/alerts.jsonl")
 check "a restart with an empty journal does not raise the record check again ($n)" "[ '$n' = 1 ]"
