@@ -614,10 +614,16 @@ record_stop(struct engine *en, struct rule *r, struct slot *s, date_t start,
 	closed = when_day_start(stop < start ? start : stop);
 	if ((s->flags & SLOT_CLOSED) && s->closed == closed)
 		return;
+	/*
+	 * The due timer judges s->closed when it fires. If it fired already,
+	 * against an earlier closing, a later one may miss the due day: arm
+	 * it again (a violated slot has nothing left to judge).
+	 */
+	if ((s->flags & SLOT_CLOSED) && closed > s->closed &&
+	    !(s->flags & SLOT_VIOLATED))
+		rearm(en, r, s, known);
 	s->flags |= SLOT_CLOSED | SLOT_STOPPED | SLOT_REC_CLOSED;
 	s->closed = closed;
-	/* A later closing may now miss a due day already past: judge it again. */
-	rearm(en, r, s, known);
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
 
@@ -656,8 +662,11 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 	if (!ok)
 		return;
 	s = engine_state(en)->ops->slot(engine_state(en), r, tenant, id, 1);
-	if (s->flags & SLOT_VIOLATED)
-		return;		/* its one violation is out: nothing to move */
+	/* Once its one violation is out, a payment date can still close it. */
+	if (s->flags & SLOT_VIOLATED) {
+		record_stop(en, r, s, s->start, stop, known);
+		return;
+	}
 	if (!(s->flags & SLOT_OPEN)) {
 		s->start = start;
 		if (record_due(en, r, s, env, v, known, at) == -1)
