@@ -10,7 +10,6 @@
 #include "ctl.h"
 
 static int cmd_help(int, char **);
-static int cmd_api(int, char **);
 
 static const struct command {
 	const char	*name;
@@ -21,14 +20,14 @@ static const struct command {
 	{ "test",	ctl_test,	"test [DIR...]" },
 	{ "replay",	ctl_replay,	"replay --rules DIR --meta DIR [--until TIME] FILE..." },
 	{ "coverage",	ctl_coverage,	"coverage [DIR]" },
-	{ "alerts",	cmd_api,	"alerts [--socket PATH] [filters]" },
-	{ "ack",	cmd_api,	"ack ID [--note TEXT]" },
-	{ "resolve",	cmd_api,	"resolve ID [--note TEXT]" },
-	{ "deadlines",	cmd_api,	"deadlines [--due-before DATE]" },
-	{ "report",	cmd_api,	"report [--from DATE] [--to DATE] [--format json|csv|html]" },
-	{ "verify",	cmd_api,	"verify" },
-	{ "reload",	cmd_api,	"reload" },
-	{ "rules",	cmd_api,	"rules" },
+	{ "alerts",	ctl_api,	"alerts [--socket PATH] [filters]" },
+	{ "ack",	ctl_api,	"ack ID [--note TEXT]" },
+	{ "resolve",	ctl_api,	"resolve ID [--note TEXT]" },
+	{ "deadlines",	ctl_api,	"deadlines [--socket PATH | -c FILE] [--due-before DATE]" },
+	{ "report",	ctl_api,	"report [--from DATE] [--to DATE] [--format json|csv|html]" },
+	{ "verify",	ctl_api,	"verify" },
+	{ "reload",	ctl_api,	"reload [--socket PATH | -c FILE]" },
+	{ "rules",	ctl_api,	"rules [--socket PATH | -c FILE]" },
 	{ "help",	cmd_help,	"help" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -43,19 +42,6 @@ cmd_help(int argc, char **argv)
 	fprintf(stderr, "usage: complyctl COMMAND [ARGS]\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(stderr, "  complyctl %s\n", commands[i].usage);
-	return 2;
-}
-
-/*
- * The API commands need the daemon's HTTP API, which is not part of this
- * build yet; say so plainly rather than pretend.
- */
-static int
-cmd_api(int argc, char **argv)
-{
-	(void)argc;
-	log_warnx("%s: needs the daemon's API, which this build does not have yet",
-	    argv[0]);
 	return 2;
 }
 

@@ -9,6 +9,8 @@ int ctl_replay(int argc, char **argv);
 int ctl_lint(int argc, char **argv);
 int ctl_test(int argc, char **argv);
 int ctl_coverage(int argc, char **argv);
+/* deadlines, reload, rules (and the routes the daemon lacks) via its API. */
+int ctl_api(int argc, char **argv);
 
 /* Rule test cases (ctl_test.c), also read by the coverage gate. */
 struct ruleset;

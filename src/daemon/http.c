@@ -25,6 +25,7 @@
 #include "complyd/daemon.h"
 #include "complyd/kind.h"
 #include "complyd/log.h"
+#include "complyd/sock.h"
 #include "complyd/util.h"
 
 #define R(x)	(1u << (x))
@@ -491,13 +492,10 @@ listen_unix(const char *path)
 	struct sockaddr_un	 sun;
 	int			 fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (sock_unix_addr(&sun, path) == -1) {
 		log_warnx("%s: socket path too long", path);
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	unlink(path);

@@ -26,6 +26,7 @@
 
 #include "complyd/daemon.h"
 #include "complyd/log.h"
+#include "complyd/sock.h"
 #include "complyd/syslog.h"
 #include "complyd/util.h"
 
@@ -452,13 +453,10 @@ unix_bind(const char *path, int type)
 	mode_t			 old;
 	int			 fd, rc;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (sock_unix_addr(&sun, path) == -1) {
 		log_warnx("syslog unix:%s: path too long", path);
 		return -1;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	/* A socket left by a previous run; never remove anything else. */
 	if (lstat(path, &sb) == 0) {
 		if (!S_ISSOCK(sb.st_mode)) {

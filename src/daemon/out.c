@@ -24,6 +24,7 @@
 
 #include "complyd/daemon.h"
 #include "complyd/log.h"
+#include "complyd/sock.h"
 #include "complyd/syslog.h"
 #include "complyd/util.h"
 
@@ -132,25 +133,6 @@ delivery_done(struct output *o, const char *alert_id)
 		log_warnx("%s: cannot mark alert %s delivered", o->name, alert_id);
 }
 
-/* Writes all of n bytes (sock: without SIGPIPE when the peer left); 0 or -1. */
-static int
-write_all(int fd, int sock, const char *p, size_t n)
-{
-	ssize_t	 w;
-
-	while (n > 0) {
-		w = sock ? send(fd, p, n, MSG_NOSIGNAL) : write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* --- stdout --- */
 
 static int
@@ -205,7 +187,7 @@ file_deliver(struct output *o, const struct outbox_item *it)
 	sbuf_init(&b);
 	sbuf_puts(&b, it->json);
 	sbuf_add(&b, "\n", 1);
-	rc = write_all(o->fd, 0, b.s, b.len);
+	rc = sock_write_all(o->fd, 0, b.s, b.len);
 	sbuf_free(&b);
 	if (rc == -1) {
 		log_warn("%s: write", o->name);
@@ -266,13 +248,10 @@ connect_unix(struct output *o, const char *path)
 	struct sockaddr_un	 sun;
 	int			 fd, type;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (sock_unix_addr(&sun, path) == -1) {
 		log_warnx("%s: path too long", o->name);
 		return -1;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	/* /dev/log is a datagram socket; some syslog daemons listen on a stream. */
 	for (type = SOCK_DGRAM;; type = SOCK_STREAM) {
 		if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) == -1)
@@ -437,7 +416,7 @@ syslog_deliver(struct output *o, const struct outbox_item *it)
 		sbuf_printf(&frame, "%zu ", msg.len);
 	sbuf_add(&frame, msg.s, msg.len);
 	if (o->stream)
-		rc = write_all(o->fd, 1, frame.s, frame.len);
+		rc = sock_write_all(o->fd, 1, frame.s, frame.len);
 	else
 		rc = send(o->fd, frame.s, frame.len, MSG_NOSIGNAL) ==
 		    (ssize_t)frame.len ? 0 : -1;

@@ -218,6 +218,25 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-manage
     "http://127.0.0.1:$API/v1/rules")
 check "GET /v1/rules is for operators (a manager gets 403)" "[ '$code' = 403 ]"
 
+# --- complyctl's API commands over the unix socket (DESIGN: --socket or -c FILE) ---
+"$BUILD/complyctl" deadlines -c "$T/conf/complyd.yaml" > "$T/ctl.out" 2>"$T/ctl.err"
+check "complyctl deadlines -c FILE finds the socket and lists the deadline" \
+    "[ $? -eq 0 ] && grep -q '\"key\":\"C-1\"' '$T/ctl.out'"
+"$BUILD/complyctl" deadlines --socket "$T/var/api.sock" --due-before 2000-01-01 > "$T/ctl.out"
+check "complyctl deadlines --due-before filters" \
+    "[ $? -eq 0 ] && grep -q '\"deadlines\":\[\]' '$T/ctl.out'"
+"$BUILD/complyctl" deadlines --socket "$T/var/api.sock" --due-before 'no date' > /dev/null 2>"$T/ctl.err"
+check "complyctl shows the daemon's JSON error and exits 1" \
+    "[ $? -eq 1 ] && grep -q '400' '$T/ctl.err'"
+"$BUILD/complyctl" rules --socket "$T/var/api.sock" > "$T/ctl.out"
+check "complyctl rules lists the loaded rules" \
+    "[ $? -eq 0 ] && grep -q 'appi.use-within-purpose' '$T/ctl.out'"
+"$BUILD/complyctl" reload --socket "$T/var/api.sock" > "$T/ctl.out"
+check "complyctl reload reloads" "[ $? -eq 0 ]"
+"$BUILD/complyctl" rules --socket "$T/nonexistent.sock" 2>"$T/ctl.err"
+check "complyctl with no daemon on the socket says so and exits 2" \
+    "[ $? -eq 2 ] && grep -q 'nonexistent.sock' '$T/ctl.err'"
+
 # --- a reload judges the journal as a restart would (same alerts for the same events) ---
 cp "$T/meta/m.yaml" "$T/m.good"
 sed 's/purposes: \[security_monitoring\]/purposes: [security_monitoring, marketing]/' \

@@ -1,0 +1,245 @@
+/*
+ * ctl_api.c - complyctl's commands that talk to a running daemon: one HTTP
+ * request over the daemon's unix socket (DESIGN: --socket, else the first
+ * unix: listener of -c FILE), the JSON answer printed on stdout.
+ *
+ * Over the socket a peer with uid 0 or the daemon's uid is admin; anyone
+ * else sends the token in COMPLYD_TOKEN. The request is HTTP/1.0 with
+ * Connection: close, so the answer ends where the stream does.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "complyd/config.h"
+#include "complyd/log.h"
+#include "complyd/sock.h"
+#include "complyd/util.h"
+#include "ctl.h"
+
+#define API_MAX_ANSWER	(64 << 20)	/* bytes read back at most */
+#define DEFAULT_CONF	"/etc/complyd/complyd.yaml"
+
+/* One row per command: the route it calls and the options it takes. */
+static const struct api_cmd {
+	const char	*name;
+	const char	*method;
+	const char	*path;
+	int		 due_before;	/* takes --due-before DATE */
+} api_cmds[] = {
+	{ "deadlines",	"GET",	"/v1/deadlines",	1 },
+	{ "reload",	"POST",	"/v1/rules/reload",	0 },
+	{ "rules",	"GET",	"/v1/rules",		0 },
+};
+
+static const struct api_cmd *
+find_cmd(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(api_cmds) / sizeof(api_cmds[0]); i++)
+		if (strcmp(api_cmds[i].name, name) == 0)
+			return &api_cmds[i];
+	return NULL;
+}
+
+/* The socket path: --socket, else the first unix: listener of the config. */
+static int
+socket_path(const char *sock, const char *conf, struct sbuf *out)
+{
+	struct config	 cf;
+	int		 i, rc = -1;
+
+	if (sock != NULL) {
+		sbuf_puts(out, sock);
+		return 0;
+	}
+	if (config_load(conf, &cf) == -1)
+		return -1;
+	for (i = 0; i < cf.nlisten && rc == -1; i++)
+		if (strncmp(cf.listen[i], "unix:", 5) == 0) {
+			sbuf_puts(out, cf.listen[i] + 5);
+			rc = 0;
+		}
+	if (rc == -1)
+		log_warnx("%s: api.listen has no unix: socket; give --socket", conf);
+	config_free(&cf);
+	return rc;
+}
+
+static int
+connect_unix(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	if (sock_unix_addr(&sun, path) == -1) {
+		log_warnx("%s: socket path too long", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("%s", path);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends the request and reads the whole answer into *ans. */
+static int
+exchange(int fd, const char *method, const char *target, struct sbuf *ans)
+{
+	struct sbuf	 req;
+	const char	*tok = getenv("COMPLYD_TOKEN");
+	char		 buf[65536];
+	ssize_t		 r;
+	int		 rc;
+
+	sbuf_init(&req);
+	sbuf_printf(&req, "%s %s HTTP/1.0\r\nHost: localhost\r\n"
+	    "Connection: close\r\nContent-Length: 0\r\n", method, target);
+	if (tok != NULL && *tok != '\0')
+		sbuf_printf(&req, "Authorization: Bearer %s\r\n", tok);
+	sbuf_puts(&req, "\r\n");
+	rc = sock_write_all(fd, 1, req.s, req.len);
+	sbuf_free(&req);
+	if (rc == -1) {
+		log_warn("write");
+		return -1;
+	}
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("read");
+			return -1;
+		}
+		if (ans->len + (size_t)r > API_MAX_ANSWER) {
+			log_warnx("the daemon's answer is over %d bytes", API_MAX_ANSWER);
+			return -1;
+		}
+		sbuf_add(ans, buf, (size_t)r);
+	}
+	return 0;
+}
+
+/* Prints the body; 0 for a 2xx answer, else the error on stderr and 1. */
+static int
+show_answer(const char *cmd, const struct sbuf *ans)
+{
+	const char	*body;
+	int		 code;
+	cJSON		*j, *msg;
+
+	if (ans->s == NULL || sscanf(ans->s, "HTTP/%*d.%*d %d", &code) != 1 ||
+	    (body = strstr(ans->s, "\r\n\r\n")) == NULL) {
+		log_warnx("%s: the daemon's answer is not HTTP", cmd);
+		return 1;
+	}
+	body += 4;
+	if (code >= 200 && code < 300) {
+		fputs(body, stdout);
+		if (*body != '\0' && body[strlen(body) - 1] != '\n')
+			putchar('\n');
+		return 0;
+	}
+	j = cJSON_Parse(body);
+	msg = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(j, "error"), "message");
+	log_warnx("%s: %d %s", cmd, code, cJSON_IsString(msg) ?
+	    msg->valuestring : body);
+	cJSON_Delete(j);
+	return 1;
+}
+
+/* Appends v percent-encoded for a query string (RFC 3986 unreserved kept). */
+static void
+query_escape(struct sbuf *b, const char *v)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)v; *p != '\0'; p++)
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~:+", *p) != NULL)
+			sbuf_add(b, (const char *)p, 1);
+		else
+			sbuf_printf(b, "%%%02X", *p);
+}
+
+static void
+usage(const struct api_cmd *c)
+{
+	fprintf(stderr, "usage: complyctl %s [--socket PATH | -c FILE]%s\n",
+	    c->name, c->due_before ? " [--due-before DATE]" : "");
+}
+
+static int
+run_api(const struct api_cmd *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket",	required_argument, NULL, 's' },
+		{ "due-before",	required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*sock = NULL, *conf = DEFAULT_CONF, *due = NULL;
+	struct sbuf	 path, target, ans;
+	int		 ch, fd, rc = 2;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1)
+		switch (ch) {
+		case 's': sock = optarg; break;
+		case 'c': conf = optarg; break;
+		case 'd':
+			if (c->due_before) {
+				due = optarg;
+				break;
+			}
+			/* FALLTHROUGH */
+		default: usage(c); return 2;
+		}
+	if (optind != argc) {
+		usage(c);
+		return 2;
+	}
+	sbuf_init(&path);
+	sbuf_init(&target);
+	sbuf_init(&ans);
+	sbuf_puts(&target, c->path);
+	if (due != NULL) {
+		sbuf_puts(&target, "?due_before=");
+		query_escape(&target, due);
+	}
+	if (socket_path(sock, conf, &path) == 0 &&
+	    (fd = connect_unix(path.s)) != -1) {
+		rc = exchange(fd, c->method, target.s, &ans) == -1 ? 1 :
+		    show_answer(c->name, &ans);
+		close(fd);
+	}
+	sbuf_free(&path);
+	sbuf_free(&target);
+	sbuf_free(&ans);
+	return rc;
+}
+
+int
+ctl_api(int argc, char **argv)
+{
+	const struct api_cmd *c = find_cmd(argv[0]);
+
+	/* alerts, ack, resolve, report, verify: the daemon has no such route yet. */
+	if (c == NULL) {
+		log_warnx("%s: the daemon has no API route for this yet", argv[0]);
+		return 2;
+	}
+	return run_api(c, argc, argv);
+}
