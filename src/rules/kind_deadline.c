@@ -588,6 +588,9 @@ record_moved(struct engine *en, struct rule *r, struct slot *s,
 			return -1;
 		}
 	}
+	/* A new due day has warnings of its own, from the change on. */
+	if (s->due != due)
+		s->warned = 0;
 	if (s->due != due || s->opened != opened)
 		rearm(en, r, s, known);
 	engine_state(en)->ops->dirty(engine_state(en), s);
