@@ -55,7 +55,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (sig == SIGHUP) {
 		sd_notify(0, "RELOADING=1");
-		log_info("SIGHUP: reloading rules, metadata and tokens");
+		log_info("SIGHUP: reloading config, rules, metadata and tokens");
 		daemon_reload(d);
 		for (i = 0; i < d->noutputs; i++)
 			output_reopen(d->outputs[i]);

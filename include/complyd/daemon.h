@@ -96,6 +96,8 @@ void output_reopen(struct output *o);
 
 /* --- inputs --- */
 int in_http_start(struct daemon *d);	/* the API listeners (http.c) */
+/* Applies cf.max_body (and the header limit) to the API; at start and reload. */
+void http_set_limits(struct daemon *d);
 int in_syslog_start(struct daemon *d, const struct config_input *c);
 struct input_file *in_file_start(struct daemon *d, const struct config_input *c);
 void in_file_poll(struct daemon *d, struct input_file *f);

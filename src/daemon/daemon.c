@@ -415,24 +415,107 @@ swap_in(struct daemon *d, struct ruleset *rs, struct registry *reg,
 	    rs->nrules, (long long)store_event_count(d->store));
 }
 
+/*
+ * A reload re-reads the config too (DESIGN: "reload rules, metadata and
+ * config atomically"). What the new rule set is built from -- the paths of
+ * the rules, metadata, calendar and tokens -- and max_body come into force
+ * with it; listeners, inputs, outputs (their outbox rows are numbered by
+ * position), the state directory and SQLite's sync mode are open resources,
+ * so a change there is logged and waits for the next restart.
+ */
+static void
+swap_set_paths(struct config *a, struct config *b)
+{
+	char	*t;
+
+#define SWAP(f)	(t = a->f, a->f = b->f, b->f = t)
+	SWAP(rules);
+	SWAP(metadata);
+	SWAP(calendar);
+	SWAP(tokens);
+#undef SWAP
+}
+
+static int
+str_differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+static void
+warn_restart_only(const struct config *run, const struct config *cf)
+{
+	const char	*what[5] = { NULL };
+	int		 i, n = 0;
+
+	if (str_differ(run->state_dir, cf->state_dir))
+		what[n++] = "state_dir";
+	if (str_differ(run->synchronous, cf->synchronous))
+		what[n++] = "synchronous";
+	for (i = 0; i < run->nlisten || i < cf->nlisten; i++)
+		if (run->nlisten != cf->nlisten ||
+		    str_differ(run->listen[i], cf->listen[i])) {
+			what[n++] = "api.listen";
+			break;
+		}
+	for (i = 0; i < run->ninputs || i < cf->ninputs; i++)
+		if (run->ninputs != cf->ninputs ||
+		    run->inputs[i].type != cf->inputs[i].type ||
+		    str_differ(run->inputs[i].listen, cf->inputs[i].listen) ||
+		    str_differ(run->inputs[i].path, cf->inputs[i].path)) {
+			what[n++] = "inputs";
+			break;
+		}
+	for (i = 0; i < run->noutputs || i < cf->noutputs; i++)
+		if (run->noutputs != cf->noutputs ||
+		    run->outputs[i].type != cf->outputs[i].type ||
+		    str_differ(run->outputs[i].path, cf->outputs[i].path) ||
+		    str_differ(run->outputs[i].target, cf->outputs[i].target) ||
+		    str_differ(run->outputs[i].url, cf->outputs[i].url)) {
+			what[n++] = "outputs";
+			break;
+		}
+	for (i = 0; i < n; i++)
+		log_warnx("%s: %s changed; it takes effect at the next restart",
+		    run->file, what[i]);
+}
+
 int
 daemon_reload(struct daemon *d)
 {
 	struct ruleset	*rs;
 	struct registry	*reg;
 	struct tokens	*tok;
+	struct config	 cf;
 	int		 first = d->en == NULL;
 
+	if (!first) {
+		if (config_load(d->cf.file, &cf) == -1) {
+			d->stats.reload_failures++;
+			log_warnx("reload refused: errors in %s; the running "
+			    "config and rules stay in force", d->cf.file);
+			return -1;
+		}
+		swap_set_paths(&d->cf, &cf);
+	}
 	if (load_set(d, &rs, &reg, &tok) == -1) {
 		d->stats.reload_failures++;
-		if (!first)
+		if (!first) {
+			swap_set_paths(&d->cf, &cf);
+			config_free(&cf);
 			log_warnx("reload refused: the running rules stay in force");
+		}
 		return -1;
 	}
 	/* The registry owns a change hook into the old engine: detach it first. */
 	swap_in(d, rs, reg, tok);
-	if (!first)
+	if (!first) {
+		warn_restart_only(&d->cf, &cf);
+		d->cf.max_body = cf.max_body;
+		http_set_limits(d);
+		config_free(&cf);	/* the old paths, the new restart-only keys */
 		d->stats.reloads++;
+	}
 	d->ready = 1;
 	return 0;
 }

@@ -536,6 +536,20 @@ bind_one(struct evhttp *http, const char *addr)
 	return 0;
 }
 
+void
+http_set_limits(struct daemon *d)
+{
+	/*
+	 * libevent 2.1 answers a body over its limit itself, in HTML. Its limit
+	 * is set above ours (max_body + up to 64 MiB) so that an oversized batch
+	 * usually reaches route_events and gets our JSON 413; only a far larger
+	 * one meets libevent's page.
+	 */
+	evhttp_set_max_body_size(d->http, d->cf.max_body +
+	    (d->cf.max_body < HTTP_BODY_SLACK ? d->cf.max_body : HTTP_BODY_SLACK));
+	evhttp_set_max_headers_size(d->http, HTTP_MAX_HEADERS);
+}
+
 int
 in_http_start(struct daemon *d)
 {
@@ -543,15 +557,7 @@ in_http_start(struct daemon *d)
 	int		 i;
 
 	d->http = http;
-	/*
-	 * libevent 2.1 answers a body over its limit itself, in HTML. Its limit
-	 * is set above ours (max_body + up to 64 MiB) so that an oversized batch
-	 * usually reaches route_events and gets our JSON 413; only a far larger
-	 * one meets libevent's page.
-	 */
-	evhttp_set_max_body_size(http, d->cf.max_body +
-	    (d->cf.max_body < HTTP_BODY_SLACK ? d->cf.max_body : HTTP_BODY_SLACK));
-	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
+	http_set_limits(d);
 	evhttp_set_timeout(http, 60);
 	/* Every method reaches dispatch, which answers 405 in JSON. */
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |

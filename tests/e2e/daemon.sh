@@ -250,6 +250,32 @@ curl -s -o /dev/null --unix-socket "$T/var/api.sock" -X POST http://x/v1/rules/r
 check "a reload with the purpose removed raises that use at once, not at the next restart" \
     "[ \"\$(md1_alerts)\" = 1 ]"
 
+# --- a reload re-reads the config: new rule paths and max_body at once, listeners at restart ---
+mkdir -p "$T/rules2" && cp "$T/rules/subcontract.yaml" "$T/rules2/"
+cp "$T/conf/complyd.yaml" "$T/conf.good"
+sed -e 's#^rules: ../rules#rules: ../rules2#' -e 's#127.0.0.1:'"$API"'"#127.0.0.1:'"$API"'", "127.0.0.1:1"#' \
+    "$T/conf.good" > "$T/conf/complyd.yaml"
+printf 'max_body: 4096\n' >> "$T/conf/complyd.yaml"
+kill -HUP "$PID"
+rules_from2() { curl -s --unix-socket "$T/var/api.sock" http://x/v1/rules | grep -q 'rules2/subcontract.yaml' &&
+    ! curl -s --unix-socket "$T/var/api.sock" http://x/v1/rules | grep -q 'appi.use-within-purpose'; }
+check "SIGHUP re-reads the config: the rules come from the new path" "wait_for rules_from2 5"
+check "a changed listener is logged as waiting for a restart" \
+    "grep -q 'api.listen changed; it takes effect at the next restart' '$T/log'"
+head -c 6000 /dev/zero | tr '\0' x > "$T/big6k"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer t-ingest" \
+    --data-binary @"$T/big6k" "http://127.0.0.1:$API/v1/events")
+check "the new max_body is in force at once (a 6000-byte body gets a JSON 413)" \
+    "[ '$code' = 413 ] && grep -q payload_too_large '$T/resp'"
+printf 'bogus_key: 1\n' >> "$T/conf/complyd.yaml"
+kill -HUP "$PID"
+check "a config with errors is refused and the running one stays" \
+    "wait_for \"grep -q 'reload refused: errors in' '$T/log'\" 5 && rules_from2"
+cp "$T/conf.good" "$T/conf/complyd.yaml"
+kill -HUP "$PID"
+rules_back() { curl -s --unix-socket "$T/var/api.sock" http://x/v1/rules | grep -q 'appi.use-within-purpose'; }
+check "restoring the config restores the rules" "wait_for rules_back 5"
+
 # --- a late event that proves an obligation was met retracts the alert ---
 ISSUED=$(date -u -d '3 days ago' +%Y-%m-%dT%H:%M:%SZ)
 DL=$(TZ=Asia/Tokyo date -d '2 days ago' +%Y-%m-%d)
