@@ -22,7 +22,14 @@ struct input_file;
 struct daemon_stats {
 	uint64_t	 accepted, rejected, duplicates, alerts, delivered,
 			 delivery_failures, reloads, reload_failures, late,
-			 retracted;
+			 retracted, refreshed;
+};
+
+/* A tenant with late events in a batch: its oldest, and that event's id. */
+struct late_tenant {
+	const char	*tenant;
+	int64_t		 oldest;
+	const char	*why;
 };
 
 struct daemon {
@@ -42,6 +49,8 @@ struct daemon {
 	int			 nfiles;
 	int			 ready;		/* rules loaded, journal replayed */
 	struct hmap		*truth;		/* reconciling: ids the replay raises */
+	struct late_tenant	*late;		/* reconciling: whose late events */
+	int			 nlate;
 	uid_t			 uid;
 	struct daemon_stats	 stats;
 };

@@ -47,9 +47,20 @@ int store_put_alert(struct store *st, const struct alert *a, int noutputs);
 int store_alert_transition(struct store *st, const char *id, const char *state,
     const char *actor, const char *note, int64_t at_ms);
 
-/* Ids and rules of the alerts still open whose time is after since_ms (caller frees). */
-int store_open_alerts_since(struct store *st, int64_t since_ms, char ***ids,
-    char ***rules, int *n);
+/*
+ * Ids and rules of tenant's alerts still open (retracted_too: or retracted)
+ * whose time is after since_ms (caller frees).
+ */
+int store_open_alerts_since(struct store *st, const char *tenant, int64_t since_ms,
+    int retracted_too, char ***ids, char ***rules, int *n);
+/*
+ * An alert raised again whose stored record differs: a retracted one opens
+ * again, one whose fields changed (details, message) takes them, keeping its
+ * lifecycle state. The change goes to its history with note and is queued
+ * for every output. 1 if it changed, 0 if not (or no such alert), -1.
+ */
+int store_alert_refresh(struct store *st, const struct alert *a, const char *note,
+    int64_t at_ms, int noutputs);
 /* Queues an alert again for every output (its state changed, e.g. retracted). */
 int store_alert_requeue(struct store *st, const char *id, int noutputs);
 

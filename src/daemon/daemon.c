@@ -27,15 +27,49 @@ daemon_now(void)
 #define FUTURE_SLACK_MS	(24LL * 3600 * 1000)
 
 /* Alerts go to the store (and from its outbox to the outputs); ids dedupe. */
+static const struct late_tenant *
+late_of(const struct daemon *d, const char *tenant)
+{
+	int	 i;
+
+	for (i = 0; i < d->nlate; i++)
+		if (strcmp(d->late[i].tenant, tenant) == 0)
+			return &d->late[i];
+	return NULL;
+}
+
+/*
+ * While reconciling, an alert of a late tenant from its late events' time on
+ * that is raised again but stored otherwise -- retracted by an earlier late
+ * event, or with other details (a partial payment now counted) -- takes what
+ * the replay says: live and replay end with the same alerts.
+ */
+static void
+refresh_alert(struct daemon *d, const struct alert *a)
+{
+	const struct late_tenant *lt = late_of(d, a->tenant);
+	char		 note[300];
+
+	if (lt == NULL || a->time < lt->oldest)
+		return;
+	snprintf(note, sizeof(note), "replayed in event-time order with the late "
+	    "event %s, it is raised again as now stored", lt->why);
+	if (store_alert_refresh(d->store, a, note, daemon_now(), d->noutputs) == 1)
+		d->stats.refreshed++;
+}
+
 static void
 alert_sink(void *arg, struct alert *a)
 {
-	struct daemon *d = arg;
+	struct daemon	*d = arg;
+	int		 rv;
 
 	if (d->truth)
 		hmap_put(d->truth, a->id, d);
-	if (store_put_alert(d->store, a, d->noutputs) == 1)
+	if ((rv = store_put_alert(d->store, a, d->noutputs)) == 1)
 		d->stats.alerts++;
+	else if (rv == 0 && d->truth)
+		refresh_alert(d, a);
 	cJSON_Delete(a->json);
 }
 
@@ -157,89 +191,129 @@ timer_rule(const struct ruleset *rs, const char *id)
 }
 
 /*
- * A batch is late when one of its new events is older than the engine's
- * clock AND a deadline or periodic alert still open was raised after that
- * event's time: only then can the event contradict what was already said (a
- * match alert stands on its own event). Most late events just apply.
+ * The tenants of the batch's new events older than the engine's clock, each
+ * with its oldest (tenants are walls: one tenant's late event reconciles
+ * only that tenant's alerts). 0 if none.
  */
 static int
-late_batch(struct daemon *d, struct soc_event *evs, size_t nev)
+late_tenants(struct daemon *d, struct soc_event *evs, size_t nev,
+    struct late_tenant **out)
 {
-	instant_t	 clock = engine_clock(d->en), oldest = INSTANT_MAX;
-	char		**ids, **rules;
-	size_t		 i;
-	int		 n, j, hit = 0;
+	instant_t		 clock = engine_clock(d->en);
+	struct late_tenant	*lt = NULL;
+	size_t			 i;
+	int			 n = 0, j;
 
-	for (i = 0; i < nev; i++)
-		if (evs[i].seq != UINT64_MAX && evs[i].time < clock &&
-		    evs[i].time < oldest)
-			oldest = evs[i].time;
-	if (oldest == INSTANT_MAX)
-		return 0;
-	d->stats.late++;
-	if (store_open_alerts_since(d->store, oldest, &ids, &rules, &n) == -1)
-		return 0;
-	for (j = 0; j < n && !hit; j++)
-		hit = timer_rule(d->rs, rules[j]);
-	free_list(ids, n);
-	free_list(rules, n);
+	for (i = 0; i < nev; i++) {
+		if (evs[i].seq == UINT64_MAX || evs[i].time >= clock)
+			continue;
+		for (j = 0; j < n && strcmp(lt[j].tenant, evs[i].tenant) != 0; j++)
+			;
+		if (j == n) {
+			lt = xrealloc(lt, (n + 1) * sizeof(*lt));
+			lt[n++] = (struct late_tenant){ evs[i].tenant, INSTANT_MAX, NULL };
+		}
+		if (evs[i].time < lt[j].oldest) {
+			lt[j].oldest = evs[i].time;
+			lt[j].why = evs[i].id;
+		}
+	}
+	*out = lt;
+	return n;
+}
+
+/*
+ * A batch is late when one of its new events is older than the engine's
+ * clock AND a deadline or periodic alert of its tenant, open or retracted,
+ * was raised after that event's time: only then can the event contradict
+ * what was already said -- retract an alert, or raise one a late event had
+ * retracted (a match alert stands on its own event). Most late events just
+ * apply.
+ */
+static int
+late_batch(struct daemon *d, const struct late_tenant *lt, int nlt)
+{
+	char	**ids, **rules;
+	int	 i, n, j, hit = 0;
+
+	for (i = 0; i < nlt && !hit; i++) {
+		if (store_open_alerts_since(d->store, lt[i].tenant, lt[i].oldest,
+		    1, &ids, &rules, &n) == -1)
+			continue;
+		for (j = 0; j < n && !hit; j++)
+			hit = timer_rule(d->rs, rules[j]);
+		free_list(ids, n);
+		free_list(rules, n);
+	}
+	if (nlt > 0)
+		d->stats.late++;
 	return hit;
 }
 
 static void
-retract(struct daemon *d, const char *id, const struct soc_event *why)
+retract(struct daemon *d, const char *id, const char *why)
 {
 	char note[300];
 
 	snprintf(note, sizeof(note), "retracted: the late event %s shows the "
 	    "obligation was met in time; replayed in event-time order it no longer "
-	    "raises this alert", why ? why->id : "?");
+	    "raises this alert", why ? why : "?");
 	if (store_alert_transition(d->store, id, "retracted", "complyd", note,
 	    daemon_now()) == 0 && store_alert_requeue(d->store, id, d->noutputs) == 0)
 		d->stats.retracted++;
 }
 
+/* Retracts the late tenants' open alerts from their late time on that the replay did not raise. */
+static void
+retract_missing(struct daemon *d, struct hmap *truth)
+{
+	char	**ids, **rules;
+	int	 i, j, n;
+
+	store_begin(d->store);
+	for (i = 0; i < d->nlate; i++) {
+		if (store_open_alerts_since(d->store, d->late[i].tenant,
+		    d->late[i].oldest, 0, &ids, &rules, &n) == -1)
+			continue;
+		for (j = 0; j < n; j++)
+			if (hmap_get(truth, ids[j]) == NULL)
+				retract(d, ids[j], d->late[i].why);
+		free_list(ids, n);
+		free_list(rules, n);
+	}
+	store_commit(d->store);
+}
+
 /*
  * Late events: the journal (now holding them) is replayed in event-time order
  * into a new engine, which becomes the live one. Alerts it raises that are
- * missing are stored; open alerts from the late events' time on that it does
- * not raise are retracted, with the reason, and sent again to the outputs.
+ * missing are stored; of the late tenants' alerts from their late events'
+ * time on, those it raises otherwise are updated (a retracted one reopens)
+ * and those it does not raise are retracted, each with the reason in its
+ * history, and sent again to the outputs.
  */
 static void
-reconcile(struct daemon *d, struct soc_event *evs, size_t nev)
+reconcile(struct daemon *d, struct late_tenant *lt, int nlt)
 {
 	struct hmap		 truth;
 	struct state		*st;
 	struct engine		*en;
 	struct registry		*reg;
-	const struct soc_event	*why = NULL;
-	instant_t		 oldest = INSTANT_MAX;
-	char			**ids, **rules;
-	size_t			 i;
-	int			 n, j, nerr = 0;
+	int			 nerr = 0;
 
-	for (i = 0; i < nev; i++)
-		if (evs[i].seq != UINT64_MAX && evs[i].time < oldest) {
-			oldest = evs[i].time;
-			why = &evs[i];
-		}
 	/* A fresh registry: the replay applies the feed's facts again from the files. */
 	reg = registry_new();
 	if (d->cf.metadata)
 		registry_load(reg, d->cf.metadata, &nerr);
 	hmap_init(&truth);
 	d->truth = &truth;
+	d->late = lt;
+	d->nlate = nlt;
 	en = build_engine(d, daemon_now(), d->rs, reg, &st);
+	retract_missing(d, &truth);
 	d->truth = NULL;
-	if (store_open_alerts_since(d->store, oldest, &ids, &rules, &n) == 0) {
-		store_begin(d->store);
-		for (j = 0; j < n; j++)
-			if (hmap_get(&truth, ids[j]) == NULL)
-				retract(d, ids[j], why);
-		store_commit(d->store);
-		free_list(ids, n);
-		free_list(rules, n);
-	}
+	d->late = NULL;
+	d->nlate = 0;
 	hmap_free(&truth, NULL);
 	engine_free(d->en);
 	d->st->ops->free(d->st);
@@ -254,7 +328,9 @@ daemon_ingest(struct daemon *d, struct ingest_item *items, size_t n,
     int (*allow)(void *, const char *), void *arg, struct ingest_result *res)
 {
 	struct soc_event	*evs;
+	struct late_tenant	*lt = NULL;
 	size_t		 nev, i;
+	int		 nlt;
 
 	memset(res, 0, sizeof(*res));
 	evs = decode_batch(items, n, allow, arg, res, &nev);
@@ -262,8 +338,9 @@ daemon_ingest(struct daemon *d, struct ingest_item *items, size_t n,
 		res->failed = 1;
 		res->accepted = res->duplicates = 0;
 	} else {
-		if (late_batch(d, evs, nev))
-			reconcile(d, evs, nev);
+		nlt = late_tenants(d, evs, nev, &lt);
+		if (late_batch(d, lt, nlt))
+			reconcile(d, lt, nlt);
 		else {
 			/* Committed: now the engine may see them (alerts in one transaction). */
 			store_begin(d->store);
@@ -276,6 +353,7 @@ daemon_ingest(struct daemon *d, struct ingest_item *items, size_t n,
 		d->stats.duplicates += res->duplicates;
 	}
 	d->stats.rejected += res->nbad;
+	free(lt);
 	for (i = 0; i < nev; i++)
 		event_dispose(&evs[i]);
 	free(evs);

@@ -471,6 +471,9 @@ route_metrics(struct reqctx *c)
 	COUNTER("delivery_failures_total", s->delivery_failures);
 	COUNTER("reloads_total", s->reloads);
 	COUNTER("reload_failures_total", s->reload_failures);
+	COUNTER("late_batches_total", s->late);
+	COUNTER("alerts_retracted_total", s->retracted);
+	COUNTER("alerts_refreshed_total", s->refreshed);
 #undef COUNTER
 	evbuffer_add_printf(b, "# TYPE complyd_outbox_pending gauge\n");
 	for (i = 0; i < c->d->noutputs; i++)

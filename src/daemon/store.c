@@ -104,6 +104,7 @@ enum stmt_id {
 	S_OFFSET_SET,
 	S_RULESET_PUT,
 	S_ALERT_OPEN_SINCE,
+	S_ALERT_SAID_SINCE,
 	S_FIRST_LOAD,
 	S_COUNT
 };
@@ -143,7 +144,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_RULESET_PUT] = "INSERT INTO rulesets (hash, nrules, loaded_ms)"
 	    " VALUES (?1, ?2, ?3)",
 	[S_ALERT_OPEN_SINCE] = "SELECT id, rule FROM alerts WHERE state = 'open'"
-	    " AND time_ms > ?1",
+	    " AND time_ms > ?1 AND tenant = ?2",
+	[S_ALERT_SAID_SINCE] = "SELECT id, rule FROM alerts WHERE state IN"
+	    " ('open', 'retracted') AND time_ms > ?1 AND tenant = ?2",
 	[S_FIRST_LOAD] = "SELECT min(loaded_ms) FROM rulesets",
 };
 
@@ -678,6 +681,83 @@ store_alert_transition(struct store *st, const char *id, const char *state,
 	return op_end(st, own, transition(st, id, state, actor, note, at_ms));
 }
 
+/*
+ * The stored record of alert a's id, as a would store it: a's fields with
+ * the stored lifecycle state, or "open" again for a retracted one. NULL if
+ * there is no such alert (or on error); *state gets the stored state.
+ */
+static char *
+refreshed_body(struct store *st, const struct alert *a, char **stored,
+    char *state, size_t statelen)
+{
+	sqlite3_stmt	*s = st->stmt[S_ALERT_BODY];
+	cJSON		*old, *o;
+	const char	*was;
+	char		*body;
+
+	*stored = NULL;
+	bind_text(s, 1, a->id);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		done(s);
+		return NULL;
+	}
+	*stored = xstrdup((const char *)sqlite3_column_text(s, 0));
+	done(s);
+	old = cJSON_Parse(*stored);
+	was = json_str(old, "state");
+	snprintf(state, statelen, "%s", was && strcmp(was, "retracted") != 0 ?
+	    was : "open");
+	cJSON_Delete(old);
+	o = cJSON_Duplicate(a->json, 1);
+	if (cJSON_GetObjectItemCaseSensitive(o, "state") != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "state",
+		    cJSON_CreateString(state));
+	else
+		cJSON_AddStringToObject(o, "state", state);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return body;
+}
+
+static int
+refresh(struct store *st, const struct alert *a, const char *note,
+    int64_t at_ms, int noutputs)
+{
+	sqlite3_stmt	*s = st->stmt[S_ALERT_UPDATE];
+	char		*stored, *body, state[32];
+	int		 rc;
+
+	if ((body = refreshed_body(st, a, &stored, state, sizeof(state))) == NULL ||
+	    strcmp(body, stored) == 0) {
+		cJSON_free(body);
+		free(stored);
+		return 0;
+	}
+	free(stored);
+	bind_text(s, 1, a->id);
+	bind_text(s, 2, state);
+	bind_text(s, 3, body);
+	rc = run(st, S_ALERT_UPDATE);
+	cJSON_free(body);
+	if (rc == -1 || history_put(st, a->id, at_ms, state, "complyd", note) == -1 ||
+	    store_alert_requeue(st, a->id, noutputs) == -1)
+		return -1;
+	return 1;
+}
+
+int
+store_alert_refresh(struct store *st, const struct alert *a, const char *note,
+    int64_t at_ms, int noutputs)
+{
+	int	 own;
+
+	if (a->id == NULL || a->json == NULL)
+		return -1;
+	if (op_start(st, &own) == -1)
+		return -1;
+	return op_end(st, own, refresh(st, a, note, at_ms, noutputs));
+}
+
 /* Returns the number of items filled (0..max), or -1. */
 int
 store_outbox_due(struct store *st, int out, int64_t now, struct outbox_item *items,
@@ -803,16 +883,18 @@ store_ruleset_loaded(struct store *st, const char *hash, int nrules,
 }
 
 int
-store_open_alerts_since(struct store *st, int64_t since_ms, char ***ids,
-    char ***rules, int *n)
+store_open_alerts_since(struct store *st, const char *tenant, int64_t since_ms,
+    int retracted_too, char ***ids, char ***rules, int *n)
 {
-	sqlite3_stmt	*s = st->stmt[S_ALERT_OPEN_SINCE];
+	sqlite3_stmt	*s = st->stmt[retracted_too ? S_ALERT_SAID_SINCE :
+			    S_ALERT_OPEN_SINCE];
 	const char	*rule;
 	int		 rc;
 
 	*ids = *rules = NULL;
 	*n = 0;
 	sqlite3_bind_int64(s, 1, since_ms);
+	bind_text(s, 2, tenant);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*ids = xrealloc(*ids, (*n + 1) * sizeof(char *));
 		*rules = xrealloc(*rules, (*n + 1) * sizeof(char *));

@@ -292,6 +292,25 @@ check "a late completion retracts it, sent again with the same id" "wait_for ret
 check "the retraction is in the alert's history with its reason" \
     "[ \"\$(db_count \"select count(*) from alert_history where alert_id = '$VID' and state = 'retracted' and note like '%late event o2%'\")\" = 1 ]"
 
+# --- late events keep live and replay alike: a retraction undone, details updated ---
+REC='{"id":"C-L1","tenant":"acme","kind":"service","principal":{"name":"P","capital_jpy":300000000},"entrustee":{"name":"E","capital_jpy":5000000},"payment_due":"2026-07-20","amount_jpy":AMT}'
+post t-ingest "$(printf '%s\n%s' \
+    '{"id":"lu1","time":"2026-05-20T10:00:00+09:00","tenant":"acme","type":"contract.upserted","record":'"$(echo "$REC" | sed s/AMT/500000/)"'}' \
+    '{"id":"lr1","time":"2026-06-01T10:00:00+09:00","tenant":"acme","type":"subcontract.received","contract":"C-L1"}')" >/dev/null
+cl1_violation() { db_count "select state || ' ' || body from alerts where key = 'C-L1' and status = 'violation'"; }
+check "an unpaid contract long past due raises its violation on the next tick" \
+    "wait_for \"cl1_violation | grep -q '^open '\" 5"
+post t-ingest '{"id":"lp1","time":"2026-07-10T10:00:00+09:00","tenant":"acme","type":"subcontract.paid","contract":"C-L1","amount_jpy":500000,"method":"bank_transfer"}' >/dev/null
+check "a late full payment before the due day retracts it" \
+    "wait_for \"cl1_violation | grep -q '^retracted '\" 5"
+post t-ingest '{"id":"lu2","time":"2026-07-05T10:00:00+09:00","tenant":"acme","type":"contract.upserted","record":'"$(echo "$REC" | sed s/AMT/1000000/)"'}' >/dev/null
+check "a late upsert doubling the amount makes it stand again: reopened with paid_jpy 500000" \
+    "wait_for \"cl1_violation | grep -q '^open .*paid_jpy.:500000'\" 5"
+check "the reopening is in its history with the late event" \
+    "[ \"\$(db_count \"select count(*) from alert_history h join alerts a on a.id = h.alert_id where a.key = 'C-L1' and a.status = 'violation' and h.state = 'open' and h.note like '%late event lu2%'\")\" = 1 ]"
+check "and it is sent again: the file output's last line for it is open" \
+    "wait_for \"grep '\\\"key\\\":\\\"C-L1\\\"' '$T/var/alerts.jsonl' | grep '\\\"status\\\":\\\"violation\\\"' | tail -n 1 | grep -q '\\\"state\\\":\\\"open\\\"'\" 5"
+
 # --- logger, RFC 5424 with octet counting, on the unix stream socket ---
 logger --rfc5424 --octet-count -u "$T/var/syslog.sock" "$(use_event l1)" 2>>"$T/log"
 check "logger --rfc5424 --octet-count event raises its alert" \
