@@ -3,9 +3,11 @@
  * outputs -> rules and engine -> inputs -> loop). It stays in the foreground
  * (systemd Type=notify); -f sends the log to stderr instead of syslog(3).
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,9 +73,25 @@ static int
 open_store(struct daemon *d)
 {
 	char	 path[4096], err[256];
+	int	 fd;
 
 	if (mkdir(d->cf.state_dir, 0750) == -1 && errno != EEXIST) {
 		log_warn("state_dir %s", d->cf.state_dir);
+		return -1;
+	}
+	/*
+	 * One daemon a journal: a second one on the same state_dir would run
+	 * its own engine on the same events and deliver every alert twice.
+	 * The lock goes with the process (its descriptor is never closed).
+	 */
+	snprintf(path, sizeof(path), "%s/complyd.lock", d->cf.state_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		log_warnx("%s: another complyd runs on this state_dir", path);
+		close(fd);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/state.db", d->cf.state_dir);

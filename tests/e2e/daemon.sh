@@ -98,6 +98,9 @@ check "check-config refuses a token without tenants, at its line" \
 check "check-config says ok only when there is no error" "! grep -q ': ok:' '$T/out'"
 
 check "daemon starts and is ready" start
+"$BUILD/complyd" -f -c "$T/conf/complyd.yaml" 2>"$T/second.err"
+check "a second daemon on the same state_dir refuses to start" \
+    "[ $? -ne 0 ] && grep -q 'another complyd runs on this state_dir' '$T/second.err' && kill -0 $PID"
 
 # --- HTTP ---
 code=$(post t-ingest "$(use_event h1)
