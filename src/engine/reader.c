@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "complyd/reader.h"
+#include "complyd/replay.h"
 #include "complyd/util.h"
 
 struct reader {
@@ -128,7 +129,8 @@ decode_file(struct reader *rd, const char *path, struct reader_batch **bp)
 		}
 	}
 	free(line);
-	fclose(f);
+	if (close_input(f, path) == -1)
+		rd->counts.unreadable++;
 	return rc;
 }
 

@@ -4,6 +4,8 @@
  * it is already in time order it is then streamed, else loaded and sorted.
  * Alerts wait for their output order, as trees or spilled as lines to a file.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,7 +309,12 @@ replay_events(struct ruleset *rs, struct registry *reg, struct soc_event *evs,
 
 /* --- files --- */
 
-/* 1 if every line whose time can be read is in non-decreasing time order. */
+/*
+ * 1 if every line whose time can be read is in non-decreasing time order.
+ * Only regular files can be read twice: a pipe, a FIFO or /dev/stdin would
+ * give its lines to this scan and none to the run. Those count as not in
+ * order, so they are read once and sorted.
+ */
 static int
 in_time_order(char *const *files, int nfiles)
 {
@@ -316,8 +323,13 @@ in_time_order(char *const *files, int nfiles)
 	size_t		 cap = 0;
 	ssize_t		 len;
 	instant_t	 t, last = INSTANT_MIN;
+	struct stat	 sb;
 	int		 i, ordered = 1;
 
+	for (i = 0; i < nfiles; i++)
+		if (stat(files[i], &sb) == 0 && !S_ISREG(sb.st_mode) &&
+		    !S_ISDIR(sb.st_mode))
+			return 0;
 	for (i = 0; i < nfiles && ordered; i++) {
 		if ((f = fopen(files[i], "r")) == NULL)
 			continue;
@@ -331,6 +343,19 @@ in_time_order(char *const *files, int nfiles)
 	}
 	free(line);
 	return ordered;
+}
+
+/* Closes an input read to its end; -1, reported, if reading it failed (EISDIR). */
+int
+close_input(FILE *f, const char *path)
+{
+	int	 bad = ferror(f), err = errno;
+
+	fclose(f);
+	if (!bad)
+		return 0;
+	fprintf(stderr, "%s: error: %s\n", path, strerror(err));
+	return -1;
 }
 
 /* Reads a file's events; each good one goes to fn, each bad line is reported. */
@@ -363,8 +388,7 @@ read_events(const char *path, const struct replay_opts *o,
 		fn(arg, &ev);
 	}
 	free(line);
-	fclose(f);
-	return 0;
+	return close_input(f, path);
 }
 
 static void

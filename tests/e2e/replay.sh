@@ -114,6 +114,23 @@ replay "$tmp/before.out" "$tmp/before.err" --until 2026-06-28T23:59:59+09:00 \
 check "--until one second before the due instant does not fire it" \
     sh -c "! grep -q '\"obligation\":\"SUBCON-PAY-BY-DUE\",.*\"status\":\"violation\"' '$tmp/before.out'"
 
+# ---- inputs that can be read only once: a pipe, a FIFO; a directory is an error ----
+
+cat $FX/events-1.jsonl $FX/events-2.jsonl |
+    "$CTL" replay --rules rules --meta "$META" --until "$UNTIL" /dev/stdin \
+    >"$tmp/pipe.out" 2>"$tmp/pipe.err"
+check "events on a pipe (/dev/stdin) give the same alerts as the files" \
+    cmp -s "$tmp/pipe.out" "$tmp/until.out"
+mkfifo "$tmp/fifo"
+(cat $FX/events-1.jsonl $FX/events-2.jsonl >"$tmp/fifo" &)
+timeout 30 "$CTL" replay --rules rules --meta "$META" --until "$UNTIL" "$tmp/fifo" \
+    >"$tmp/fifo.out" 2>"$tmp/fifo.err"
+check "events from a FIFO: read once, same alerts, no hang" \
+    cmp -s "$tmp/fifo.out" "$tmp/until.out"
+replay "$tmp/dir.out" "$tmp/dir.err" --until "$UNTIL" $FX/events-1.jsonl $FX/events-2.jsonl "$tmp"
+check "a directory among the files is an error (exit 1, named), the rest still runs" \
+    sh -c "[ $? -eq 1 ] && grep -q 'Is a directory' '$tmp/dir.err' && cmp -s '$tmp/dir.out' '$tmp/until.out'"
+
 # ---- input order: out of time order, or files in the wrong order ----
 
 cat $FX/events-1.jsonl $FX/events-2.jsonl |
