@@ -16,7 +16,12 @@ struct ydoc {
 	int		 nerrors;	/* errors reported through ydoc_error */
 	char		*text;		/* the file, for positions inside block scalars */
 	size_t		 len;
+	long		 converted;	/* nodes ydoc_to_json made, against aliases */
 };
+
+#define YDOC_MAX_BYTES	(16L << 20)	/* a rule, config or test file */
+#define YDOC_MAX_DEPTH	64		/* collections inside collections */
+#define YDOC_MAX_NODES	1000000L	/* converted to JSON, aliases expanded */
 
 /* Loads path; returns 0, or -1 after printing the syntax error with its position. */
 int ydoc_load(struct ydoc *d, const char *path);

@@ -31,6 +31,48 @@ slurp(const char *path, char **text, size_t *len)
 	return 0;
 }
 
+/*
+ * Limits checked on the text before libyaml sees it: its parser takes time
+ * quadratic in the nesting of flow collections ([[[...]]]), and our
+ * converters recurse. Brackets inside quotes and comments do not count.
+ */
+static int
+too_big_or_deep(const struct ydoc *d)
+{
+	size_t	 i, line = 1, col = 1;
+	int	 depth = 0;
+	char	 quote = 0;
+
+	if (d->len > (size_t)YDOC_MAX_BYTES) {
+		fprintf(stderr, "%s: error: larger than %ld bytes\n", d->path,
+		    YDOC_MAX_BYTES);
+		return -1;
+	}
+	for (i = 0; i < d->len; i++, col++) {
+		char c = d->text[i];
+
+		if (c == '\n') {
+			line++;
+			col = 0;
+			quote = 0;	/* a flow scalar on many lines: rare, harmless */
+		} else if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (c == '"' || c == '\'')
+			quote = c;
+		else if (c == '#' && (i == 0 || d->text[i - 1] == ' '))
+			while (i + 1 < d->len && d->text[i + 1] != '\n')
+				i++;
+		else if ((c == '[' || c == '{') && ++depth > YDOC_MAX_DEPTH) {
+			fprintf(stderr, "%s:%zu:%zu: error: nested deeper than %d "
+			    "levels\n", d->path, line, col, YDOC_MAX_DEPTH);
+			return -1;
+		} else if ((c == ']' || c == '}') && depth > 0)
+			depth--;
+	}
+	return 0;
+}
+
 int
 ydoc_load(struct ydoc *d, const char *path)
 {
@@ -41,6 +83,10 @@ ydoc_load(struct ydoc *d, const char *path)
 	d->path = xstrdup(path);
 	if (slurp(path, &d->text, &d->len) == -1) {
 		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
+		d->nerrors++;
+		return -1;
+	}
+	if (too_big_or_deep(d) == -1) {
 		d->nerrors++;
 		return -1;
 	}
@@ -277,8 +323,12 @@ ydoc_plain_scalar(const char *s)
 	return cJSON_CreateString(s);
 }
 
-cJSON *
-ydoc_to_json(struct ydoc *d, yaml_node_t *n)
+/*
+ * Block collections nest by indentation and aliases can repeat or even
+ * contain their own node (&a [*a]): depth and size are bounded here too.
+ */
+static cJSON *
+to_json(struct ydoc *d, yaml_node_t *n, int depth)
 {
 	cJSON		*o;
 	const char	*k;
@@ -287,6 +337,18 @@ ydoc_to_json(struct ydoc *d, yaml_node_t *n)
 
 	if (n == NULL)
 		return cJSON_CreateNull();
+	/* Past a limit the document gives nulls, with one error for it. */
+	if (d->converted > YDOC_MAX_NODES)
+		return cJSON_CreateNull();
+	if (depth > YDOC_MAX_DEPTH || ++d->converted > YDOC_MAX_NODES) {
+		if (depth > YDOC_MAX_DEPTH)
+			ydoc_error(d, n, "nested deeper than %d levels", YDOC_MAX_DEPTH);
+		else
+			ydoc_error(d, n, "more than %ld values (aliases expanded)",
+			    YDOC_MAX_NODES);
+		d->converted = YDOC_MAX_NODES + 1;
+		return cJSON_CreateNull();
+	}
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
 		if (ydoc_is_plain(n))
@@ -295,16 +357,23 @@ ydoc_to_json(struct ydoc *d, yaml_node_t *n)
 	case YAML_SEQUENCE_NODE:
 		o = cJSON_CreateArray();
 		for (i = 0; i < ydoc_len(d, n); i++)
-			cJSON_AddItemToArray(o, ydoc_to_json(d, ydoc_item(d, n, i)));
+			cJSON_AddItemToArray(o, to_json(d, ydoc_item(d, n, i),
+			    depth + 1));
 		return o;
 	case YAML_MAPPING_NODE:
 		o = cJSON_CreateObject();
 		for (i = 0; ydoc_pair(d, n, i, &k, NULL, &v) == 0; i++) {
 			cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-			cJSON_AddItemToObject(o, k, ydoc_to_json(d, v));
+			cJSON_AddItemToObject(o, k, to_json(d, v, depth + 1));
 		}
 		return o;
 	default:
 		return cJSON_CreateNull();
 	}
+}
+
+cJSON *
+ydoc_to_json(struct ydoc *d, yaml_node_t *n)
+{
+	return to_json(d, n, 1);
 }

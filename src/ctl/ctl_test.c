@@ -28,6 +28,7 @@ struct tcase {
 	const char	*name;
 	cJSON		*expect;	/* array */
 	cJSON		*only;		/* obligations compared, or NULL */
+	int		 nerr0;		/* the document's errors before this case */
 };
 
 static int
@@ -169,7 +170,7 @@ run_case(struct ruleset *rs, struct tcase *tc, int verbose)
 	struct soc_event		*evs;
 	yaml_node_t		*u;
 	size_t			 n;
-	int			 ok = 0, nerr = tc->doc->nerrors;
+	int			 ok = 0, nerr = tc->nerr0;
 
 	memset(&o, 0, sizeof(o));
 	memset(&res, 0, sizeof(res));
@@ -275,10 +276,20 @@ run_file(struct ruleset *rs, const char *path, int verbose, struct test_report *
 		return;
 	}
 	list = ydoc_get(&d, ydoc_root(&d), "tests");
+	/* A file of no cases is a mistake, not a pass: it counts as one failure. */
+	if (list == NULL || list->type != YAML_SEQUENCE_NODE) {
+		ydoc_error(&d, list ? list : ydoc_root(&d),
+		    "`tests` must be a list of test cases");
+		rep->failed++;
+		ydoc_free(&d);
+		return;
+	}
 	for (i = 0; i < ydoc_len(&d, list); i++) {
 		memset(&tc, 0, sizeof(tc));
 		tc.doc = &d;
 		tc.node = ydoc_item(&d, list, i);
+		/* A misspelt key (evnts:) makes the case malformed, not vacuous. */
+		tc.nerr0 = d.nerrors;
 		tc.name = ydoc_str(ydoc_get(&d, tc.node, "name"));
 		if (tc.name == NULL)
 			tc.name = "(unnamed)";

@@ -908,7 +908,8 @@ ruleset_load(const char *const *paths, int npaths, const char *cal_path,
 	ld.nerrors = 0;
 	build_index(rs, &ld);
 	shown += ld.nerrors + nerr;
-	fail += ld.nerrors;
+	/* An error printed straight from a document (a limit in ydoc) fails too. */
+	fail += ld.nerrors + shown;
 	*nerrors += shown ? shown : fail ? 1 : 0;
 	if (fail) {
 		ruleset_free(rs);

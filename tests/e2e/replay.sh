@@ -262,5 +262,17 @@ check "replay refuses a broken rule set" \
 check "complyctl test rules prints 'N passed, N failed' last" \
     sh -c "tail -n 1 '$tmp/test.out' | grep -Eqx '[0-9]+ passed, [0-9]+ failed'"
 
+# ---- a malformed test case fails; a file without a list of cases fails ----
+mkdir -p "$tmp/tc/rules/tests"
+cp rules/*.yaml "$tmp/tc/rules/" && cp -R conf "$tmp/tc/conf"
+printf 'tests:\n  - name: typo\n    evnts: []\n    expect: []\n' >"$tmp/tc/rules/tests/typo.yaml"
+"$CTL" test "$tmp/tc/rules" >"$tmp/tc.out" 2>"$tmp/tc.err"
+check "a case with a misspelt key fails, it does not pass vacuously" \
+    sh -c "[ $? -eq 1 ] && tail -n 1 '$tmp/tc.out' | grep -qx '0 passed, 1 failed' && grep -q \"unknown key 'evnts'\" '$tmp/tc.err'"
+printf 'tests: 3\n' >"$tmp/tc/rules/tests/typo.yaml"
+"$CTL" test "$tmp/tc/rules" >"$tmp/tc.out" 2>"$tmp/tc.err"
+check "a test file whose tests is not a list fails" \
+    sh -c "[ $? -eq 1 ] && grep -q 'must be a list of test cases' '$tmp/tc.err'"
+
 echo "$((checks - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

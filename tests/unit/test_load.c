@@ -291,6 +291,14 @@ struct ecase {
 };
 
 static const struct ecase ecases[] = {
+	{ "flow collections nested past 64 levels (checked before libyaml)",
+	    HDR MATCH_RULE
+	    "properties: " "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+	    ":18:77: error: nested deeper than 64 levels" },
+	{ "an alias that contains itself stops at 64 levels, with one error",
+	    HDR MATCH_RULE
+	    "    tags: &a [*a, *a]\n",
+	    ":18:11: error: nested deeper than 64 levels" },
 	{ "unknown top-level key",
 	    HDR MATCH_RULE
 	    "bogus: 1\n",
