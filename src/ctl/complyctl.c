@@ -10,6 +10,7 @@
 #include "ctl.h"
 
 static int cmd_help(int, char **);
+static void print_usage(FILE *);
 
 static const struct command {
 	const char	*name;
@@ -17,9 +18,9 @@ static const struct command {
 	const char	*usage;
 } commands[] = {
 	{ "lint",	ctl_lint,	"lint [DIR|FILE...]" },
-	{ "test",	ctl_test,	"test [DIR...]" },
+	{ "test",	ctl_test,	"test [-v] [DIR...]" },
 	{ "replay",	ctl_replay,	"replay --rules DIR --meta DIR [--until TIME] FILE..." },
-	{ "coverage",	ctl_coverage,	"coverage [DIR]" },
+	{ "coverage",	ctl_coverage,	"coverage [--min N] [DIR]" },
 	{ "alerts",	ctl_api,	"alerts [--socket PATH] [filters]" },
 	{ "ack",	ctl_api,	"ack ID [--note TEXT]" },
 	{ "resolve",	ctl_api,	"resolve ID [--note TEXT]" },
@@ -32,16 +33,35 @@ static const struct command {
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* Asked for (`help`, -h): the commands on stdout, exit 0. */
 static int
 cmd_help(int argc, char **argv)
 {
-	size_t i;
-
 	(void)argc;
 	(void)argv;
-	fprintf(stderr, "usage: complyctl COMMAND [ARGS]\n");
+	print_usage(stdout);
+	return 0;
+}
+
+static void
+print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: complyctl COMMAND [ARGS]\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(stderr, "  complyctl %s\n", commands[i].usage);
+		fprintf(f, "  complyctl %s\n", commands[i].usage);
+}
+
+int
+ctl_usage_error(const char *cmd, const char *arg)
+{
+	size_t i;
+
+	log_warnx("%s: unknown option '%s'", cmd, arg);
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, cmd) == 0)
+			fprintf(stderr, "usage: complyctl %s\n", commands[i].usage);
 	return 2;
 }
 
@@ -51,14 +71,16 @@ main(int argc, char **argv)
 	size_t i;
 
 	log_init("complyctl", 0);
-	if (argc < 2)
-		return cmd_help(0, NULL);
+	if (argc < 2) {
+		print_usage(stderr);
+		return 2;
+	}
 	for (i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return cmd_help(0, NULL);
 	log_warnx("unknown command '%s'", argv[1]);
-	cmd_help(0, NULL);
+	print_usage(stderr);
 	return 2;
 }

@@ -125,6 +125,8 @@ ctl_coverage(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--min") == 0 && i + 1 < argc)
 			min = atoi(argv[++i]);
+		else if (argv[i][0] == '-')
+			return ctl_usage_error(argv[0], argv[i]);
 		else
 			dir = argv[i];
 	snprintf(path, sizeof(path), "%s/law-list.yaml", dir);

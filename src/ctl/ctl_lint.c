@@ -15,7 +15,11 @@ ctl_lint(int argc, char **argv)
 	const char	*const *paths = argc > 1 ? (const char *const *)argv + 1 : dflt;
 	int		 n = argc > 1 ? argc - 1 : 1, nerr = 0;
 	struct ruleset	*rs;
+	int		 i;
 
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			return ctl_usage_error(argv[0], argv[i]);
 	rs = ruleset_load(paths, n, NULL, &nerr);
 	if (rs == NULL) {
 		fprintf(stderr, "%d error(s)\n", nerr);

@@ -400,6 +400,10 @@ ctl_test(int argc, char **argv)
 			verbose = 1;
 			continue;
 		}
+		if (argv[i][0] == '-') {
+			test_report_free(&rep);
+			return ctl_usage_error(argv[0], argv[i]);
+		}
 		run_rule_tests(argv[i], verbose, &rep);
 		ndirs++;
 	}

@@ -262,6 +262,14 @@ check "replay refuses a broken rule set" \
 check "complyctl test rules prints 'N passed, N failed' last" \
     sh -c "tail -n 1 '$tmp/test.out' | grep -Eqx '[0-9]+ passed, [0-9]+ failed'"
 
+# ---- usage: help exits 0, an unknown option 2 ----
+"$CTL" help >/dev/null 2>&1
+check "complyctl help exits 0" [ $? -eq 0 ]
+"$CTL" lint --bogus >/dev/null 2>&1
+check "an unknown option to lint is a usage error (2)" [ $? -eq 2 ]
+"$CTL" test --bogus >/dev/null 2>&1
+check "an unknown option to test is a usage error (2)" [ $? -eq 2 ]
+
 # ---- a malformed test case fails; a file without a list of cases fails ----
 mkdir -p "$tmp/tc/rules/tests"
 cp rules/*.yaml "$tmp/tc/rules/" && cp -R conf "$tmp/tc/conf"
