@@ -73,6 +73,40 @@ too_big_or_deep(const struct ydoc *d)
 	return 0;
 }
 
+/*
+ * YAML keys are unique in a mapping; libyaml keeps both and our lookups take
+ * the first, so `limit: 1` then `limit: 1000` would keep 1 without a word.
+ * Every mapping of the document is checked (nodes are an array: no
+ * recursion). Returns the number of duplicates reported.
+ */
+static int
+duplicate_keys(struct ydoc *d)
+{
+	yaml_node_t		*n, *k;
+	yaml_node_pair_t	*p;
+	struct hmap		 seen;
+	int			 dups = 0;
+
+	for (n = d->doc.nodes.start; n < d->doc.nodes.top; n++) {
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		hmap_init(&seen);
+		for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			k = yaml_document_get_node(&d->doc, p->key);
+			if (k == NULL || k->type != YAML_SCALAR_NODE)
+				continue;
+			if (hmap_get(&seen, (const char *)k->data.scalar.value) != NULL) {
+				ydoc_error(d, k, "key '%s' is given twice",
+				    (const char *)k->data.scalar.value);
+				dups++;
+			} else
+				hmap_put(&seen, (const char *)k->data.scalar.value, k);
+		}
+		hmap_free(&seen, NULL);
+	}
+	return dups;
+}
+
 int
 ydoc_load(struct ydoc *d, const char *path)
 {
@@ -99,8 +133,11 @@ ydoc_load(struct ydoc *d, const char *path)
 		    p.context ? " " : "", p.context ? p.context : "");
 		d->nerrors++;
 		rc = -1;
-	} else
+	} else {
 		d->loaded = 1;
+		if (duplicate_keys(d) > 0)
+			rc = -1;
+	}
 	yaml_parser_delete(&p);
 	return rc;
 }

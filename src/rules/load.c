@@ -153,6 +153,32 @@ one_of(const char *s, const char *const *list)
 
 /* --- law header, params, macros, facts, exceptions --- */
 
+/*
+ * One version in force on any day: version i may not repeat an id or share a
+ * day with an earlier one (open ends reach the beginning or end of time).
+ */
+static void
+check_version_clash(struct loader *ld, struct law *law, int i, yaml_node_t *n)
+{
+	const struct law_version *v = &law->versions[i], *w;
+	int	 j;
+
+	for (j = 0; j < i; j++) {
+		w = &law->versions[j];
+		if (v->id && w->id && strcmp(v->id, w->id) == 0) {
+			ydoc_error(ld->doc, n, "version %s is given twice", v->id);
+			ld->nerrors++;
+		} else if ((v->from == DATE_NONE || w->until == DATE_NONE ||
+		    v->from < w->until) && (w->from == DATE_NONE ||
+		    v->until == DATE_NONE || w->from < v->until)) {
+			ydoc_error(ld->doc, n, "version %s overlaps version %s: one "
+			    "version must be in force on any day",
+			    v->id ? v->id : "?", w->id ? w->id : "?");
+			ld->nerrors++;
+		}
+	}
+}
+
 static void
 parse_versions(struct loader *ld, struct law *law, yaml_node_t *seq)
 {
@@ -181,6 +207,7 @@ parse_versions(struct loader *ld, struct law *law, yaml_node_t *seq)
 			ydoc_error(ld->doc, n, "effective_until must be after effective_from");
 			ld->nerrors++;
 		}
+		check_version_clash(ld, law, i, n);
 	}
 }
 

@@ -291,6 +291,21 @@ struct ecase {
 };
 
 static const struct ecase ecases[] = {
+	{ "a key given twice in a mapping (the first would win silently)",
+	    "law:\n  id: tl\n  names: { ja: a, en: a }\n  versions: [ { id: v1 } ]\n"
+	    "params:\n  limit: { value: 1, source: a }\n  limit: { value: 1000, source: b }\n"
+	    "rules: []\n",
+	    ":7:3: error: key 'limit' is given twice" },
+	{ "two law versions in force on one day",
+	    "law:\n  id: tl\n  names: { ja: a, en: a }\n  versions:\n"
+	    "    - { id: v1, effective_from: 2026-01-01, effective_until: 2026-06-01 }\n"
+	    "    - { id: v2, effective_from: 2026-05-01 }\nrules: []\n",
+	    ":6:7: error: version v2 overlaps version v1: one version must be in force on any day" },
+	{ "a law version id given twice",
+	    "law:\n  id: tl\n  names: { ja: a, en: a }\n  versions:\n"
+	    "    - { id: v1, effective_until: 2026-01-01 }\n"
+	    "    - { id: v1, effective_from: 2026-01-01 }\nrules: []\n",
+	    ":6:7: error: version v1 is given twice" },
 	{ "flow collections nested past 64 levels (checked before libyaml)",
 	    HDR MATCH_RULE
 	    "properties: " "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
