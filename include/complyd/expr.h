@@ -65,6 +65,7 @@ struct expr_scope {
 	unsigned		 vars;		/* EV_BIT mask of visible names */
 	const struct hmap	*macros;	/* name -> struct expr_macro *, may be NULL */
 	const cJSON		*params;	/* the law's params, to check params.X */
+	struct hmap		*used;		/* names of macros expanded; may be NULL */
 };
 
 /* A named expression shared between rules; `params` are its argument names. */

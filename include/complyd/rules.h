@@ -137,6 +137,7 @@ struct loader {
 	struct law	*law;
 	struct ruleset	*rs;
 	int		 nerrors;
+	struct hmap	 used_macros;	/* names expanded by some expression */
 };
 /* Compiles the expression in scalar node n ("what" names it in errors); NULL on error. */
 struct expr *loader_expr(struct loader *ld, yaml_node_t *n, unsigned vars,

@@ -955,6 +955,8 @@ expand(struct comp *c, const struct expr_macro *m, struct node **av, int ac,
 			ex_cerr(c, off, "macro '%s' uses itself", m->name);
 			return errnode(c, off);
 		}
+	if (c->sc->used != NULL)
+		hmap_put(c->sc->used, m->name, c->sc->used);	/* a set: any value */
 	memset(&ms, 0, sizeof(ms));
 	ms.text = m->src;
 	ms.file = m->file;

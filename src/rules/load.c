@@ -68,6 +68,7 @@ loader_expr(struct loader *ld, yaml_node_t *n, unsigned vars, enum etype want,
 	sc.vars = vars;
 	sc.macros = ld->law ? &ld->law->macros : NULL;
 	sc.params = ld->law ? ld->law->params : NULL;
+	sc.used = &ld->used_macros;
 	/* A block scalar is compiled as written, so errors point at their column. */
 	if ((raw = ydoc_block_source(ld->doc, n, &line)) != NULL) {
 		e = expr_compile(raw, &sc, want, ld->doc->path, line, 1, &nerr);
@@ -241,6 +242,29 @@ macro_free(void *p)
 	free(m);
 }
 
+/* Adds parameter p (n bytes) to m: at most 8, each a new name. */
+static void
+macro_param(struct loader *ld, yaml_node_t *kn, struct expr_macro *m,
+    const char *p, size_t n)
+{
+	int	 i;
+
+	for (i = 0; i < m->nparams; i++)
+		if (strlen(m->params[i]) == n && memcmp(m->params[i], p, n) == 0) {
+			ydoc_error(ld->doc, kn, "macro %s: parameter '%.*s' is "
+			    "given twice", m->name, (int)n, p);
+			ld->nerrors++;
+			return;
+		}
+	if (m->nparams == (int)(sizeof(m->params) / sizeof(m->params[0]))) {
+		ydoc_error(ld->doc, kn, "macro %s: at most %d parameters", m->name,
+		    m->nparams);
+		ld->nerrors++;
+		return;
+	}
+	m->params[m->nparams++] = xstrndup(p, n);
+}
+
 /* "name" or "name(a, b)" */
 static struct expr_macro *
 macro_head(struct loader *ld, yaml_node_t *kn, const char *k)
@@ -256,8 +280,8 @@ macro_head(struct loader *ld, yaml_node_t *kn, const char *k)
 		p = q;
 		while (*q && *q != ',' && *q != ')' && *q != ' ')
 			q++;
-		if (q > p && m->nparams < 8)
-			m->params[m->nparams++] = xstrndup(p, q - p);
+		if (q > p)
+			macro_param(ld, kn, m, p, (size_t)(q - p));
 	}
 	for (s = m->name; *s; s++)
 		if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -267,6 +291,44 @@ macro_head(struct loader *ld, yaml_node_t *kn, const char *k)
 			break;
 		}
 	return m;
+}
+
+struct macro_check {
+	struct loader		*ld;
+	const struct hmap	*macros;	/* the scope the macro lives in */
+	const cJSON		*params;
+	const char		*file;		/* only macros defined here */
+};
+
+/*
+ * A macro no expression uses is compiled once on its own, called with
+ * arguments of any type, so that its syntax errors and unknown names are
+ * reported now rather than by the first rule that uses it some day.
+ */
+static void
+check_unused_macro(const char *name, void *v, void *arg)
+{
+	struct macro_check	*mc = arg;
+	const struct expr_macro	*m = v;
+	struct expr_scope	 sc = { ~0u, mc->macros, mc->params, NULL };
+	struct sbuf		 call;
+	struct expr		*e;
+	int			 i, nerr = 0;
+
+	if (strcmp(m->file, mc->file) != 0 ||
+	    hmap_get(&mc->ld->used_macros, name) != NULL)
+		return;
+	sbuf_init(&call);
+	sbuf_puts(&call, m->name);
+	for (i = 0; i < m->nparams; i++)
+		sbuf_printf(&call, "%sevent.macro_argument_%d", i ? ", " : "(", i);
+	if (m->nparams)
+		sbuf_puts(&call, ")");
+	e = expr_compile(call.s, &sc, T_ANY, m->file, m->line, m->col, &nerr);
+	expr_free(e);
+	sbuf_free(&call);
+	mc->ld->nerrors += nerr;
+	mc->ld->doc->nerrors += nerr;
 }
 
 static void
@@ -439,7 +501,8 @@ parse_articles(struct loader *ld, struct rule *r, yaml_node_t *n)
 static void
 parse_message(struct loader *ld, struct rule *r, yaml_node_t *n, unsigned vars)
 {
-	struct expr_scope	 sc = { vars, &ld->law->macros, ld->law->params };
+	struct expr_scope	 sc = { vars, &ld->law->macros, ld->law->params,
+				    &ld->used_macros };
 	yaml_node_t		*ja = ydoc_get(ld->doc, n, "ja");
 	yaml_node_t		*en = ydoc_get(ld->doc, n, "en");
 	int			 line, col, nerr = 0;
@@ -743,6 +806,12 @@ parse_law(struct loader *ld, yaml_node_t *root, const struct hmap *shared)
 		r->index = ld->rs->nrules;
 		ld->rs->rules[ld->rs->nrules++] = r;
 	}
+	{
+		struct macro_check mc = { ld, &law->macros, law->params,
+		    ld->doc->path };
+
+		hmap_each(&law->macros, check_unused_macro, &mc);
+	}
 	ld->law = NULL;
 }
 
@@ -845,6 +914,15 @@ load_docs(struct ruleset *rs, struct ydoc *docs, int n, struct loader *ld)
 				parse_law(ld, root, &shared);
 			}
 		}
+	/* Shared macros no law used: checked in their own file. */
+	for (i = 0; i < n; i++)
+		if (docs[i].loaded && file_role(&docs[i], ydoc_root(&docs[i])) ==
+		    F_SHARED) {
+			struct macro_check mc = { ld, &shared, NULL, docs[i].path };
+
+			ld->doc = &docs[i];
+			hmap_each(&shared, check_unused_macro, &mc);
+		}
 	hmap_free(&shared, macro_free);
 	(void)rs;
 }
@@ -904,6 +982,7 @@ ruleset_load(const char *const *paths, int npaths, const char *cal_path,
 	hmap_init(&rs->facts_by_type);
 	memset(&ld, 0, sizeof(ld));
 	ld.rs = rs;
+	hmap_init(&ld.used_macros);
 	if (cal_path && (rs->cal = calendar_load(cal_path, &nerr)) == NULL) {
 		ld.nerrors++;
 		nerr = nerr ? nerr : 1;
@@ -922,6 +1001,7 @@ ruleset_load(const char *const *paths, int npaths, const char *cal_path,
 	for (i = 0; i < 32; i++)
 		snprintf(rs->hash + 2 * i, 3, "%02x", h[i]);
 	load_docs(rs, docs, rs->nfiles, &ld);
+	hmap_free(&ld.used_macros, NULL);
 	/*
 	 * ld.nerrors says whether anything failed; the count reported is that
 	 * of the messages printed (each ydoc_error counts in its document).

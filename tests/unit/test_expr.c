@@ -141,6 +141,7 @@ scope_all(void)
 	sc.vars = ~0u & ~EV_BIT(EV_RECORD);
 	sc.macros = &g_macros;
 	sc.params = g_params;
+	sc.used = NULL;
 	return sc;
 }
 

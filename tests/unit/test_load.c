@@ -291,6 +291,18 @@ struct ecase {
 };
 
 static const struct ecase ecases[] = {
+	{ "a macro no rule uses is still checked (unknown function)",
+	    HDR MATCH_RULE
+	    "macros:\n  spare(x): \"nosuch(x)\"\n",
+	    ":19:14: error: unknown function 'nosuch'" },
+	{ "a macro with nine parameters",
+	    HDR MATCH_RULE
+	    "macros:\n  many(a,b,c,d,e,f,g,h,i): \"a\"\n",
+	    ":19:3: error: macro many: at most 8 parameters" },
+	{ "a macro parameter given twice",
+	    HDR MATCH_RULE
+	    "macros:\n  dup(a, a): \"a\"\n",
+	    ":19:3: error: macro dup: parameter 'a' is given twice" },
 	{ "a key given twice in a mapping (the first would win silently)",
 	    "law:\n  id: tl\n  names: { ja: a, en: a }\n  versions: [ { id: v1 } ]\n"
 	    "params:\n  limit: { value: 1, source: a }\n  limit: { value: 1000, source: b }\n"
