@@ -101,6 +101,13 @@ struct expr;
  */
 struct expr *expr_compile(const char *src, const struct expr_scope *sc,
     enum etype want, const char *file, int line, int col, int *nerrors);
+/*
+ * The same for a source whose bytes moved in its file (a quoted YAML scalar):
+ * byte i stands at (lines[i], cols[i]); the arrays hold strlen(src) + 1.
+ */
+struct expr *expr_compile_mapped(const char *src, const struct expr_scope *sc,
+    enum etype want, const char *file, const int *lines, const int *cols,
+    int *nerrors);
 void expr_free(struct expr *e);
 /* The static type the checker inferred. */
 enum etype expr_type(const struct expr *e);

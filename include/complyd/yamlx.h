@@ -23,6 +23,14 @@ struct ydoc {
 #define YDOC_MAX_DEPTH	64		/* collections inside collections */
 #define YDOC_MAX_NODES	1000000L	/* converted to JSON, aliases expanded */
 
+/*
+ * Where each byte of flow scalar n's value stands in the file: (*lines)[i],
+ * (*cols)[i] for byte i, one more entry for the end (caller frees both).
+ * Escapes, doubled quotes and line folding move bytes away from "start +
+ * offset". 0, or -1 for block scalars or if the walk does not give libyaml's
+ * value (then start + offset is the best there is).
+ */
+int ydoc_scalar_map(struct ydoc *d, const yaml_node_t *n, int **lines, int **cols);
 /* Loads path; returns 0, or -1 after printing the syntax error with its position. */
 int ydoc_load(struct ydoc *d, const char *path);
 void ydoc_free(struct ydoc *d);

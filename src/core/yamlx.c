@@ -28,6 +28,7 @@ slurp(const char *path, char **text, size_t *len)
 			*text = xrealloc(*text, cap *= 2);
 	}
 	fclose(f);
+	(*text)[*len] = '\0';	/* walks may look one byte ahead */
 	return 0;
 }
 
@@ -152,6 +153,229 @@ line_offset(const struct ydoc *d, size_t line)
 		if (d->text[i] == '\n')
 			l++;
 	return i;
+}
+
+/* Byte offset of character column `col` (0-based) on 0-based line `line`. */
+static size_t
+char_offset(const struct ydoc *d, size_t line, size_t col)
+{
+	size_t	 i = line_offset(d, line);
+
+	for (; i < d->len && col > 0; col--)
+		for (i++; i < d->len && ((unsigned char)d->text[i] & 0xc0) == 0x80; i++)
+			;
+	return i;
+}
+
+/* The walk of ydoc_scalar_map: decoded bytes and where each came from. */
+struct smap {
+	const char	*t;		/* the file */
+	size_t		 i, end;	/* raw position, bound */
+	int		 line, col;	/* of t[i], 1-based */
+	char		*out;
+	int		*lines, *cols;
+	char		*raw_ws;	/* out[k] is a space or tab as written */
+	size_t		 n, cap;
+};
+
+static void
+smap_put(struct smap *m, const char *b, size_t len, int line, int col, int raw_ws)
+{
+	size_t	 k;
+
+	for (k = 0; k < len; k++) {
+		if (m->n + 1 >= m->cap) {
+			m->cap = m->cap ? m->cap * 2 : 64;
+			m->out = xrealloc(m->out, m->cap);
+			m->lines = xrealloc(m->lines, m->cap * sizeof(int));
+			m->cols = xrealloc(m->cols, m->cap * sizeof(int));
+			m->raw_ws = xrealloc(m->raw_ws, m->cap);
+		}
+		m->out[m->n] = b[k];
+		m->lines[m->n] = line;
+		m->cols[m->n] = col;
+		m->raw_ws[m->n++] = (char)raw_ws;
+	}
+}
+
+/* Moves over one raw byte, keeping line and column. */
+static void
+smap_step(struct smap *m)
+{
+	if (m->t[m->i] == '\n') {
+		m->line++;
+		m->col = 1;
+	} else if (((unsigned char)m->t[m->i + 1] & 0xc0) != 0x80)
+		m->col++;
+	m->i++;
+}
+
+/* A line break inside a flow scalar folds: one space, or a \n per empty line. */
+static void
+smap_fold(struct smap *m)
+{
+	int	 line = m->line, col = m->col, empty = 0;
+
+	while (m->n > 0 && m->raw_ws[m->n - 1])
+		m->n--;		/* trailing blanks before a break go */
+	smap_step(m);
+	for (;;) {
+		while (m->i < m->end && (m->t[m->i] == ' ' || m->t[m->i] == '\t'))
+			smap_step(m);
+		if (m->i >= m->end || m->t[m->i] != '\n')
+			break;
+		smap_put(m, "\n", 1, m->line, m->col, 0);
+		empty = 1;
+		smap_step(m);
+	}
+	if (!empty)
+		smap_put(m, " ", 1, line, col, 0);
+}
+
+static void
+utf8_put(struct smap *m, unsigned long cp, int line, int col)
+{
+	char	 b[4];
+	size_t	 n;
+
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | cp >> 6);
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | cp >> 12);
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (char)(0xf0 | cp >> 18);
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	smap_put(m, b, n, line, col, 0);
+}
+
+/* A double-quoted escape at m->i (the backslash); -1 if it is not one. */
+static int
+smap_escape(struct smap *m)
+{
+	static const char from[] = "0abt\tnvfre \"/\\", to[] =
+	    "\0\a\b\t\t\n\v\f\r\033 \"/\\";
+	int		 line = m->line, col = m->col, digits = 0, k;
+	unsigned long	 cp = 0;
+	const char	*p;
+	char		 c;
+
+	smap_step(m);
+	if (m->i >= m->end)
+		return -1;
+	c = m->t[m->i];
+	if (c == '\n') {		/* an escaped line break: nothing */
+		smap_step(m);
+		while (m->i < m->end && (m->t[m->i] == ' ' || m->t[m->i] == '\t'))
+			smap_step(m);
+		return 0;
+	}
+	smap_step(m);
+	if ((p = strchr(from, c)) != NULL && c != '\0') {
+		smap_put(m, &to[p - from], 1, line, col, 0);
+		return 0;
+	}
+	switch (c) {
+	case 'N': cp = 0x85; break;
+	case '_': cp = 0xa0; break;
+	case 'L': cp = 0x2028; break;
+	case 'P': cp = 0x2029; break;
+	case 'x': digits = 2; break;
+	case 'u': digits = 4; break;
+	case 'U': digits = 8; break;
+	default: return -1;
+	}
+	for (k = 0; k < digits; k++, smap_step(m)) {
+		if (m->i >= m->end || !strchr("0123456789abcdefABCDEF", m->t[m->i]))
+			return -1;
+		c = m->t[m->i];
+		cp = cp * 16 + (unsigned long)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	utf8_put(m, cp, line, col);
+	return 0;
+}
+
+/* Walks the scalar's text; -1 on anything it does not follow. */
+static int
+smap_walk(struct smap *m, yaml_scalar_style_t style)
+{
+	char	 q = style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ? '"' :
+		    style == YAML_SINGLE_QUOTED_SCALAR_STYLE ? '\'' : 0;
+
+	if (q) {
+		if (m->i >= m->end || m->t[m->i] != q)
+			return -1;
+		smap_step(m);
+	}
+	while (m->i < m->end) {
+		char c = m->t[m->i];
+
+		if (q && c == q) {
+			if (q == '\'' && m->i + 1 < m->end && m->t[m->i + 1] == '\'') {
+				smap_put(m, "'", 1, m->line, m->col, 0);
+				smap_step(m);
+				smap_step(m);
+				continue;
+			}
+			return 0;	/* the closing quote */
+		}
+		if (q == '"' && c == '\\') {
+			if (smap_escape(m) == -1)
+				return -1;
+		} else if (c == '\n')
+			smap_fold(m);
+		else {
+			smap_put(m, &c, 1, m->line, m->col, c == ' ' || c == '\t');
+			smap_step(m);
+		}
+	}
+	return q ? -1 : 0;
+}
+
+int
+ydoc_scalar_map(struct ydoc *d, const yaml_node_t *n, int **lines, int **cols)
+{
+	struct smap	 m;
+	int		 rc = -1;
+
+	*lines = *cols = NULL;
+	if (n == NULL || n->type != YAML_SCALAR_NODE || d->text == NULL ||
+	    n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+	    n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	m.t = d->text;
+	m.i = char_offset(d, n->start_mark.line, n->start_mark.column);
+	m.end = char_offset(d, n->end_mark.line, n->end_mark.column);
+	m.line = (int)n->start_mark.line + 1;
+	m.col = (int)n->start_mark.column + 1;
+	if (m.end > d->len)
+		m.end = d->len;
+	if (smap_walk(&m, n->data.scalar.style) == 0 &&
+	    m.n == n->data.scalar.length &&
+	    (m.n == 0 || memcmp(m.out, n->data.scalar.value, m.n) == 0)) {
+		smap_put(&m, "", 1, m.line, m.col, 0);	/* the end */
+		*lines = m.lines;
+		*cols = m.cols;
+		m.lines = m.cols = NULL;
+		rc = 0;
+	}
+	free(m.out);
+	free(m.lines);
+	free(m.cols);
+	free(m.raw_ws);
+	return rc;
 }
 
 char *

@@ -240,7 +240,11 @@ ex_cerr(struct comp *c, int off, const char *fmt, ...)
 	va_list		 ap;
 	int		 line, col;
 
-	text_pos(s->text, off, s->line, s->col, &line, &col);
+	if (s->mlines != NULL) {
+		line = s->mlines[(size_t)off < s->mlen ? (size_t)off : s->mlen];
+		col = s->mcols[(size_t)off < s->mlen ? (size_t)off : s->mlen];
+	} else
+		text_pos(s->text, off, s->line, s->col, &line, &col);
 	va_start(ap, fmt);
 	vreport(s->file, line, col, fmt, ap);
 	va_end(ap);
@@ -941,6 +945,8 @@ find_macro(struct comp *c, const char *name)
 }
 
 static struct node *parse_top(struct comp *);
+static struct expr *compile(const char *, const struct expr_scope *, enum etype,
+    struct csrc *, int *);
 
 /* Compiles macro m's body at a use site (off) with arguments av. */
 static struct node *
@@ -1195,18 +1201,44 @@ struct expr *
 expr_compile(const char *src, const struct expr_scope *sc, enum etype want,
     const char *file, int line, int col, int *nerrors)
 {
+	struct csrc	 s;
+
+	memset(&s, 0, sizeof(s));
+	s.file = file;
+	s.line = line;
+	s.col = col;
+	return compile(src, sc, want, &s, nerrors);
+}
+
+struct expr *
+expr_compile_mapped(const char *src, const struct expr_scope *sc,
+    enum etype want, const char *file, const int *lines, const int *cols,
+    int *nerrors)
+{
+	struct csrc	 s;
+
+	memset(&s, 0, sizeof(s));
+	s.file = file;
+	s.line = lines[0];
+	s.col = cols[0];
+	s.mlines = lines;
+	s.mcols = cols;
+	s.mlen = strlen(src);
+	return compile(src, sc, want, &s, nerrors);
+}
+
+static struct expr *
+compile(const char *src, const struct expr_scope *sc, enum etype want,
+    struct csrc *top, int *nerrors)
+{
 	static const struct expr_scope	 empty;
 	struct expr			*e = xcalloc(1, sizeof(*e));
-	struct csrc			 s;
+	struct csrc			 s = *top;
 	struct comp			 c;
 	struct node			*n = NULL;
 
 	e->src = xstrdup(src);
-	memset(&s, 0, sizeof(s));
 	s.text = e->src;
-	s.file = file;
-	s.line = line;
-	s.col = col;
 	memset(&c, 0, sizeof(c));
 	c.e = e;
 	c.sc = sc ? sc : &empty;

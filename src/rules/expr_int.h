@@ -90,6 +90,8 @@ struct csrc {
 	struct tok	*toks;
 	int		 ntok, captok, pos;
 	const struct expr_macro *macro;	/* NULL at the top */
+	const int	*mlines, *mcols;	/* where each byte is, or NULL */
+	size_t		 mlen;
 	struct node	**args;		/* the macro's arguments */
 	struct csrc	*up;		/* the use site */
 };

@@ -56,7 +56,7 @@ loader_expr(struct loader *ld, yaml_node_t *n, unsigned vars, enum etype want,
 	struct expr_scope	 sc;
 	struct expr		*e;
 	char			*raw;
-	int			 line, col, nerr = 0;
+	int			 line, col, nerr = 0, *lines, *cols;
 
 	if (n == NULL)
 		return NULL;
@@ -73,6 +73,12 @@ loader_expr(struct loader *ld, yaml_node_t *n, unsigned vars, enum etype want,
 	if ((raw = ydoc_block_source(ld->doc, n, &line)) != NULL) {
 		e = expr_compile(raw, &sc, want, ld->doc->path, line, 1, &nerr);
 		free(raw);
+	} else if (ydoc_scalar_map(ld->doc, n, &lines, &cols) == 0) {
+		/* Quoted or folded: errors point past escapes and line breaks. */
+		e = expr_compile_mapped(ydoc_str(n), &sc, want, ld->doc->path,
+		    lines, cols, &nerr);
+		free(lines);
+		free(cols);
 	} else {
 		scalar_pos(n, &line, &col);
 		e = expr_compile(ydoc_str(n), &sc, want, ld->doc->path, line, col,
@@ -180,9 +186,11 @@ check_version_clash(struct loader *ld, struct law *law, int i, yaml_node_t *n)
 	}
 }
 
+/* The versions of law header h; missing ones are reported at the header. */
 static void
-parse_versions(struct loader *ld, struct law *law, yaml_node_t *seq)
+parse_versions(struct loader *ld, struct law *law, yaml_node_t *h)
 {
+	yaml_node_t		*seq = ydoc_get(ld->doc, h, "versions");
 	static const char *const keys[] = { "id", "effective_from",
 		"effective_until", "terms", "note", NULL };
 	struct law_version	*v;
@@ -190,7 +198,7 @@ parse_versions(struct loader *ld, struct law *law, yaml_node_t *seq)
 	int			 i;
 
 	if (seq == NULL || ydoc_len(ld->doc, seq) == 0) {
-		ydoc_error(ld->doc, seq, "a law needs `versions` (a non-empty list)");
+		ydoc_error(ld->doc, seq ? seq : h, "a law needs `versions` (a non-empty list)");
 		ld->nerrors++;
 		return;
 	}
@@ -467,15 +475,17 @@ parse_on(struct loader *ld, yaml_node_t *n)
 	return on;
 }
 
+/* The articles of rule node rn; a missing one is reported at the rule. */
 static void
-parse_articles(struct loader *ld, struct rule *r, yaml_node_t *n)
+parse_articles(struct loader *ld, struct rule *r, yaml_node_t *rn)
 {
+	yaml_node_t	*n = ydoc_get(ld->doc, rn, "articles");
 	const char	*k;
 	yaml_node_t	*kn, *v;
 	int		 i, j;
 
 	if (n == NULL || n->type != YAML_MAPPING_NODE) {
-		ydoc_error(ld->doc, n, "rule %s needs `articles`: law version -> article",
+		ydoc_error(ld->doc, n ? n : rn, "rule %s needs `articles`: law version -> article",
 		    r->id ? r->id : "?");
 		ld->nerrors++;
 		r->articles = cJSON_CreateObject();
@@ -627,7 +637,7 @@ parse_rule(struct loader *ld, yaml_node_t *n)
 		return r;
 	}
 	check_rule_keys(ld, r, n);
-	parse_articles(ld, r, ydoc_get(ld->doc, n, "articles"));
+	parse_articles(ld, r, n);
 	parse_subject(ld, r, n);
 	sev = ydoc_str(ydoc_get(ld->doc, n, "severity"));
 	if (sev && !one_of(sev, severities)) {
@@ -789,7 +799,7 @@ parse_law(struct loader *ld, yaml_node_t *root, const struct hmap *shared)
 	ld->nerrors += ydoc_check_keys(ld->doc, h, keys, "the law header");
 	law->id = req_str(ld, h, "id", "the law header");
 	law->meta = ydoc_to_json(ld->doc, h);
-	parse_versions(ld, law, ydoc_get(ld->doc, h, "versions"));
+	parse_versions(ld, law, h);
 	load_calendar(ld, ydoc_get(ld->doc, h, "calendar"));
 	parse_params(ld, law, ydoc_get(ld->doc, root, "params"));
 	parse_macros(ld, &law->macros, ydoc_get(ld->doc, root, "macros"));

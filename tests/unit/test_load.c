@@ -290,7 +290,35 @@ struct ecase {
 	const char	*want;		/* ":LINE:COL: error: message" after the path */
 };
 
+/* A match rule of lines 10-16 whose `when` (line 17 on) each case writes. */
+#define RULE_WHEN \
+	"  - id: tl.match\n"					/* 10 */ \
+	"    obligation: TL-MATCH\n"				/* 11 */ \
+	"    kind: match\n"					/* 12 */ \
+	"    on: test.used\n"					/* 13 */ \
+	"    key: event.thing\n"				/* 14 */ \
+	"    articles: { v1: \"1\", v2: \"2\" }\n"		/* 15 */ \
+	"    message: { ja: \"x {key}\", en: \"y {key}\" }\n"	/* 16 */
+
 static const struct ecase ecases[] = {
+	{ "a plain scalar on two lines: the error is on the second",
+	    HDR RULE_WHEN
+	    "    when: (event.a ?? false) or\n"
+	    "      nosuch(event.c)\n",
+	    ":18:7: error: unknown function 'nosuch'" },
+	{ "a double-quoted scalar on two lines",
+	    HDR RULE_WHEN
+	    "    when: \"(event.a ?? false) or\n"
+	    "      nosuch(event.c)\"\n",
+	    ":18:7: error: unknown function 'nosuch'" },
+	{ "escaped quotes before the error do not shift it",
+	    HDR RULE_WHEN
+	    "    when: \"event.op == \\\"x\\\" and nosuch(1)\"\n",
+	    ":17:34: error: unknown function 'nosuch'" },
+	{ "doubled single quotes before the error do not shift it",
+	    HDR RULE_WHEN
+	    "    when: '''a'' + nosuch(1) > 0'\n",
+	    ":17:20: error: unknown function 'nosuch'" },
 	{ "a macro no rule uses is still checked (unknown function)",
 	    HDR MATCH_RULE
 	    "macros:\n  spare(x): \"nosuch(x)\"\n",
