@@ -111,6 +111,9 @@ struct expr *expr_compile_mapped(const char *src, const struct expr_scope *sc,
 void expr_free(struct expr *e);
 /* The static type the checker inferred. */
 enum etype expr_type(const struct expr *e);
+/* Its name in messages ("date", "number", ...). */
+const char *expr_type_name(enum etype t);
+#define TB(t)	(1u << (t))	/* a set of etypes */
 /* The source text. */
 const char *expr_src(const struct expr *e);
 

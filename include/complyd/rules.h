@@ -142,6 +142,13 @@ struct loader {
 /* Compiles the expression in scalar node n ("what" names it in errors); NULL on error. */
 struct expr *loader_expr(struct loader *ld, yaml_node_t *n, unsigned vars,
     enum etype want, const char *what);
+/*
+ * Checks the static type of e (compiled from node n) against `ok`, a mask of
+ * TB(T_...); any and null always pass. -1, reported as "WHAT must give WANT,
+ * not TYPE", if it cannot be.
+ */
+int loader_check_type(struct loader *ld, yaml_node_t *n, const struct expr *e,
+    const char *what, unsigned ok, const char *want);
 /* Parses a list of "N" day counts for warnings ("warn: [7]" or "warn: 7"). */
 int loader_int_list(struct loader *ld, yaml_node_t *n, int **out, int *count);
 

@@ -170,6 +170,12 @@ ex_tname(enum etype t)
 }
 
 const char *
+expr_type_name(enum etype t)
+{
+	return ex_tname(t);
+}
+
+const char *
 ex_vname(enum vtype t)
 {
 	return vnames[t];

@@ -475,6 +475,25 @@ fn_num(struct ctx *c, const struct node *n, const struct val *av,
 
 /* ---- load-time checks beyond argument types ---- */
 
+/* date('2026-13-45') can only fail: say so at load time. */
+static int
+chk_literal_date(struct comp *c, struct node *n)
+{
+	const struct node	*a = n->av[0];
+	date_t			 d;
+	instant_t		 t;
+
+	if (a->k != N_LIT || a->v.t != V_STR)
+		return 0;
+	/* date() takes a time too (its JST day), as fn_date does. */
+	if ((strcmp(n->fn->name, "date") == 0 && when_parse_date(a->v.u.s, &d) == 0) ||
+	    when_parse_instant(a->v.u.s, &t) == 0)
+		return 0;
+	ex_cerr(c, a->off, "'%s' is not a %s", a->v.u.s, strcmp(n->fn->name,
+	    "date") == 0 ? "date YYYY-MM-DD" : "time with an offset");
+	return -1;
+}
+
 static int
 chk_minmax(struct comp *c, struct node *n)
 {
@@ -572,8 +591,8 @@ static const struct func funcs[] = {
 	{ "contract", 1, 1, { M_STR }, T_OBJ, 0, fn_lookup, NULL },
 	{ "dataset", 1, 1, { M_STR }, T_OBJ, 0, fn_lookup, NULL },
 	{ "facility", 1, 1, { M_STR }, T_OBJ, 0, fn_lookup, NULL },
-	{ "date", 1, 1, { M_DATE | TB(T_TIME) }, T_DATE, 0, fn_date, NULL },
-	{ "time", 1, 1, { M_STR | TB(T_TIME) }, T_TIME, 0, fn_time, NULL },
+	{ "date", 1, 1, { M_DATE | TB(T_TIME) }, T_DATE, 0, fn_date, chk_literal_date },
+	{ "time", 1, 1, { M_STR | TB(T_TIME) }, T_TIME, 0, fn_time, chk_literal_date },
 	{ "day_start", 1, 1, { M_DATE }, T_TIME, 0, fn_day_start, NULL },
 	{ "day_end", 1, 1, { M_DATE }, T_TIME, 0, fn_day_start, NULL },
 	{ "days", 1, 1, { M_NUM }, T_DUR, 0, fn_dur, NULL },

@@ -111,7 +111,6 @@ struct ctx {
 
 #define F_NULLOK	0x1	/* null arguments reach the function */
 #define F_LAZY		0x2	/* the function evaluates its arguments itself */
-#define TB(t)		(1u << (t))
 
 struct func {
 	const char	*name;

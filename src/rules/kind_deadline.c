@@ -127,6 +127,9 @@ deadline_parse(struct loader *ld, yaml_node_t *n, struct rule *r)
 		return -1;
 	}
 	d->due = loader_expr(ld, ydoc_get(ld->doc, n, "due"), DUE_VARS, T_ANY, "due");
+	if (loader_check_type(ld, ydoc_get(ld->doc, n, "due"), d->due, "due",
+	    TB(T_DATE) | TB(T_TIME) | TB(T_STR), "a date or a time") == -1)
+		return -1;
 	if (d->due == NULL) {
 		if (ydoc_get(ld->doc, n, "due") == NULL)
 			ydoc_error(ld->doc, n, "deadline rule %s needs `due`", r->id);

@@ -38,7 +38,9 @@ threshold_parse(struct loader *ld, yaml_node_t *n, struct rule *r)
 	    ~EV_BIT(EV_KEY) & ~EV_BIT(EV_RECORD), T_ANY, "key");
 	r->when = loader_expr(ld, ydoc_get(ld->doc, n, "when"), KIND_EVENT_VARS,
 	    T_BOOL, "when");
-	t->count = c ? atoi(c) : 0;
+	/* A whole number as written: atoi would take 2.5 as 2 and "3x" as 3. */
+	t->count = c && c[strspn(c, "0123456789")] == '\0' && strlen(c) <= 7 &&
+	    ydoc_is_plain(ydoc_get(ld->doc, n, "count")) ? atoi(c) : 0;
 	if (r->on == NULL || r->key == NULL || t->count < 1 || t->count > 1000000) {
 		ydoc_error(ld->doc, n, "threshold rule %s needs `on`, `key` and `count` "
 		    "(1..1000000)", r->id);

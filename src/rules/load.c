@@ -620,6 +620,44 @@ parse_subject(struct loader *ld, struct rule *r, yaml_node_t *n)
 	    rec_kind_name(r->subject) : "event");
 }
 
+/* DESIGN: a rule's title is ja/en. */
+static void
+check_title(struct loader *ld, yaml_node_t *t)
+{
+	if (t != NULL && (t->type != YAML_MAPPING_NODE ||
+	    ydoc_str(ydoc_get(ld->doc, t, "ja")) == NULL ||
+	    ydoc_str(ydoc_get(ld->doc, t, "en")) == NULL)) {
+		ydoc_error(ld->doc, t, "title must be { ja: ..., en: ... }");
+		ld->nerrors++;
+	}
+}
+
+static void
+check_list(struct loader *ld, yaml_node_t *l, const char *what)
+{
+	if (l != NULL && l->type != YAML_SEQUENCE_NODE) {
+		ydoc_error(ld->doc, l, "%s must be a list", what);
+		ld->nerrors++;
+	}
+}
+
+int
+loader_check_type(struct loader *ld, yaml_node_t *n, const struct expr *e,
+    const char *what, unsigned ok, const char *want)
+{
+	enum etype	 t;
+
+	if (e == NULL)
+		return 0;
+	t = expr_type(e);
+	if (t == T_ANY || t == T_NULL || (ok & TB(t)))
+		return 0;
+	ydoc_error(ld->doc, n, "%s must give %s, not %s", what, want,
+	    expr_type_name(t));
+	ld->nerrors++;
+	return -1;
+}
+
 static struct rule *
 parse_rule(struct loader *ld, yaml_node_t *n)
 {
@@ -648,6 +686,14 @@ parse_rule(struct loader *ld, yaml_node_t *n)
 	r->severity = xstrdup(sev ? sev : "medium");
 	r->eff_from = opt_date(ld, n, "effective_from");
 	r->eff_until = opt_date(ld, n, "effective_until");
+	if (r->eff_from != DATE_NONE && r->eff_until != DATE_NONE &&
+	    r->eff_until <= r->eff_from) {
+		ydoc_error(ld->doc, ydoc_get(ld->doc, n, "effective_until"),
+		    "effective_until must be after effective_from");
+		ld->nerrors++;
+	}
+	check_title(ld, ydoc_get(ld->doc, n, "title"));
+	check_list(ld, ydoc_get(ld->doc, n, "tags"), "tags");
 	meta = cJSON_CreateObject();
 	cJSON_AddItemToObject(meta, "title", ydoc_to_json(ld->doc,
 	    ydoc_get(ld->doc, n, "title")));
@@ -659,6 +705,8 @@ parse_rule(struct loader *ld, yaml_node_t *n)
 	rule_hash(ld, r, n);
 	r->version_at = loader_expr(ld, ydoc_get(ld->doc, n, "version_at"),
 	    COMMON_VARS | EV_BIT(EV_EVENT), T_ANY, "version_at");
+	loader_check_type(ld, ydoc_get(ld->doc, n, "version_at"), r->version_at,
+	    "version_at", TB(T_DATE) | TB(T_TIME) | TB(T_STR), "a date");
 	if (rule_kinds[r->kind]->parse(ld, n, r) == -1)
 		ld->nerrors++;
 	parse_message(ld, r, ydoc_get(ld->doc, n, "message"), COMMON_VARS |
@@ -798,6 +846,12 @@ parse_law(struct loader *ld, yaml_node_t *root, const struct hmap *shared)
 	hmap_init(&law->macros);
 	ld->nerrors += ydoc_check_keys(ld->doc, h, keys, "the law header");
 	law->id = req_str(ld, h, "id", "the law header");
+	for (i = 0; law->id && i < ld->rs->nlaws; i++)
+		if (ld->rs->laws[i]->id && strcmp(ld->rs->laws[i]->id, law->id) == 0) {
+			ydoc_error(ld->doc, ydoc_get(ld->doc, h, "id"), "law %s is "
+			    "already defined in %s", law->id, ld->rs->laws[i]->file);
+			ld->nerrors++;
+		}
 	law->meta = ydoc_to_json(ld->doc, h);
 	parse_versions(ld, law, h);
 	load_calendar(ld, ydoc_get(ld->doc, h, "calendar"));
@@ -809,6 +863,7 @@ parse_law(struct loader *ld, yaml_node_t *root, const struct hmap *shared)
 	ld->rs->laws = xrealloc(ld->rs->laws, (ld->rs->nlaws + 1) * sizeof(struct law *));
 	ld->rs->laws[ld->rs->nlaws++] = law;
 	rules = ydoc_get(ld->doc, root, "rules");
+	check_list(ld, rules, "rules");
 	for (i = 0; i < ydoc_len(ld->doc, rules); i++) {
 		r = parse_rule(ld, ydoc_item(ld->doc, rules, i));
 		ld->rs->rules = xrealloc(ld->rs->rules,

@@ -301,6 +301,24 @@ struct ecase {
 	"    message: { ja: \"x {key}\", en: \"y {key}\" }\n"	/* 16 */
 
 static const struct ecase ecases[] = {
+	{ "a rule's title that is not ja/en",
+	    HDR MATCH_RULE "    title: plain\n",
+	    ":18:12: error: title must be { ja: ..., en: ... }" },
+	{ "tags that are not a list",
+	    HDR MATCH_RULE "    tags: notalist\n",
+	    ":18:11: error: tags must be a list" },
+	{ "a rule in force until before it starts",
+	    HDR MATCH_RULE "    effective_from: 2026-06-01\n    effective_until: 2026-01-01\n",
+	    ":19:22: error: effective_until must be after effective_from" },
+	{ "version_at that gives a number",
+	    HDR MATCH_RULE "    version_at: \"3\"\n",
+	    ":18:17: error: version_at must give a date, not number" },
+	{ "a literal date that is no date",
+	    HDR MATCH_RULE "    version_at: \"date('2026-13-45')\"\n",
+	    ":18:23: error: '2026-13-45' is not a date YYYY-MM-DD" },
+	{ "rules that are not a list",
+	    HDR "  {}\n",
+	    ":10:3: error: rules must be a list" },
 	{ "a plain scalar on two lines: the error is on the second",
 	    HDR RULE_WHEN
 	    "    when: (event.a ?? false) or\n"
@@ -732,15 +750,18 @@ test_load_many_errors(void **state)
 	assert_int_equal(nerr, (int)NELEM(many_want));
 	free(err);
 
-	/* errors of two files are all reported */
+	/* errors of two files are all reported; the second defines law tl again */
 	tdir_write(&d, "bad2.yaml", HDR MATCH_RULE "    colour: red\n");
 	paths[0] = d.path;
 	rs = load_capture(paths, 1, &nerr, &err);
 	assert_null(rs);
-	assert_int_equal(nerr, (int)NELEM(many_want) + 1);
-	assert_int_equal(count_lines(err), (int)NELEM(many_want) + 1);
+	assert_int_equal(nerr, (int)NELEM(many_want) + 2);
+	assert_int_equal(count_lines(err), (int)NELEM(many_want) + 2);
 	snprintf(want, sizeof(want), "%s/bad2.yaml:18:5: error: unknown key "
 	    "'colour' in a match rule\n", d.path);
+	assert_non_null(strstr(err, want));
+	snprintf(want, sizeof(want), "%s/bad2.yaml:2:7: error: law tl is already "
+	    "defined in %s/bad.yaml\n", d.path, d.path);
 	assert_non_null(strstr(err, want));
 	free(err);
 	tdir_free(&d);
