@@ -20,21 +20,6 @@ usage(void)
 	return 2;
 }
 
-/* --until takes RFC 3339, or a date meaning the end of that day (00:00 JST next day). */
-static int
-parse_until(const char *s, instant_t *out)
-{
-	date_t d;
-
-	if (when_parse_instant(s, out) == 0)
-		return 0;
-	if (when_parse_date(s, &d) == 0) {
-		*out = when_day_start(d + 1) - 1000;
-		return 0;
-	}
-	return -1;
-}
-
 int
 ctl_replay(int argc, char **argv)
 {
@@ -61,7 +46,7 @@ ctl_replay(int argc, char **argv)
 		case 'm': meta = optarg; break;
 		case 'q': o.quiet = 1; break;
 		case 'u':
-			if (parse_until(optarg, &o.until) == -1) {
+			if (replay_parse_until(optarg, &o.until) == -1) {
 				log_warnx("--until: not an RFC 3339 time or a date: %s", optarg);
 				return 2;
 			}

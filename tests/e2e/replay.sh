@@ -109,6 +109,10 @@ replay "$tmp/at.out" "$tmp/at.err" --until 2026-06-29T00:00:00+09:00 \
     $FX/events-1.jsonl $FX/events-2.jsonl
 check "--until exactly at the due instant is inclusive" \
     grep -q '"obligation":"SUBCON-PAY-BY-DUE".*"status":"violation"' "$tmp/at.out"
+replay "$tmp/date.out" "$tmp/date.err" --until 2026-06-28 \
+    $FX/events-1.jsonl $FX/events-2.jsonl
+check "--until as a date is the end of that day: the due day's violation fires" \
+    grep -q '"obligation":"SUBCON-PAY-BY-DUE".*"status":"violation"' "$tmp/date.out"
 replay "$tmp/before.out" "$tmp/before.err" --until 2026-06-28T23:59:59+09:00 \
     $FX/events-1.jsonl $FX/events-2.jsonl
 check "--until one second before the due instant does not fire it" \
