@@ -26,6 +26,8 @@ struct kind_ops {
 		    instant_t at);
 	/* Keys of the rule node the kind accepts (besides the common ones). */
 	const char *const *keys;
+	/* Names its messages and details see besides the common ones (EV_BIT). */
+	unsigned	 alert_vars;
 };
 
 extern const struct kind_ops kind_match, kind_deadline, kind_periodic,

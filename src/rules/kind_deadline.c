@@ -691,4 +691,6 @@ const struct kind_ops kind_deadline = {
 	.record = deadline_record,
 	.timer = deadline_timer,
 	.keys = deadline_keys,
+	.alert_vars = EV_BIT(EV_START) | EV_BIT(EV_OPENED) | EV_BIT(EV_DUE) |
+	    EV_BIT(EV_PAID),
 };

@@ -260,4 +260,5 @@ const struct kind_ops kind_periodic = {
 	.record = periodic_record,
 	.timer = periodic_timer,
 	.keys = periodic_keys,
+	.alert_vars = EV_BIT(EV_DUE) | EV_BIT(EV_BASELINE),
 };

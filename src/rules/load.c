@@ -549,9 +549,8 @@ parse_details(struct loader *ld, struct rule *r, yaml_node_t *n)
 	r->details = xcalloc(r->ndetails + 1, sizeof(*r->details));
 	for (i = 0; ydoc_pair(ld->doc, n, i, &k, NULL, &v) == 0; i++) {
 		r->details[i].name = xstrdup(k);
-		r->details[i].value = loader_expr(ld, v, COMMON_VARS | EV_BIT(EV_EVENT) |
-		    EV_BIT(EV_OPENED) | EV_BIT(EV_START) | EV_BIT(EV_DUE) |
-		    EV_BIT(EV_PAID) | EV_BIT(EV_BASELINE), T_ANY, k);
+		r->details[i].value = loader_expr(ld, v, COMMON_VARS |
+		    EV_BIT(EV_EVENT) | rule_kinds[r->kind]->alert_vars, T_ANY, k);
 	}
 }
 
@@ -709,9 +708,9 @@ parse_rule(struct loader *ld, yaml_node_t *n)
 	    "version_at", TB(T_DATE) | TB(T_TIME) | TB(T_STR), "a date");
 	if (rule_kinds[r->kind]->parse(ld, n, r) == -1)
 		ld->nerrors++;
+	/* `due` in a match rule's message is a load error, not a null. */
 	parse_message(ld, r, ydoc_get(ld->doc, n, "message"), COMMON_VARS |
-	    EV_BIT(EV_EVENT) | EV_BIT(EV_OPENED) | EV_BIT(EV_START) |
-	    EV_BIT(EV_DUE) | EV_BIT(EV_PAID) | EV_BIT(EV_BASELINE));
+	    EV_BIT(EV_EVENT) | rule_kinds[r->kind]->alert_vars);
 	parse_details(ld, r, ydoc_get(ld->doc, n, "details"));
 	return r;
 }

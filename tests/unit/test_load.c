@@ -301,6 +301,9 @@ struct ecase {
 	"    message: { ja: \"x {key}\", en: \"y {key}\" }\n"	/* 16 */
 
 static const struct ecase ecases[] = {
+	{ "details of a match rule that name a deadline's due",
+	    HDR MATCH_RULE "    details: { d: due }\n",
+	    ":18:19: error: 'due' is not available here" },
 	{ "a rule's title that is not ja/en",
 	    HDR MATCH_RULE "    title: plain\n",
 	    ":18:12: error: title must be { ja: ..., en: ... }" },
