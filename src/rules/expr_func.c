@@ -429,6 +429,17 @@ fn_lower(struct ctx *c, const struct node *n, const struct val *av,
 	return 0;
 }
 
+/* list(x): x when it is a list; a string or a number cannot be judged as one. */
+static int
+fn_list(struct ctx *c, const struct node *n, const struct val *av,
+    struct val *out)
+{
+	if (av[0].t != V_LIST)
+		return ex_ebad(c, &av[0], n->av[0], "list");
+	*out = av[0];
+	return 0;
+}
+
 static int
 fn_str(struct ctx *c, const struct node *n, const struct val *av,
     struct val *out)
@@ -620,6 +631,7 @@ static const struct func funcs[] = {
 	{ "if", 3, 3, { TB(T_BOOL), M_ANY, M_ANY }, T_ANY, F_LAZY, fn_if,
 	    chk_if },
 	{ "lower", 1, 1, { M_STR }, T_STR, 0, fn_lower, NULL },
+	{ "list", 1, 1, { M_LIST }, T_LIST, 0, fn_list, NULL },
 	{ "str", 1, 1, { M_ANY }, T_STR, 0, fn_str, NULL },
 	{ "num", 1, 1, { M_STR | M_NUM }, T_NUM, 0, fn_num, NULL },
 };

@@ -633,6 +633,25 @@ record_stop(struct engine *en, struct rule *r, struct slot *s, date_t start,
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
 
+/*
+ * Payments already made may reach a target the record has just lowered (or
+ * removed: any payment closes one without an amount). The change closes the
+ * obligation then, as the payment that reached it would have.
+ */
+static void
+record_target(struct engine *en, struct rule *r, struct slot *s,
+    struct expr_env *env, instant_t at)
+{
+	struct deadline	*d = r->kd;
+	int		 err;
+
+	if (d->stop_target == NULL || s->paid <= 0 || !(s->flags & SLOT_OPEN) ||
+	    (s->flags & SLOT_CLOSED))
+		return;
+	if (satisfied(d, s, env, &err))
+		close_slot(en, s, at);
+}
+
 static void
 deadline_record(struct engine *en, struct rule *r, const char *tenant,
     const char *id, const cJSON *rec, instant_t at)
@@ -680,6 +699,7 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 		open_slot(en, r, s, s->opened, v, engine_cause(en));
 	} else if (record_moved(en, r, s, env, v, start, known, at) == -1)
 		return;
+	record_target(en, r, s, env, at);
 	record_stop(en, r, s, start, stop, known);
 }
 
