@@ -50,7 +50,8 @@ refresh_alert(struct daemon *d, const struct alert *a)
 	const struct late_tenant *lt = late_of(d, a->tenant);
 	char		 note[300];
 
-	if (lt == NULL || a->time < lt->oldest)
+	/* As retraction: alerts after the late time (one at it fired before it). */
+	if (lt == NULL || a->time <= lt->oldest)
 		return;
 	snprintf(note, sizeof(note), "replayed in event-time order with the late "
 	    "event %s, it is raised again as now stored", lt->why);

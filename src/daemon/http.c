@@ -426,8 +426,8 @@ route_reload(struct reqctx *c)
 	cJSON *o;
 
 	if (daemon_reload(c->d) == -1) {
-		reply_error(c->req, 422, "invalid_rules", "the new rule set has errors "
-		    "(see the daemon log); the running rules stay in force");
+		reply_error(c->req, 422, "invalid_rules", "the config or the new rule "
+		    "set has errors (see the daemon log); the running ones stay in force");
 		return;
 	}
 	o = cJSON_CreateObject();
@@ -542,6 +542,8 @@ bind_one(struct evhttp *http, const char *addr)
 void
 http_set_limits(struct daemon *d)
 {
+	if (d->http == NULL)
+		return;		/* no api.listen: no API to limit */
 	/*
 	 * libevent 2.1 answers a body over its limit itself, in HTML. Its limit
 	 * is set above ours (max_body + up to 64 MiB) so that an oversized batch

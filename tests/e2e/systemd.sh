@@ -80,6 +80,23 @@ kill -TERM "$PID"; wait "$PID"; PID=
 n=$(grep -c 'fire.prevention-manager-appointed' "$T/var/alerts.jsonl")
 check "a restart with an empty journal does not raise the record check again ($n)" "[ '$n' = 1 ]"
 
+# A daemon without an API (no api.listen) reloads on SIGHUP like any other.
+mkdir -p "$T/noapi"
+cat > "$T/conf/noapi.yaml" <<YAML
+state_dir: ../noapi
+rules: $ROOT/rules
+metadata: ../meta
+outputs: [ { type: file, path: ../noapi/alerts.jsonl } ]
+YAML
+"$BUILD/complyd" -f -c "$T/conf/noapi.yaml" 2>"$T/noapi.log" &
+NPID=$!
+wait_for "grep -q 'journaled event' '$T/noapi.log'" 10
+kill -HUP "$NPID"
+sleep 1
+check "a daemon without api.listen survives SIGHUP and reloads" \
+    "kill -0 $NPID && [ \$(grep -c 'journaled event' '$T/noapi.log') -ge 2 ]"
+kill -TERM "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null
+
 # 3. make install honours PREFIX and DESTDIR
 make -s install DESTDIR="$T/root" PREFIX=/usr/local BUILD="$BUILD" >/dev/null 2>&1
 check "make install places binaries, unit, conf and rules" \
