@@ -78,6 +78,10 @@ struct expr_macro {
 	char	*params[8];
 };
 
+struct sbuf;
+/* The key of macro m in expr_scope.used: its file and name. */
+void expr_macro_key(const struct expr_macro *m, struct sbuf *out);
+
 /* Run-time environment, filled by the engine for each evaluation. */
 struct expr_env {
 	struct val	 vars[EV__COUNT];

@@ -16,12 +16,15 @@ struct ydoc {
 	int		 nerrors;	/* errors reported through ydoc_error */
 	char		*text;		/* the file, for positions inside block scalars */
 	size_t		 len;
-	long		 converted;	/* nodes ydoc_to_json made, against aliases */
+	long		 converted;	/* nodes this ydoc_to_json made, against aliases */
+	long		 converted_total; /* and all of them in the file */
+	const yaml_node_t *limit_node;	/* where the depth limit was reported */
 };
 
 #define YDOC_MAX_BYTES	(16L << 20)	/* a rule, config or test file */
 #define YDOC_MAX_DEPTH	64		/* collections inside collections */
-#define YDOC_MAX_NODES	1000000L	/* converted to JSON, aliases expanded */
+#define YDOC_MAX_NODES	1000000L	/* one conversion to JSON, aliases expanded */
+#define YDOC_MAX_NODES_FILE 8000000L	/* all conversions of one file */
 
 /*
  * Where each byte of flow scalar n's value stands in the file: (*lines)[i],

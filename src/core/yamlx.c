@@ -22,7 +22,9 @@ slurp(const char *path, char **text, size_t *len)
 		return -1;
 	*text = xmalloc(cap);
 	*len = 0;
-	while ((n = fread(*text + *len, 1, cap - *len, f)) > 0) {
+	/* Past the limit there is nothing to read for: too_big_or_deep says so. */
+	while (*len <= (size_t)YDOC_MAX_BYTES &&
+	    (n = fread(*text + *len, 1, cap - *len, f)) > 0) {
 		*len += n;
 		if (*len == cap)
 			*text = xrealloc(*text, cap *= 2);
@@ -33,45 +35,45 @@ slurp(const char *path, char **text, size_t *len)
 }
 
 /*
- * Limits checked on the text before libyaml sees it: its parser takes time
+ * Limits checked before libyaml builds the document: its composer takes time
  * quadratic in the nesting of flow collections ([[[...]]]), and our
- * converters recurse. Brackets inside quotes and comments do not count.
+ * converters recurse. libyaml's own event stream gives the nesting (quotes,
+ * comments and block scalars counted right); it stops at the 65th level, so
+ * the costly prefix stays short. A syntax error is left to the real load.
  */
 static int
 too_big_or_deep(const struct ydoc *d)
 {
-	size_t	 i, line = 1, col = 1;
-	int	 depth = 0;
-	char	 quote = 0;
+	yaml_parser_t	 p;
+	yaml_event_t	 ev;
+	int		 depth = 0, rc = 0, done = 0;
 
 	if (d->len > (size_t)YDOC_MAX_BYTES) {
 		fprintf(stderr, "%s: error: larger than %ld bytes\n", d->path,
 		    YDOC_MAX_BYTES);
 		return -1;
 	}
-	for (i = 0; i < d->len; i++, col++) {
-		char c = d->text[i];
-
-		if (c == '\n') {
-			line++;
-			col = 0;
-			quote = 0;	/* a flow scalar on many lines: rare, harmless */
-		} else if (quote) {
-			if (c == quote)
-				quote = 0;
-		} else if (c == '"' || c == '\'')
-			quote = c;
-		else if (c == '#' && (i == 0 || d->text[i - 1] == ' '))
-			while (i + 1 < d->len && d->text[i + 1] != '\n')
-				i++;
-		else if ((c == '[' || c == '{') && ++depth > YDOC_MAX_DEPTH) {
-			fprintf(stderr, "%s:%zu:%zu: error: nested deeper than %d "
-			    "levels\n", d->path, line, col, YDOC_MAX_DEPTH);
-			return -1;
-		} else if ((c == ']' || c == '}') && depth > 0)
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)d->text, d->len);
+	while (!done && yaml_parser_parse(&p, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > YDOC_MAX_DEPTH) {
+				fprintf(stderr, "%s:%zu:%zu: error: nested deeper than "
+				    "%d levels\n", d->path, ev.start_mark.line + 1,
+				    ev.start_mark.column + 1, YDOC_MAX_DEPTH);
+				rc = -1;
+				done = 1;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+		    ev.type == YAML_MAPPING_END_EVENT)
 			depth--;
+		else if (ev.type == YAML_STREAM_END_EVENT)
+			done = 1;
+		yaml_event_delete(&ev);
 	}
-	return 0;
+	yaml_parser_delete(&p);
+	return rc;
 }
 
 /*
@@ -598,15 +600,21 @@ to_json(struct ydoc *d, yaml_node_t *n, int depth)
 
 	if (n == NULL)
 		return cJSON_CreateNull();
-	/* Past a limit the document gives nulls, with one error for it. */
+	/* Past a limit the conversion gives nulls, with one error for it. */
 	if (d->converted > YDOC_MAX_NODES)
 		return cJSON_CreateNull();
-	if (depth > YDOC_MAX_DEPTH || ++d->converted > YDOC_MAX_NODES) {
-		if (depth > YDOC_MAX_DEPTH)
-			ydoc_error(d, n, "nested deeper than %d levels", YDOC_MAX_DEPTH);
-		else
+	if (depth > YDOC_MAX_DEPTH || ++d->converted > YDOC_MAX_NODES ||
+	    ++d->converted_total > YDOC_MAX_NODES_FILE) {
+		if (depth > YDOC_MAX_DEPTH) {
+			/* The same node converted again (a second look-up): one error. */
+			if (n != d->limit_node)
+				ydoc_error(d, n, "nested deeper than %d levels",
+				    YDOC_MAX_DEPTH);
+			d->limit_node = n;
+		} else
 			ydoc_error(d, n, "more than %ld values (aliases expanded)",
-			    YDOC_MAX_NODES);
+			    d->converted_total > YDOC_MAX_NODES_FILE ?
+			    YDOC_MAX_NODES_FILE : YDOC_MAX_NODES);
 		d->converted = YDOC_MAX_NODES + 1;
 		return cJSON_CreateNull();
 	}
@@ -636,5 +644,8 @@ to_json(struct ydoc *d, yaml_node_t *n, int depth)
 cJSON *
 ydoc_to_json(struct ydoc *d, yaml_node_t *n)
 {
+	d->converted = 0;	/* a budget for each conversion, and one per file */
+	if (d->converted_total > YDOC_MAX_NODES_FILE)
+		return cJSON_CreateNull();
 	return to_json(d, n, 1);
 }

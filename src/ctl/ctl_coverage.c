@@ -130,8 +130,10 @@ ctl_coverage(int argc, char **argv)
 		else
 			dir = argv[i];
 	snprintf(path, sizeof(path), "%s/law-list.yaml", dir);
-	if (ydoc_load(&cat, path) == -1)
+	if (ydoc_load(&cat, path) == -1) {
+		ydoc_free(&cat);
 		return 1;
+	}
 	if ((rs = ruleset_load(&dir, 1, NULL, &nerr)) == NULL) {
 		ydoc_free(&cat);
 		return 1;

@@ -954,6 +954,28 @@ static struct node *parse_top(struct comp *);
 static struct expr *compile(const char *, const struct expr_scope *, enum etype,
     struct csrc *, int *);
 
+/*
+ * Records that macro m was expanded. Keyed by its file and name: two laws
+ * may each have a macro of one name, and one being used says nothing of the
+ * other (see expr_macro_key).
+ */
+static void
+mark_used(struct hmap *used, const struct expr_macro *m)
+{
+	struct sbuf	 k;
+
+	sbuf_init(&k);
+	expr_macro_key(m, &k);
+	hmap_put(used, k.s, used);	/* a set: any value */
+	sbuf_free(&k);
+}
+
+void
+expr_macro_key(const struct expr_macro *m, struct sbuf *out)
+{
+	sbuf_printf(out, "%s\x1f%s", m->file ? m->file : "", m->name);
+}
+
 /* Compiles macro m's body at a use site (off) with arguments av. */
 static struct node *
 expand(struct comp *c, const struct expr_macro *m, struct node **av, int ac,
@@ -968,7 +990,7 @@ expand(struct comp *c, const struct expr_macro *m, struct node **av, int ac,
 			return errnode(c, off);
 		}
 	if (c->sc->used != NULL)
-		hmap_put(c->sc->used, m->name, c->sc->used);	/* a set: any value */
+		mark_used(c->sc->used, m);
 	memset(&ms, 0, sizeof(ms));
 	ms.text = m->src;
 	ms.file = m->file;

@@ -323,9 +323,15 @@ check_unused_macro(const char *name, void *v, void *arg)
 	struct expr		*e;
 	int			 i, nerr = 0;
 
+	(void)name;	/* the map's key; the macro knows its own */
+	sbuf_init(&call);
+	expr_macro_key(m, &call);
 	if (strcmp(m->file, mc->file) != 0 ||
-	    hmap_get(&mc->ld->used_macros, name) != NULL)
+	    hmap_get(&mc->ld->used_macros, call.s) != NULL) {
+		sbuf_free(&call);
 		return;
+	}
+	sbuf_free(&call);
 	sbuf_init(&call);
 	sbuf_puts(&call, m->name);
 	for (i = 0; i < m->nparams; i++)

@@ -367,10 +367,10 @@ static const struct ecase ecases[] = {
 	    "    - { id: v1, effective_until: 2026-01-01 }\n"
 	    "    - { id: v1, effective_from: 2026-01-01 }\nrules: []\n",
 	    ":6:7: error: version v1 is given twice" },
-	{ "flow collections nested past 64 levels (checked before libyaml)",
+	{ "flow collections nested past 64 levels, the file's mapping the first",
 	    HDR MATCH_RULE
 	    "properties: " "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
-	    ":18:77: error: nested deeper than 64 levels" },
+	    ":18:76: error: nested deeper than 64 levels" },
 	{ "an alias that contains itself stops at 64 levels, with one error",
 	    HDR MATCH_RULE
 	    "    tags: &a [*a, *a]\n",
@@ -770,6 +770,44 @@ test_load_many_errors(void **state)
 	tdir_free(&d);
 }
 
+/*
+ * Brackets that are text -- after an apostrophe in a plain scalar, in
+ * comments, in block scalars -- do not count towards the nesting limit.
+ */
+static void
+test_load_brackets_in_text(void **state)
+{
+	struct tdir	 d;
+	struct ruleset	*rs;
+	const char	*paths[1];
+	char		 text[16384], *err;
+	size_t		 n;
+	int		 i, nerr;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "%s", HDR MATCH_RULE);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "    description: |\n");
+	for (i = 0; i < 70; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "      see [%d\n", i);
+	for (i = 0; i < 70; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "# see [%d\n", i);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "    tags:\n");
+	for (i = 0; i < 70; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "      - the chief's [%d\n", i);
+	tdir_init(&d);
+	tdir_write(&d, "tl.yaml", text);
+	paths[0] = d.path;
+	rs = load_capture(paths, 1, &nerr, &err);
+	if (err[0])
+		fprintf(stderr, "%s", err);
+	assert_int_equal(nerr, 0);
+	assert_non_null(rs);
+	ruleset_free(rs);
+	free(err);
+	tdir_free(&d);
+}
+
 /* A file that cannot be read is an error; no rules are loaded. */
 static void
 test_load_missing_file(void **state)
@@ -822,6 +860,7 @@ main(void)
 		cmocka_unit_test(test_load_error_block_scalar),
 		cmocka_unit_test(test_load_error_counted_once),
 		cmocka_unit_test(test_load_many_errors),
+		cmocka_unit_test(test_load_brackets_in_text),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_empty_dir),
 	};
