@@ -322,7 +322,7 @@ eval_due(struct deadline *d, struct slot *s, struct expr_env *env)
 	return expr_eval_date(d->due, env, &s->due);
 }
 
-/* Opens s at `opened`; a stop seen before closes it at once. */
+/* Opens s at `opened`; a stop seen before has closed it already, at its time. */
 static void
 open_slot(struct engine *en, struct rule *r, struct slot *s, instant_t opened,
     const struct law_version *v, const char *evidence)
@@ -333,10 +333,10 @@ open_slot(struct engine *en, struct rule *r, struct slot *s, instant_t opened,
 	s->warned = 0;
 	free(s->evidence);
 	s->evidence = evidence ? xstrdup(evidence) : NULL;
-	if (s->flags & SLOT_STOPPED) {
+	/* A stop that came first closed it then (close_slot kept the time). */
+	if (s->flags & SLOT_STOPPED)
 		s->flags |= SLOT_CLOSED;
-		s->closed = opened;
-	} else
+	else
 		s->closed = INSTANT_MAX;
 	arm(en, r, s);
 }
@@ -424,13 +424,12 @@ close_slot(struct engine *en, struct slot *s, instant_t at)
 	s->flags |= SLOT_STOPPED;
 	/*
 	 * Closed when the stop came, even before the opening: a payment made
-	 * before a receipt date the file gives later still met a due day that
-	 * falls before that date (odd data, but the payment was in time).
+	 * before the receipt date a later upsert gives still met its due day.
+	 * A slot not open yet keeps the time for open_slot.
 	 */
-	if (s->flags & SLOT_OPEN) {
+	s->closed = at;
+	if (s->flags & SLOT_OPEN)
 		s->flags |= SLOT_CLOSED;
-		s->closed = at;
-	}
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
 
@@ -573,23 +572,28 @@ record_moved(struct engine *en, struct rule *r, struct slot *s,
 {
 	date_t		 due = s->due, was = s->start;
 	instant_t	 opened = s->opened;
+	int		 version = s->version;
 
 	s->start = start;
 	s->version = engine_version_index(r, v);
 	if (start != was && !(s->flags & SLOT_CLOSED)) {
-		if (record_due(en, r, s, env, v, known, at) == -1)
+		if (record_due(en, r, s, env, v, known, at) == -1) {
+			/* Cannot be judged (a review is out): the slot stays as it was. */
+			s->start = was;
+			s->opened = opened;
+			s->version = version;
 			return -1;
+		}
 		if (engine_cause(en) != NULL) {
 			free(s->evidence);
 			s->evidence = xstrdup(engine_cause(en));
 		}
-	} else {
-		s->opened = opened;
-		if (eval_due(r->kd, s, env) == -1) {
-			s->due = due;
-			engine_review(en, r, s->tenant, s->key, at, v, NULL, env->err);
-			return -1;
-		}
+	} else if (eval_due(r->kd, s, env) == -1) {
+		s->due = due;
+		s->start = was;
+		s->version = version;
+		engine_review(en, r, s->tenant, s->key, at, v, NULL, env->err);
+		return -1;
 	}
 	/* A new due day has warnings of its own, from the change on. */
 	if (s->due != due)
