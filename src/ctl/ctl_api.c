@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 
 #define API_MAX_ANSWER	(64 << 20)	/* bytes read back at most */
 #define DEFAULT_CONF	"/etc/complyd/complyd.yaml"
+#define API_TIMEOUT	300	/* seconds: a reload replays the whole journal */
 
 /* One row per command: the route it calls and the options it takes. */
 static const struct api_cmd {
@@ -78,6 +80,7 @@ static int
 connect_unix(const char *path)
 {
 	struct sockaddr_un	 sun;
+	struct timeval		 tmo = { API_TIMEOUT, 0 };
 	int			 fd;
 
 	if (sock_unix_addr(&sun, path) == -1) {
@@ -85,6 +88,8 @@ connect_unix(const char *path)
 		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		log_warn("%s", path);
 		if (fd != -1)
@@ -120,7 +125,11 @@ exchange(int fd, const char *method, const char *target, struct sbuf *ans)
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("read");
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				log_warnx("the daemon did not answer within %d s",
+				    API_TIMEOUT);
+			else
+				log_warn("read");
 			return -1;
 		}
 		if (ans->len + (size_t)r > API_MAX_ANSWER) {
