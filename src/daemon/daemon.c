@@ -26,7 +26,7 @@ daemon_now(void)
 /* Clock skew we tolerate on event times before calling them bogus. */
 #define FUTURE_SLACK_MS	(24LL * 3600 * 1000)
 
-/* Alerts go to the store (and from its outbox to the outputs); ids dedupe. */
+/* The late-event entry of tenant, while reconciling; NULL if none. */
 static const struct late_tenant *
 late_of(const struct daemon *d, const char *tenant)
 {
@@ -59,6 +59,7 @@ refresh_alert(struct daemon *d, const struct alert *a)
 		d->stats.refreshed++;
 }
 
+/* Alerts go to the store (and from its outbox to the outputs); ids dedupe. */
 static void
 alert_sink(void *arg, struct alert *a)
 {

@@ -308,6 +308,19 @@ struct macro_check {
 	const char		*file;		/* only macros defined here */
 };
 
+static int
+macro_used(struct loader *ld, const struct expr_macro *m)
+{
+	struct sbuf	 k;
+	int		 used;
+
+	sbuf_init(&k);
+	expr_macro_key(m, &k);
+	used = hmap_get(&ld->used_macros, k.s) != NULL;
+	sbuf_free(&k);
+	return used;
+}
+
 /*
  * A macro no expression uses is compiled once on its own, called with
  * arguments of any type, so that its syntax errors and unknown names are
@@ -324,14 +337,8 @@ check_unused_macro(const char *name, void *v, void *arg)
 	int			 i, nerr = 0;
 
 	(void)name;	/* the map's key; the macro knows its own */
-	sbuf_init(&call);
-	expr_macro_key(m, &call);
-	if (strcmp(m->file, mc->file) != 0 ||
-	    hmap_get(&mc->ld->used_macros, call.s) != NULL) {
-		sbuf_free(&call);
+	if (strcmp(m->file, mc->file) != 0 || macro_used(mc->ld, m))
 		return;
-	}
-	sbuf_free(&call);
 	sbuf_init(&call);
 	sbuf_puts(&call, m->name);
 	for (i = 0; i < m->nparams; i++)
