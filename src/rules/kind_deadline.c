@@ -184,7 +184,9 @@ deadline_free(struct rule *r)
 
 /*
  * The slot of an event-driven obligation: its key, narrowed by `scope` when
- * the rule has one ("key\x1fscope"); alerts carry the key alone.
+ * the rule has one ("key\x1fscope"); alerts carry the key alone. NULL, with
+ * env->err, when the scope cannot be evaluated (an order without its
+ * facility cannot be matched: the caller raises a review).
  */
 static struct slot *
 event_slot(struct engine *en, struct rule *r, const struct soc_event *ev,
@@ -198,8 +200,11 @@ event_slot(struct engine *en, struct rule *r, const struct soc_event *ev,
 		return engine_state(en)->ops->slot(engine_state(en), r, ev->tenant, key, 1);
 	sbuf_init(&sk);
 	sbuf_init(&sc);
-	if (kind_eval_key(d->scope, env, &sc) == -1)
-		sbuf_puts(&sc, "");
+	if (kind_eval_key(d->scope, env, &sc) == -1) {
+		sbuf_free(&sk);
+		sbuf_free(&sc);
+		return NULL;
+	}
 	sbuf_printf(&sk, "%s\x1f%s", key, sc.s ? sc.s : "");
 	s = engine_state(en)->ops->slot(engine_state(en), r, ev->tenant, sk.s, 1);
 	sbuf_free(&sk);
@@ -376,7 +381,10 @@ start_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	}
 	if (!ok)
 		goto out;
-	s = event_slot(en, r, ev, key.s, env);
+	if ((s = event_slot(en, r, ev, key.s, env)) == NULL) {
+		engine_review(en, r, ev->tenant, key.s, ev->time, v, ev, env->err);
+		goto out;
+	}
 	if ((s->flags & SLOT_OPEN) && !(s->flags & SLOT_CLOSED))
 		goto out;	/* one open obligation per key */
 	s->start = when_date_of(ev->time);
@@ -483,7 +491,10 @@ stop_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 		engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev, env->err);
 	if (err || !ok)
 		goto out;
-	s = event_slot(en, r, ev, key.s, env);
+	if ((s = event_slot(en, r, ev, key.s, env)) == NULL) {
+		engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev, env->err);
+		goto out;
+	}
 	if (!closable(s))
 		goto out;
 	if (d->stop_amount) {
