@@ -173,11 +173,31 @@ k_queue_max(struct cfctx *c, yaml_node_t *n)
 	return bounded(c, n, "queue_max", 1, 10000000, &c->cf->queue_max);
 }
 
+/* "...:PORT" with PORT a number 1..65535 (the host is checked when bound). */
+static int
+valid_port(const char *hostport)
+{
+	const char	*p = strrchr(hostport, ':');
+	char		*end;
+	long		 n;
+
+	if (p == NULL || p == hostport || p[1] == '\0')
+		return 0;
+	n = strtol(p + 1, &end, 10);
+	return *end == '\0' && n >= 1 && n <= 65535;
+}
+
+/* unix:PATH, unixgram:PATH, tcp:HOST:PORT or HOST:PORT. */
 static int
 valid_addr(const char *a)
 {
-	return strncmp(a, "unix:", 5) == 0 || strncmp(a, "unixgram:", 9) == 0 ||
-	    strncmp(a, "tcp:", 4) == 0 || (strchr(a, ':') && a[0] != ':');
+	if (strncmp(a, "unix:", 5) == 0)
+		return a[5] != '\0';
+	if (strncmp(a, "unixgram:", 9) == 0)
+		return a[9] != '\0';
+	if (strncmp(a, "tcp:", 4) == 0)
+		return valid_port(a + 4);
+	return valid_port(a);
 }
 
 static int
@@ -235,7 +255,8 @@ k_inputs(struct cfctx *c, yaml_node_t *n)
 			in->type = IN_SYSLOG;
 			s = ydoc_str(ydoc_get(c->doc, it, "listen"));
 			if (s == NULL || (strncmp(s, "unix:", 5) != 0 &&
-			    strncmp(s, "unixgram:", 9) != 0 && strncmp(s, "tcp:", 4) != 0)) {
+			    strncmp(s, "unixgram:", 9) != 0 && strncmp(s, "tcp:", 4) != 0) ||
+			    !valid_addr(s)) {
 				ydoc_error(c->doc, it, "a syslog input needs listen: unix:PATH, "
 				    "unixgram:PATH or tcp:HOST:PORT");
 				continue;
@@ -284,6 +305,10 @@ k_outputs(struct cfctx *c, yaml_node_t *n)
 		} else if (t && strcmp(t, "syslog") == 0) {
 			out->type = OUT_SYSLOG;
 			s = ydoc_str(ydoc_get(c->doc, it, "target"));
+			if (s != NULL && ((strncmp(s, "unix:", 5) != 0 &&
+			    strncmp(s, "tcp:", 4) != 0) || !valid_addr(s)))
+				ydoc_error(c->doc, it, "a syslog output's target is "
+				    "unix:PATH or tcp:HOST:PORT");
 			out->target = resolve_addr(c, s ? s : "unix:/dev/log");
 		} else if (t && strcmp(t, "webhook") == 0 &&
 		    (s = ydoc_str(ydoc_get(c->doc, it, "url"))) != NULL &&

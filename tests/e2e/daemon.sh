@@ -96,6 +96,11 @@ check "check-config refuses a token without tenants, at its line" \
     "[ $? -ne 0 ] && grep -q 'notenants.yaml:2:5: error: a token needs .tenants:' '$T/err'"
 "$BUILD/complyd" --check-config -c "$T/conf/nt.yaml" >"$T/out" 2>/dev/null
 check "check-config says ok only when there is no error" "! grep -q ': ok:' '$T/out'"
+sed 's/"127.0.0.1:\$API"/"127.0.0.1:99999"/; s/listen: \[ "127.0.0.1:[0-9]*"/listen: [ "127.0.0.1:99999"/' \
+    "$T/conf/complyd.yaml" > "$T/conf/badport.yaml"
+"$BUILD/complyd" --check-config -c "$T/conf/badport.yaml" 2>"$T/err" >/dev/null
+check "check-config refuses a listener port out of range, at its position" \
+    "[ $? -ne 0 ] && grep -q \"badport.yaml:[0-9]*:[0-9]*: error: api.listen: '127.0.0.1:99999'\" '$T/err'"
 
 check "daemon starts and is ready" start
 "$BUILD/complyd" -f -c "$T/conf/complyd.yaml" 2>"$T/second.err"
