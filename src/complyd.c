@@ -183,6 +183,7 @@ shutdown_daemon(struct daemon *d)
 		store_close(d->store);
 	if (d->http)
 		evhttp_free(d->http);
+	accept_guards_free();
 	if (d->base)
 		event_base_free(d->base);
 	config_free(&d->cf);

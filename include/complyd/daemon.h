@@ -105,6 +105,11 @@ void output_reopen(struct output *o);
 
 /* --- inputs --- */
 int in_http_start(struct daemon *d);	/* the API listeners (http.c) */
+struct evconnlistener;
+/* Makes lev pause a second when accept() fails (out of descriptors); accept.c. */
+int accept_guard(struct event_base *base, struct evconnlistener *lev,
+    const char *name);
+void accept_guards_free(void);
 /* Applies cf.max_body (and the header limit) to the API; at start and reload. */
 void http_set_limits(struct daemon *d);
 int in_syslog_start(struct daemon *d, const struct config_input *c);

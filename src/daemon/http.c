@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "complyd/daemon.h"
 #include "complyd/kind.h"
@@ -513,16 +514,19 @@ listen_unix(const char *path)
 }
 
 static int
-bind_one(struct evhttp *http, const char *addr)
+bind_one(struct daemon *d, struct evhttp *http, const char *addr)
 {
+	struct evhttp_bound_socket *bs;
 	char		 host[256];
-	const char	*colon;
+	const char	*colon, *name = addr;
 	int		 fd, port;
 
 	if (strncmp(addr, "unix:", 5) == 0) {
-		if ((fd = listen_unix(addr + 5)) == -1)
+		if ((fd = listen_unix(addr + 5)) == -1 ||
+		    (bs = evhttp_accept_socket_with_handle(http, fd)) == NULL)
 			return -1;
-		return evhttp_accept_socket_with_handle(http, fd) ? 0 : -1;
+		return accept_guard(d->base, evhttp_bound_socket_get_listener(bs),
+		    name);
 	}
 	if (strncmp(addr, "tcp:", 4) == 0)
 		addr += 4;
@@ -532,11 +536,11 @@ bind_one(struct evhttp *http, const char *addr)
 	memcpy(host, addr, colon - addr);
 	host[colon - addr] = '\0';
 	port = atoi(colon + 1);
-	if (evhttp_bind_socket_with_handle(http, host, port) == NULL) {
+	if ((bs = evhttp_bind_socket_with_handle(http, host, port)) == NULL) {
 		log_warn("listen %s", addr);
 		return -1;
 	}
-	return 0;
+	return accept_guard(d->base, evhttp_bound_socket_get_listener(bs), name);
 }
 
 void
@@ -570,7 +574,7 @@ in_http_start(struct daemon *d)
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(http, dispatch, d);
 	for (i = 0; i < d->cf.nlisten; i++)
-		if (bind_one(http, d->cf.listen[i]) == -1) {
+		if (bind_one(d, http, d->cf.listen[i]) == -1) {
 			log_warnx("api: cannot listen on %s", d->cf.listen[i]);
 			return -1;
 		}

@@ -514,7 +514,7 @@ listen_tcp(struct listener *ls, const char *hostport)
 		log_warn("syslog %s: listen", ls->name);
 		return -1;
 	}
-	return 0;
+	return accept_guard(ls->d->base, ls->lev, ls->name);
 }
 
 static int
@@ -531,7 +531,7 @@ listen_unix(struct listener *ls, const char *path)
 		close(fd);
 		return -1;
 	}
-	return 0;
+	return accept_guard(ls->d->base, ls->lev, ls->name);
 }
 
 static int

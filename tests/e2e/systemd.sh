@@ -97,6 +97,32 @@ check "a daemon without api.listen survives SIGHUP and reloads" \
     "kill -0 $NPID && [ \$(grep -c 'journaled event' '$T/noapi.log') -ge 2 ]"
 kill -TERM "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null
 
+# Out of file descriptors: the API pauses accepting instead of spinning, and
+# serves again once connections close.
+FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$T/fd"
+cat > "$T/conf/fd.yaml" <<YAML
+state_dir: ../fd
+rules: $ROOT/rules
+metadata: ../meta
+api: { listen: [ "127.0.0.1:$FPORT" ] }
+YAML
+(ulimit -n 64; exec "$BUILD/complyd" -f -c "$T/conf/fd.yaml" 2>"$T/fd.log") &
+FDPID=$!
+wait_for "curl -fs http://127.0.0.1:$FPORT/healthz >/dev/null" 10
+python3 -c "
+import socket, time
+c = [socket.create_connection(('127.0.0.1', $FPORT)) for _ in range(120)]
+time.sleep(3)
+" 2>/dev/null
+n=$(grep -c 'accept:' "$T/fd.log")
+spin=$(grep -c 'Error from accept' "$T/fd.log")
+check "out of descriptors, accept failures are logged once a second, not in a loop ($n, $spin)" \
+    "[ $n -ge 1 ] && [ $n -le 8 ] && [ $spin -lt 100 ] && kill -0 $FDPID"
+check "the API answers again once the connections are gone" \
+    "wait_for 'curl -fs http://127.0.0.1:$FPORT/healthz >/dev/null' 10"
+kill -TERM "$FDPID" 2>/dev/null; wait "$FDPID" 2>/dev/null
+
 # 3. make install honours PREFIX and DESTDIR
 make -s install DESTDIR="$T/root" PREFIX=/usr/local BUILD="$BUILD" >/dev/null 2>&1
 check "make install places binaries, unit, conf and rules" \
