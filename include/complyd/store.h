@@ -61,6 +61,8 @@ int store_open_alerts_since(struct store *st, const char *tenant, int64_t since_
  */
 int store_alert_refresh(struct store *st, const struct alert *a, const char *note,
     int64_t at_ms, int noutputs);
+/* 1 if the journal holds an event of tenant later than after_ms, 0 if not, -1. */
+int store_events_after(struct store *st, const char *tenant, int64_t after_ms);
 /* Queues an alert again for every output (its state changed, e.g. retracted). */
 int store_alert_requeue(struct store *st, const char *id, int noutputs);
 

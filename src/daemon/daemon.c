@@ -192,6 +192,16 @@ timer_rule(const struct ruleset *rs, const char *id)
 	return 0;
 }
 
+/* An upsert or a fact: it changes what rules read of a record from its time on. */
+static int
+changes_records(const struct daemon *d, const struct soc_event *ev)
+{
+	const char	*dot = strrchr(ev->type, '.');
+
+	return (dot != NULL && strcmp(dot, ".upserted") == 0) ||
+	    hmap_get(&d->rs->facts_by_type, ev->type) != NULL;
+}
+
 /*
  * The tenants of the batch's new events older than the engine's clock, each
  * with its oldest (tenants are walls: one tenant's late event reconciles
@@ -213,12 +223,15 @@ late_tenants(struct daemon *d, struct soc_event *evs, size_t nev,
 			;
 		if (j == n) {
 			lt = xrealloc(lt, (n + 1) * sizeof(*lt));
-			lt[n++] = (struct late_tenant){ evs[i].tenant, INSTANT_MAX, NULL };
+			lt[n++] = (struct late_tenant){ evs[i].tenant, INSTANT_MAX, NULL,
+			    INSTANT_MAX };
 		}
 		if (evs[i].time < lt[j].oldest) {
 			lt[j].oldest = evs[i].time;
 			lt[j].why = evs[i].id;
 		}
+		if (changes_records(d, &evs[i]) && evs[i].time < lt[j].oldest_record)
+			lt[j].oldest_record = evs[i].time;
 	}
 	*out = lt;
 	return n;
@@ -226,11 +239,12 @@ late_tenants(struct daemon *d, struct soc_event *evs, size_t nev,
 
 /*
  * A batch is late when one of its new events is older than the engine's
- * clock AND a deadline or periodic alert of its tenant, open or retracted,
- * was raised after that event's time: only then can the event contradict
- * what was already said -- retract an alert, or raise one a late event had
- * retracted (a match alert stands on its own event). Most late events just
- * apply.
+ * clock AND either a deadline or periodic alert of its tenant, open or
+ * retracted, was raised after that event's time, or it changes a record
+ * (an upsert, a fact) and its tenant has events after it: only then can it
+ * contradict what was already judged -- retract an alert, raise one a late
+ * event had retracted, or judge later events against another record. Most
+ * late events (a delayed use, a delayed payment with nothing due) just apply.
  */
 static int
 late_batch(struct daemon *d, const struct late_tenant *lt, int nlt)
@@ -239,6 +253,11 @@ late_batch(struct daemon *d, const struct late_tenant *lt, int nlt)
 	int	 i, n, j, hit = 0;
 
 	for (i = 0; i < nlt && !hit; i++) {
+		if (lt[i].oldest_record != INSTANT_MAX &&
+		    store_events_after(d->store, lt[i].tenant, lt[i].oldest_record) > 0) {
+			hit = 1;
+			break;
+		}
 		if (store_open_alerts_since(d->store, lt[i].tenant, lt[i].oldest,
 		    1, &ids, &rules, &n) == -1)
 			continue;

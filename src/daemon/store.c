@@ -105,6 +105,7 @@ enum stmt_id {
 	S_RULESET_PUT,
 	S_ALERT_OPEN_SINCE,
 	S_ALERT_SAID_SINCE,
+	S_EVENTS_AFTER,
 	S_FIRST_LOAD,
 	S_COUNT
 };
@@ -148,6 +149,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ALERT_SAID_SINCE] = "SELECT id, rule FROM alerts WHERE state IN"
 	    " ('open', 'retracted') AND time_ms > ?1 AND tenant = ?2",
 	[S_FIRST_LOAD] = "SELECT min(loaded_ms) FROM rulesets",
+	[S_EVENTS_AFTER] = "SELECT 1 FROM events WHERE time_ms > ?2 AND tenant = ?1"
+	    " LIMIT 1",
 };
 
 struct store {
@@ -921,6 +924,21 @@ store_alert_requeue(struct store *st, const char *id, int noutputs)
 			return -1;
 	}
 	return 0;
+}
+
+int
+store_events_after(struct store *st, const char *tenant, int64_t after_ms)
+{
+	sqlite3_stmt	*s = st->stmt[S_EVENTS_AFTER];
+	int		 rc;
+
+	bind_text(s, 1, tenant);
+	sqlite3_bind_int64(s, 2, after_ms);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(st, "events after");
+	done(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 int

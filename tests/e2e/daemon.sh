@@ -319,6 +319,14 @@ check "the reopening is in its history with the late event" \
 check "and it is sent again: the file output's last line for it is open" \
     "wait_for \"grep '\\\"key\\\":\\\"C-L1\\\"' '$T/var/alerts.jsonl' | grep '\\\"status\\\":\\\"violation\\\"' | tail -n 1 | grep -q '\\\"state\\\":\\\"open\\\"'\" 5"
 
+# --- a late upsert re-judges the tenant's later events (here a use of a purpose it removed) ---
+post t-ingest '{"id":"lx0","time":"2026-10-01T09:00:00+09:00","tenant":"acme","type":"dataset.upserted","record":{"id":"DS-L1","tenant":"acme","name":"l","purposes":["security_monitoring"]}}' >/dev/null
+post t-ingest '{"id":"lx1","time":"2026-10-10T11:00:00+09:00","tenant":"acme","type":"personal_data.used","dataset":"DS-L1","purpose":"security_monitoring","operator":"o"}' >/dev/null
+check "a use within the dataset's purposes raises nothing" "sleep 1; ! alert_out lx1"
+post t-ingest '{"id":"lx2","time":"2026-10-05T09:00:00+09:00","tenant":"acme","type":"dataset.upserted","record":{"id":"DS-L1","tenant":"acme","name":"l","purposes":["incident_response"]}}' >/dev/null
+check "a late upsert that removed the purpose before the use raises it now, as replay does" \
+    "wait_for 'alert_out lx1' 5"
+
 # --- logger, RFC 5424 with octet counting, on the unix stream socket ---
 logger --rfc5424 --octet-count -u "$T/var/syslog.sock" "$(use_event l1)" 2>>"$T/log"
 check "logger --rfc5424 --octet-count event raises its alert" \
