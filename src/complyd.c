@@ -105,11 +105,13 @@ open_store(struct daemon *d)
 static int
 start_io(struct daemon *d)
 {
-	int i;
+	int i, slot;
 
 	d->outputs = xcalloc(d->cf.noutputs + 1, sizeof(*d->outputs));
 	for (i = 0; i < d->cf.noutputs; i++)
-		if ((d->outputs[d->noutputs] = output_open(d, &d->cf.outputs[i], i)) != NULL)
+		if ((slot = output_slot(d, &d->cf.outputs[i], i)) != -1 &&
+		    (d->outputs[d->noutputs] = output_open(d, &d->cf.outputs[i],
+		    slot)) != NULL)
 			d->noutputs++;
 	if (d->noutputs != d->cf.noutputs)
 		return -1;

@@ -98,6 +98,8 @@ int64_t daemon_now(void);
 
 /* --- outputs (out.c): one table of kinds --- */
 struct output *output_open(struct daemon *d, const struct config_output *c, int index);
+/* The outbox slot of config output c at position (store_output_slot); -1. */
+int output_slot(struct daemon *d, const struct config_output *c, int position);
 void output_close(struct output *o);
 /* Hands the due outbox entries of o to its sink. */
 void output_flush(struct daemon *d, struct output *o);

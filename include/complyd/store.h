@@ -61,6 +61,15 @@ int store_open_alerts_since(struct store *st, const char *tenant, int64_t since_
  */
 int store_alert_refresh(struct store *st, const struct alert *a, const char *note,
     int64_t at_ms, int noutputs);
+/*
+ * The outbox slot of the output described by spec ("file ../var/a.jsonl"),
+ * made on first sight, and remembered as the slot of the next position
+ * (call in config order). Outputs keep their queue however the config
+ * reorders them. Returns the slot, or -1.
+ */
+int store_output_slot(struct store *st, const char *spec, int position);
+/* The slot of the output at config position, as store_output_slot made it. */
+int store_slot(const struct store *st, int position);
 /* 1 if the journal holds an event of tenant later than after_ms, 0 if not, -1. */
 int store_events_after(struct store *st, const char *tenant, int64_t after_ms);
 /* Queues an alert again for every output (its state changed, e.g. retracted). */

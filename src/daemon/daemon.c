@@ -518,9 +518,9 @@ swap_in(struct daemon *d, struct ruleset *rs, struct registry *reg,
  * A reload re-reads the config too (DESIGN: "reload rules, metadata and
  * config atomically"). What the new rule set is built from -- the paths of
  * the rules, metadata, calendar and tokens -- and max_body come into force
- * with it; listeners, inputs, outputs (their outbox rows are numbered by
- * position), the state directory and SQLite's sync mode are open resources,
- * so a change there is logged and waits for the next restart.
+ * with it; listeners, inputs, outputs, the state directory and SQLite's
+ * sync mode are open resources, so a change there is logged and waits for
+ * the next restart.
  */
 static void
 swap_set_paths(struct config *a, struct config *b)

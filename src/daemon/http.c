@@ -479,7 +479,8 @@ route_metrics(struct reqctx *c)
 	evbuffer_add_printf(b, "# TYPE complyd_outbox_pending gauge\n");
 	for (i = 0; i < c->d->noutputs; i++)
 		evbuffer_add_printf(b, "complyd_outbox_pending{output=\"%d\"} %lld\n", i,
-		    (long long)store_outbox_pending(c->d->store, i));
+		    (long long)store_outbox_pending(c->d->store,
+		    store_slot(c->d->store, i)));
 	evbuffer_add_printf(b, "# TYPE complyd_ready gauge\ncomplyd_ready %d\n",
 	    c->d->ready);
 	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",

@@ -592,6 +592,24 @@ webhook_close(struct output *o)
 
 /* --- the interface of daemon.h --- */
 
+int
+output_slot(struct daemon *d, const struct config_output *c, int position)
+{
+	struct sbuf	 spec;
+	int		 slot;
+
+	if ((size_t)c->type >= sizeof(kinds) / sizeof(kinds[0]))
+		return -1;
+	sbuf_init(&spec);
+	sbuf_printf(&spec, "%s %s", kinds[c->type].name, c->path ? c->path :
+	    c->target ? c->target : c->url ? c->url : "");
+	if ((slot = store_output_slot(d->store, spec.s, position)) == -1)
+		log_warnx("output %d (%s): cannot record its outbox slot", position,
+		    spec.s);
+	sbuf_free(&spec);
+	return slot;
+}
+
 struct output *
 output_open(struct daemon *d, const struct config_output *c, int index)
 {

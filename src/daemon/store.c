@@ -78,6 +78,14 @@ static const char *const migrations[] = {
 	"  hash TEXT NOT NULL,"
 	"  nrules INTEGER NOT NULL,"
 	"  loaded_ms INTEGER NOT NULL);",
+	/*
+	 * 2: outputs keep their outbox rows by what they are (type and
+	 * target), not by their place in the config: removing one output must
+	 * not hand its queue to the next.
+	 */
+	"CREATE TABLE output_slots ("
+	"  spec TEXT PRIMARY KEY,"
+	"  slot INTEGER NOT NULL UNIQUE);",
 };
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -106,6 +114,9 @@ enum stmt_id {
 	S_ALERT_OPEN_SINCE,
 	S_ALERT_SAID_SINCE,
 	S_EVENTS_AFTER,
+	S_SLOT_GET,
+	S_SLOT_NEXT,
+	S_SLOT_PUT,
 	S_FIRST_LOAD,
 	S_COUNT
 };
@@ -151,12 +162,20 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FIRST_LOAD] = "SELECT min(loaded_ms) FROM rulesets",
 	[S_EVENTS_AFTER] = "SELECT 1 FROM events WHERE time_ms > ?2 AND tenant = ?1"
 	    " LIMIT 1",
+	[S_SLOT_GET] = "SELECT slot FROM output_slots WHERE spec = ?1",
+	/* The first output of an old database keeps its place; later ones get new slots. */
+	[S_SLOT_NEXT] = "SELECT CASE WHEN (SELECT count(*) FROM output_slots) = 0"
+	    " THEN ?1 ELSE max((SELECT max(slot) FROM output_slots),"
+	    " coalesce((SELECT max(output) FROM outbox), -1)) + 1 END",
+	[S_SLOT_PUT] = "INSERT INTO output_slots (spec, slot) VALUES (?1, ?2)",
 };
 
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
 	int		 iterating;	/* inside store_each_event */
+	int		*slots;		/* outbox slot of the output at each position */
+	int		 nslots;
 };
 
 static int64_t
@@ -403,6 +422,7 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("store: close: %s", sqlite3_errmsg(st->db));
+	free(st->slots);
 	free(st);
 }
 
@@ -586,7 +606,7 @@ put_alert(struct store *st, const struct alert *a, const char *body,
 		return 0;
 	s = st->stmt[S_OUTBOX_PUT];
 	for (i = 0; i < noutputs; i++) {
-		sqlite3_bind_int(s, 1, i);
+		sqlite3_bind_int(s, 1, store_slot(st, i));
 		bind_text(s, 2, a->id);
 		if (run(st, S_OUTBOX_PUT) == -1)
 			return -1;
@@ -918,12 +938,55 @@ store_alert_requeue(struct store *st, const char *id, int noutputs)
 	int		 i;
 
 	for (i = 0; i < noutputs; i++) {
-		sqlite3_bind_int(s, 1, i);
+		sqlite3_bind_int(s, 1, store_slot(st, i));
 		bind_text(s, 2, id);
 		if (run(st, S_OUTBOX_PUT) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/* The step's one integer column, or -1. */
+static int
+int_row(struct store *st, sqlite3_stmt *s, int *out)
+{
+	int	 rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(s, 0);
+	done(s);
+	(void)st;
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_output_slot(struct store *st, const char *spec, int position)
+{
+	sqlite3_stmt	*s;
+	int		 slot;
+
+	s = st->stmt[S_SLOT_GET];
+	bind_text(s, 1, spec);
+	if (int_row(st, s, &slot) == -1) {
+		s = st->stmt[S_SLOT_NEXT];
+		sqlite3_bind_int(s, 1, position);
+		if (int_row(st, s, &slot) == -1)
+			return -1;
+		s = st->stmt[S_SLOT_PUT];
+		bind_text(s, 1, spec);
+		sqlite3_bind_int(s, 2, slot);
+		if (run(st, S_SLOT_PUT) == -1)
+			return -1;
+	}
+	st->slots = xrealloc(st->slots, (st->nslots + 1) * sizeof(int));
+	st->slots[st->nslots++] = slot;
+	return slot;
+}
+
+int
+store_slot(const struct store *st, int position)
+{
+	return position < st->nslots ? st->slots[position] : position;
 }
 
 int

@@ -123,6 +123,40 @@ check "the API answers again once the connections are gone" \
     "wait_for 'curl -fs http://127.0.0.1:$FPORT/healthz >/dev/null' 10"
 kill -TERM "$FDPID" 2>/dev/null; wait "$FDPID" 2>/dev/null
 
+# Outputs keep their outbox by what they are: with the first output removed,
+# the webhook's pending alert is still the webhook's after a restart.
+mkdir -p "$T/ob"
+obconf() {
+	cat > "$T/conf/ob.yaml" <<YAML
+state_dir: ../ob
+rules: $ROOT/rules
+metadata: ../meta
+api: { listen: [ "unix:../ob/api.sock" ] }
+inputs: [ { type: http } ]
+outputs:
+$1
+  - { type: webhook, url: "http://127.0.0.1:9/hook" }
+YAML
+}
+obconf '  - { type: file, path: ../ob/alerts.jsonl }'
+"$BUILD/complyd" -f -c "$T/conf/ob.yaml" 2>"$T/ob.log" &
+OPID=$!
+wait_for "curl -fs --unix-socket '$T/ob/api.sock' http://x/readyz >/dev/null 2>&1" 10
+curl -s --unix-socket "$T/ob/api.sock" --data-binary \
+    '{"id":"ob1","time":"2026-04-01T10:00:00+09:00","tenant":"acme","type":"personal_data.used","dataset":"NOPE","purpose":"x","operator":"o"}' \
+    http://x/v1/events >/dev/null
+pending() { curl -s --unix-socket "$T/ob/api.sock" http://x/metrics | sed -n "s/^complyd_outbox_pending{output=\"$1\"} //p"; }
+wait_for "[ \"\$(pending 1)\" -ge 1 ] 2>/dev/null" 10
+NPEND=$(pending 1)
+check "the webhook (second output) holds the undelivered alerts ($NPEND)" "[ '$NPEND' -ge 1 ] && [ \"\$(pending 0)\" = 0 ]"
+kill -TERM "$OPID"; wait "$OPID" 2>/dev/null
+obconf ''
+"$BUILD/complyd" -f -c "$T/conf/ob.yaml" 2>>"$T/ob.log" &
+OPID=$!
+wait_for "[ -S '$T/ob/api.sock' ] && curl -fs --unix-socket '$T/ob/api.sock' http://x/readyz >/dev/null" 10
+check "with the file output gone, the webhook (now first) still holds them" "[ \"\$(pending 0)\" = '$NPEND' ]"
+kill -TERM "$OPID"; wait "$OPID" 2>/dev/null
+
 # 3. make install honours PREFIX and DESTDIR
 make -s install DESTDIR="$T/root" PREFIX=/usr/local BUILD="$BUILD" >/dev/null 2>&1
 check "make install places binaries, unit, conf and rules" \
