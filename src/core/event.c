@@ -28,20 +28,51 @@ req_string(const cJSON *o, const char *name, char *err, size_t errlen)
 
 /*
  * A key given twice is ambiguous (we would read the first, other tools the
- * last: a second "tenant" could cross a tenant wall): refuse it.
+ * last: a second "tenant" could cross a tenant wall, a second record "id"
+ * name another record): refuse it, at any depth. Large objects are checked
+ * through a hash map, so a line of 100,000 keys costs no more than its size.
  */
+static int
+duplicate_in(const cJSON *o, char *err, size_t errlen)
+{
+	const cJSON	*a, *b;
+	struct hmap	 seen;
+	int		 n = 0, dup = 0;
+
+	for (a = o->child; a != NULL; a = a->next)
+		n++;
+	if (n <= 16) {
+		for (a = o->child; a != NULL; a = a->next)
+			for (b = a->next; b != NULL && !dup; b = b->next)
+				if (a->string && b->string && a->string[0] == b->string[0] &&
+				    strcmp(a->string, b->string) == 0) {
+					snprintf(err, errlen, "key \"%.40s\" is given twice",
+					    a->string);
+					return 1;
+				}
+		return 0;
+	}
+	hmap_init(&seen);
+	for (a = o->child; a != NULL && !dup; a = a->next)
+		if (a->string && hmap_put(&seen, a->string, &seen) != NULL) {
+			snprintf(err, errlen, "key \"%.40s\" is given twice", a->string);
+			dup = 1;
+		}
+	hmap_free(&seen, NULL);
+	return dup;
+}
+
 static int
 duplicate_key(const cJSON *o, char *err, size_t errlen)
 {
-	const cJSON *a, *b;
+	const cJSON	*c;
 
-	for (a = o->child; a != NULL; a = a->next)
-		for (b = a->next; b != NULL; b = b->next)
-			if (a->string && b->string && a->string[0] == b->string[0] &&
-			    strcmp(a->string, b->string) == 0) {
-				snprintf(err, errlen, "key \"%.40s\" is given twice", a->string);
+	if (cJSON_IsObject(o) && duplicate_in(o, err, errlen))
+		return 1;
+	if (cJSON_IsObject(o) || cJSON_IsArray(o))
+		for (c = o->child; c != NULL; c = c->next)
+			if (duplicate_key(c, err, errlen))
 				return 1;
-			}
 	return 0;
 }
 

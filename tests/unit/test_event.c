@@ -169,6 +169,14 @@ test_decode_invalid(void **state)
 		{ "upsert: no record",
 		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
 		    "\"type\":\"contract.upserted\"}", "\"record\" must be an object" },
+		{ "a key given twice inside the record",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
+		    "\"type\":\"contract.upserted\",\"record\":{\"id\":\"C-1\","
+		    "\"tenant\":\"acme\",\"id\":\"C-2\"}}", "key \"id\" is given twice" },
+		{ "a key given twice in an object inside a list",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\",\"l\":[{\"a\":1},{\"b\":1,\"b\":2}]}",
+		    "key \"b\" is given twice" },
 		{ "upsert: record is a string",
 		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
 		    "\"type\":\"contract.upserted\",\"record\":\"C-1\"}",
@@ -204,6 +212,31 @@ test_decode_invalid(void **state)
 			    t[i].reason);
 		assert_null(strchr(err, '\n'));		/* one line */
 	}
+}
+
+/* An object of many keys is checked through a hash map: its duplicate is found. */
+static void
+test_decode_many_keys(void **state)
+{
+	struct soc_event	 ev;
+	char			 err[256], *line;
+	size_t			 n = 0, cap = 20000 * 16 + 256;
+	int			 i;
+
+	(void)state;
+	line = malloc(cap);
+	n += (size_t)snprintf(line + n, cap - n, "{\"id\":\"e\",\"time\":"
+	    "\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\",\"o\":{");
+	for (i = 0; i < 20000; i++)
+		n += (size_t)snprintf(line + n, cap - n, "\"k%d\":1,", i);
+	snprintf(line + n, cap - n, "\"k19999\":2}}");
+	assert_int_equal(event_decode(line, strlen(line), &ev, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "key \"k19999\" is given twice"));
+	/* the same without the repeated key is an event */
+	snprintf(line + n - 1, cap - n + 1, "}}");
+	assert_int_equal(event_decode(line, strlen(line), &ev, err, sizeof(err)), 0);
+	event_dispose(&ev);
+	free(line);
 }
 
 /* Only len bytes are read: a line need not be NUL-terminated. */
@@ -396,6 +429,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_valid),
 		cmocka_unit_test(test_decode_invalid),
+		cmocka_unit_test(test_decode_many_keys),
 		cmocka_unit_test(test_decode_len),
 		cmocka_unit_test(test_decode_long_line),
 		cmocka_unit_test(test_from_json),
