@@ -105,7 +105,8 @@ open_store(struct daemon *d)
 static int
 start_io(struct daemon *d)
 {
-	int i, slot;
+	long	orphans;
+	int	i, slot;
 
 	d->outputs = xcalloc(d->cf.noutputs + 1, sizeof(*d->outputs));
 	for (i = 0; i < d->cf.noutputs; i++)
@@ -115,6 +116,9 @@ start_io(struct daemon *d)
 			d->noutputs++;
 	if (d->noutputs != d->cf.noutputs)
 		return -1;
+	if ((orphans = store_orphan_pending(d->store)) > 0)
+		log_warnx("%ld undelivered alert(s) belong to outputs no longer in the "
+		    "config; they stay queued for an output like theirs", orphans);
 	if (daemon_reload(d) == -1)
 		return -1;
 	if (d->cf.nlisten && in_http_start(d) == -1)

@@ -30,7 +30,6 @@ struct late_tenant {
 	const char	*tenant;
 	int64_t		 oldest;
 	const char	*why;
-	int64_t		 oldest_record;	/* of its late record changes, or INT64_MAX */
 };
 
 struct daemon {

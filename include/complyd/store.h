@@ -33,6 +33,8 @@ int store_rollback(struct store *st);
  */
 int store_put_event(struct store *st, const struct soc_event *ev, const char *json,
     size_t len);
+/* The journal seq of the event store_put_event last added. */
+int64_t store_last_seq(const struct store *st);
 /* Visits journaled events in (time, arrival) order; fn returns 0 to go on. */
 int store_each_event(struct store *st, int (*fn)(void *, const char *json,
     size_t len, int64_t seq), void *arg);
@@ -68,10 +70,16 @@ int store_alert_refresh(struct store *st, const struct alert *a, const char *not
  * reorders them. Returns the slot, or -1.
  */
 int store_output_slot(struct store *st, const char *spec, int position);
+/* Undelivered outbox rows of slots no configured output has (after mapping). */
+long store_orphan_pending(struct store *st);
 /* The slot of the output at config position, as store_output_slot made it. */
 int store_slot(const struct store *st, int position);
-/* 1 if the journal holds an event of tenant later than after_ms, 0 if not, -1. */
-int store_events_after(struct store *st, const char *tenant, int64_t after_ms);
+/*
+ * 1 if the journal holds an event of tenant stamped after after_ms and
+ * journaled before seq before_seq (one the engine saw first), 0 if not, -1.
+ */
+int store_events_after(struct store *st, const char *tenant, int64_t after_ms,
+    int64_t before_seq);
 /* Queues an alert again for every output (its state changed, e.g. retracted). */
 int store_alert_requeue(struct store *st, const char *id, int noutputs);
 

@@ -173,15 +173,18 @@ k_queue_max(struct cfctx *c, yaml_node_t *n)
 	return bounded(c, n, "queue_max", 1, 10000000, &c->cf->queue_max);
 }
 
-/* "...:PORT" with PORT a number 1..65535 (the host is checked when bound). */
+/*
+ * "HOST:PORT" with PORT digits 1..65535 (the host is checked when bound); an
+ * empty host (all interfaces) only where the listener takes one (tcp:).
+ */
 static int
-valid_port(const char *hostport)
+valid_port(const char *hostport, int empty_host)
 {
 	const char	*p = strrchr(hostport, ':');
 	char		*end;
 	long		 n;
 
-	if (p == NULL || p == hostport || p[1] == '\0')
+	if (p == NULL || (p == hostport && !empty_host) || p[1] < '0' || p[1] > '9')
 		return 0;
 	n = strtol(p + 1, &end, 10);
 	return *end == '\0' && n >= 1 && n <= 65535;
@@ -196,8 +199,8 @@ valid_addr(const char *a)
 	if (strncmp(a, "unixgram:", 9) == 0)
 		return a[9] != '\0';
 	if (strncmp(a, "tcp:", 4) == 0)
-		return valid_port(a + 4);
-	return valid_port(a);
+		return valid_port(a + 4, 1);
+	return valid_port(a, 0);
 }
 
 static int
@@ -365,6 +368,7 @@ config_load(const char *path, struct config *cf)
 	struct cfctx	 c;
 	yaml_node_t	*root, *kn, *v;
 	const char	*k, *slash;
+	char		*real;
 	size_t		 i;
 	int		 j, nerr;
 
@@ -372,8 +376,19 @@ config_load(const char *path, struct config *cf)
 	memset(&c, 0, sizeof(c));
 	c.doc = &d;
 	c.cf = cf;
-	slash = strrchr(path, '/');
-	c.dir = slash ? xstrndup(path, slash - path) : xstrdup(".");
+	/*
+	 * The directory as the file system names it, not as -c spelled it: the
+	 * paths resolved from it name outputs (their outbox slots) and must be
+	 * the same whichever way the daemon was started.
+	 */
+	if ((real = realpath(path, NULL)) != NULL) {
+		slash = strrchr(real, '/');
+		c.dir = xstrndup(real, slash > real ? (size_t)(slash - real) : 1);
+		free(real);
+	} else {
+		slash = strrchr(path, '/');
+		c.dir = slash ? xstrndup(path, slash - path) : xstrdup(".");
+	}
 	cf->file = xstrdup(path);
 	defaults(&c);
 	if (ydoc_load(&d, path) == 0 && (root = ydoc_root(&d)) != NULL) {

@@ -143,7 +143,7 @@ decode_batch(struct ingest_item *items, size_t n,
 /* Journals the batch in one transaction; marks duplicates (seq = UINT64_MAX). */
 static int
 journal_batch(struct daemon *d, struct soc_event *evs, size_t nev,
-    struct ingest_item *items, struct ingest_result *res)
+    struct ingest_item *items, struct ingest_result *res, int64_t *jseq)
 {
 	size_t	i;
 	int	r;
@@ -160,7 +160,8 @@ journal_batch(struct daemon *d, struct soc_event *evs, size_t nev,
 		if (r == 0) {
 			res->duplicates++;
 			evs[i].seq = UINT64_MAX;
-		}
+		} else
+			jseq[i] = store_last_seq(d->store);
 		res->accepted++;
 	}
 	return store_commit(d->store);
@@ -223,15 +224,12 @@ late_tenants(struct daemon *d, struct soc_event *evs, size_t nev,
 			;
 		if (j == n) {
 			lt = xrealloc(lt, (n + 1) * sizeof(*lt));
-			lt[n++] = (struct late_tenant){ evs[i].tenant, INSTANT_MAX, NULL,
-			    INSTANT_MAX };
+			lt[n++] = (struct late_tenant){ evs[i].tenant, INSTANT_MAX, NULL };
 		}
 		if (evs[i].time < lt[j].oldest) {
 			lt[j].oldest = evs[i].time;
 			lt[j].why = evs[i].id;
 		}
-		if (changes_records(d, &evs[i]) && evs[i].time < lt[j].oldest_record)
-			lt[j].oldest_record = evs[i].time;
 	}
 	*out = lt;
 	return n;
@@ -247,17 +245,26 @@ late_tenants(struct daemon *d, struct soc_event *evs, size_t nev,
  * late events (a delayed use, a delayed payment with nothing due) just apply.
  */
 static int
-late_batch(struct daemon *d, const struct late_tenant *lt, int nlt)
+late_batch(struct daemon *d, const struct late_tenant *lt, int nlt,
+    const struct soc_event *evs, const int64_t *jseq, size_t nev)
 {
-	char	**ids, **rules;
-	int	 i, n, j, hit = 0;
+	instant_t	 clock = engine_clock(d->en);
+	char		**ids, **rules;
+	size_t		 k;
+	int		 i, n, j, hit = 0;
 
-	for (i = 0; i < nlt && !hit; i++) {
-		if (lt[i].oldest_record != INSTANT_MAX &&
-		    store_events_after(d->store, lt[i].tenant, lt[i].oldest_record) > 0) {
+	/*
+	 * A record change the engine would apply after events of its tenant
+	 * stamped later than it (journaled before it, this batch's included):
+	 * in time order those events would have seen the new record.
+	 */
+	for (k = 0; k < nev && !hit; k++)
+		if (evs[k].seq != UINT64_MAX && evs[k].time < clock &&
+		    changes_records(d, &evs[k]) &&
+		    store_events_after(d->store, evs[k].tenant, evs[k].time,
+		    jseq[k]) > 0)
 			hit = 1;
-			break;
-		}
+	for (i = 0; i < nlt && !hit; i++) {
 		if (store_open_alerts_since(d->store, lt[i].tenant, lt[i].oldest,
 		    1, &ids, &rules, &n) == -1)
 			continue;
@@ -350,17 +357,19 @@ daemon_ingest(struct daemon *d, struct ingest_item *items, size_t n,
 {
 	struct soc_event	*evs;
 	struct late_tenant	*lt = NULL;
+	int64_t		*jseq;
 	size_t		 nev, i;
 	int		 nlt;
 
 	memset(res, 0, sizeof(*res));
 	evs = decode_batch(items, n, allow, arg, res, &nev);
-	if (journal_batch(d, evs, nev, items, res) == -1) {
+	jseq = xcalloc(nev + 1, sizeof(*jseq));
+	if (journal_batch(d, evs, nev, items, res, jseq) == -1) {
 		res->failed = 1;
 		res->accepted = res->duplicates = 0;
 	} else {
 		nlt = late_tenants(d, evs, nev, &lt);
-		if (late_batch(d, lt, nlt))
+		if (late_batch(d, lt, nlt, evs, jseq, nev))
 			reconcile(d, lt, nlt);
 		else {
 			/* Committed: now the engine may see them (alerts in one transaction). */
@@ -375,6 +384,7 @@ daemon_ingest(struct daemon *d, struct ingest_item *items, size_t n,
 	}
 	d->stats.rejected += res->nbad;
 	free(lt);
+	free(jseq);
 	for (i = 0; i < nev; i++)
 		event_dispose(&evs[i]);
 	free(evs);

@@ -523,9 +523,12 @@ bind_one(struct daemon *d, struct evhttp *http, const char *addr)
 	int		 fd, port;
 
 	if (strncmp(addr, "unix:", 5) == 0) {
-		if ((fd = listen_unix(addr + 5)) == -1 ||
-		    (bs = evhttp_accept_socket_with_handle(http, fd)) == NULL)
+		if ((fd = listen_unix(addr + 5)) == -1)
 			return -1;
+		if ((bs = evhttp_accept_socket_with_handle(http, fd)) == NULL) {
+			close(fd);
+			return -1;
+		}
 		return accept_guard(d->base, evhttp_bound_socket_get_listener(bs),
 		    name);
 	}

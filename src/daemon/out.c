@@ -592,17 +592,28 @@ webhook_close(struct output *o)
 
 /* --- the interface of daemon.h --- */
 
+static const char *
+out_target(const struct config_output *c)
+{
+	return c->path ? c->path : c->target ? c->target : c->url ? c->url : "";
+}
+
 int
 output_slot(struct daemon *d, const struct config_output *c, int position)
 {
 	struct sbuf	 spec;
-	int		 slot;
+	int		 slot, i, twins;
 
 	if ((size_t)c->type >= sizeof(kinds) / sizeof(kinds[0]))
 		return -1;
 	sbuf_init(&spec);
-	sbuf_printf(&spec, "%s %s", kinds[c->type].name, c->path ? c->path :
-	    c->target ? c->target : c->url ? c->url : "");
+	sbuf_printf(&spec, "%s %s", kinds[c->type].name, out_target(c));
+	/* Two outputs alike (two webhooks to one URL) are two queues. */
+	for (i = 0, twins = 0; i < position && i < d->cf.noutputs; i++)
+		twins += d->cf.outputs[i].type == c->type &&
+		    strcmp(out_target(&d->cf.outputs[i]), out_target(c)) == 0;
+	if (twins > 0)
+		sbuf_printf(&spec, " #%d", twins + 1);
 	if ((slot = store_output_slot(d->store, spec.s, position)) == -1)
 		log_warnx("output %d (%s): cannot record its outbox slot", position,
 		    spec.s);

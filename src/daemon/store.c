@@ -86,6 +86,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE output_slots ("
 	"  spec TEXT PRIMARY KEY,"
 	"  slot INTEGER NOT NULL UNIQUE);",
+	/* 3: is there a later event of this tenant (late record changes)? */
+	"CREATE INDEX events_tenant_time ON events (tenant, time_ms);",
 };
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -115,6 +117,7 @@ enum stmt_id {
 	S_ALERT_SAID_SINCE,
 	S_EVENTS_AFTER,
 	S_SLOT_GET,
+	S_SLOT_COUNT,
 	S_SLOT_NEXT,
 	S_SLOT_PUT,
 	S_FIRST_LOAD,
@@ -160,13 +163,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ALERT_SAID_SINCE] = "SELECT id, rule FROM alerts WHERE state IN"
 	    " ('open', 'retracted') AND time_ms > ?1 AND tenant = ?2",
 	[S_FIRST_LOAD] = "SELECT min(loaded_ms) FROM rulesets",
-	[S_EVENTS_AFTER] = "SELECT 1 FROM events WHERE time_ms > ?2 AND tenant = ?1"
-	    " LIMIT 1",
+	[S_EVENTS_AFTER] = "SELECT 1 FROM events WHERE tenant = ?1 AND time_ms > ?2"
+	    " AND seq < ?3 LIMIT 1",
 	[S_SLOT_GET] = "SELECT slot FROM output_slots WHERE spec = ?1",
-	/* The first output of an old database keeps its place; later ones get new slots. */
-	[S_SLOT_NEXT] = "SELECT CASE WHEN (SELECT count(*) FROM output_slots) = 0"
-	    " THEN ?1 ELSE max((SELECT max(slot) FROM output_slots),"
-	    " coalesce((SELECT max(output) FROM outbox), -1)) + 1 END",
+	[S_SLOT_COUNT] = "SELECT count(*) FROM output_slots",
+	[S_SLOT_NEXT] = "SELECT max(coalesce((SELECT max(slot) FROM output_slots), -1),"
+	    " coalesce((SELECT max(output) FROM outbox), -1)) + 1",
 	[S_SLOT_PUT] = "INSERT INTO output_slots (spec, slot) VALUES (?1, ?2)",
 };
 
@@ -176,6 +178,7 @@ struct store {
 	int		 iterating;	/* inside store_each_event */
 	int		*slots;		/* outbox slot of the output at each position */
 	int		 nslots;
+	int		 slots_by_position; /* first mapping: slots are positions */
 };
 
 static int64_t
@@ -514,6 +517,12 @@ store_put_event(struct store *st, const struct soc_event *ev, const char *json,
 	}
 	done(s);
 	return sqlite3_changes(st->db) == 1 ? 1 : 0;
+}
+
+int64_t
+store_last_seq(const struct store *st)
+{
+	return (int64_t)sqlite3_last_insert_rowid(st->db);
 }
 
 /*
@@ -965,12 +974,19 @@ store_output_slot(struct store *st, const char *spec, int position)
 	sqlite3_stmt	*s;
 	int		 slot;
 
+	/*
+	 * The first time outputs are mapped (a new database, or one from before
+	 * slots whose outbox rows are numbered by position), every output takes
+	 * its position; after that a new output gets a slot no row uses.
+	 */
+	if (st->nslots == 0 && int_row(st, st->stmt[S_SLOT_COUNT], &slot) == 0)
+		st->slots_by_position = slot == 0;
 	s = st->stmt[S_SLOT_GET];
 	bind_text(s, 1, spec);
 	if (int_row(st, s, &slot) == -1) {
-		s = st->stmt[S_SLOT_NEXT];
-		sqlite3_bind_int(s, 1, position);
-		if (int_row(st, s, &slot) == -1)
+		if (st->slots_by_position)
+			slot = position;
+		else if (int_row(st, st->stmt[S_SLOT_NEXT], &slot) == -1)
 			return -1;
 		s = st->stmt[S_SLOT_PUT];
 		bind_text(s, 1, spec);
@@ -983,6 +999,27 @@ store_output_slot(struct store *st, const char *spec, int position)
 	return slot;
 }
 
+long
+store_orphan_pending(struct store *st)
+{
+	sqlite3_stmt	*s;
+	long		 n = 0;
+	int		 i, slot, mapped;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT output, count(*) FROM outbox"
+	    " GROUP BY output", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		slot = sqlite3_column_int(s, 0);
+		for (i = 0, mapped = 0; i < st->nslots && !mapped; i++)
+			mapped = st->slots[i] == slot;
+		if (!mapped)
+			n += (long)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
 int
 store_slot(const struct store *st, int position)
 {
@@ -990,13 +1027,15 @@ store_slot(const struct store *st, int position)
 }
 
 int
-store_events_after(struct store *st, const char *tenant, int64_t after_ms)
+store_events_after(struct store *st, const char *tenant, int64_t after_ms,
+    int64_t before_seq)
 {
 	sqlite3_stmt	*s = st->stmt[S_EVENTS_AFTER];
 	int		 rc;
 
 	bind_text(s, 1, tenant);
 	sqlite3_bind_int64(s, 2, after_ms);
+	sqlite3_bind_int64(s, 3, before_seq);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		store_fail(st, "events after");

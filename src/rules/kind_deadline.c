@@ -714,8 +714,9 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 		open_slot(en, r, s, s->opened, v, engine_cause(en));
 	} else if (record_moved(en, r, s, env, v, start, known, at) == -1)
 		return;
-	record_target(en, r, s, env, at);
+	/* A payment date on the record first: it closes earlier than the change. */
 	record_stop(en, r, s, start, stop, known);
+	record_target(en, r, s, env, at);
 }
 
 const struct kind_ops kind_deadline = {

@@ -101,6 +101,9 @@ sed 's/"127.0.0.1:\$API"/"127.0.0.1:99999"/; s/listen: \[ "127.0.0.1:[0-9]*"/lis
 "$BUILD/complyd" --check-config -c "$T/conf/badport.yaml" 2>"$T/err" >/dev/null
 check "check-config refuses a listener port out of range, at its position" \
     "[ $? -ne 0 ] && grep -q \"badport.yaml:[0-9]*:[0-9]*: error: api.listen: '127.0.0.1:99999'\" '$T/err'"
+sed "s/tcp:127.0.0.1:$SYSLOG_TCP/tcp::$SYSLOG_TCP/" "$T/conf/complyd.yaml" > "$T/conf/anyhost.yaml"
+"$BUILD/complyd" --check-config -c "$T/conf/anyhost.yaml" >/dev/null 2>&1
+check "check-config takes tcp::PORT (all interfaces) for a syslog input" "[ $? -eq 0 ]"
 
 check "daemon starts and is ready" start
 "$BUILD/complyd" -f -c "$T/conf/complyd.yaml" 2>"$T/second.err"

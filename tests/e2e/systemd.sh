@@ -156,6 +156,18 @@ OPID=$!
 wait_for "[ -S '$T/ob/api.sock' ] && curl -fs --unix-socket '$T/ob/api.sock' http://x/readyz >/dev/null" 10
 check "with the file output gone, the webhook (now first) still holds them" "[ \"\$(pending 0)\" = '$NPEND' ]"
 kill -TERM "$OPID"; wait "$OPID" 2>/dev/null
+cat > "$T/conf/ob.yaml" <<YAML
+state_dir: ../ob
+rules: $ROOT/rules
+metadata: ../meta
+api: { listen: [ "unix:../ob/api.sock" ] }
+outputs: [ { type: file, path: ../ob/alerts.jsonl } ]
+YAML
+"$BUILD/complyd" -f -c "$T/conf/ob.yaml" 2>>"$T/ob.log" &
+OPID=$!
+check "with the webhook gone too, its queued alerts are named at start" \
+    "wait_for \"grep -q '$NPEND undelivered alert(s) belong to outputs no longer in the config' '$T/ob.log'\" 10"
+kill -TERM "$OPID"; wait "$OPID" 2>/dev/null
 
 # 3. make install honours PREFIX and DESTDIR
 make -s install DESTDIR="$T/root" PREFIX=/usr/local BUILD="$BUILD" >/dev/null 2>&1

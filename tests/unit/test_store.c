@@ -606,6 +606,47 @@ test_reopen_no_remigration(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * Outputs keep their outbox slot by what they are: the first mapping (a new
+ * database, or one whose rows were numbered by position) keeps positions;
+ * later, a removed output leaves its slot and a new one gets a fresh slot.
+ */
+static void
+test_output_slots(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*st;
+	sqlite3		*db;
+
+	/* rows of an old database, numbered by position: file 0, webhook 1 */
+	st = open_ok(f);
+	assert_int_equal(put_alert(st, "a-old", "K1", 2), 1);
+	store_close(st);
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM output_slots", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	st = open_ok(f);
+	assert_int_equal(store_output_slot(st, "file /v/a.jsonl", 0), 0);
+	assert_int_equal(store_output_slot(st, "webhook http://h/x", 1), 1);
+	assert_int_equal(store_outbox_pending(st, 1), 1);	/* kept */
+	store_close(st);
+
+	/* the file output removed: the webhook, now first, keeps slot 1 */
+	st = open_ok(f);
+	assert_int_equal(store_output_slot(st, "webhook http://h/x", 0), 1);
+	assert_int_equal(store_slot(st, 0), 1);
+	assert_int_equal(store_outbox_pending(st, store_slot(st, 0)), 1);
+	/* a new output gets a slot no row or mapping uses */
+	assert_int_equal(store_output_slot(st, "stdout ", 1), 2);
+	assert_int_equal(put_alert(st, "a-new", "K2", 2), 1);
+	assert_int_equal(store_outbox_pending(st, 1), 2);
+	assert_int_equal(store_outbox_pending(st, 2), 1);
+	assert_int_equal(store_outbox_pending(st, 0), 1);	/* the file's old row */
+	store_close(st);
+}
+
 /* A child journals events in a batch and dies without closing the store. */
 static void
 crash_child(const struct fixture *f, int commit)
@@ -699,6 +740,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transition, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offsets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_no_remigration,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_committed, setup,
