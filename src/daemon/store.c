@@ -648,6 +648,37 @@ store_put_alert(struct store *st, const struct alert *a, int noutputs)
 	return rv;
 }
 
+/* o (consumed) printed with its "state" set to state; NULL if it cannot be. */
+static char *
+print_with_state(cJSON *o, const char *state)
+{
+	char	*body;
+
+	if (cJSON_GetObjectItemCaseSensitive(o, "state") != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "state",
+		    cJSON_CreateString(state));
+	else
+		cJSON_AddStringToObject(o, "state", state);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return body;
+}
+
+/* Stores alert id's new body and state, and the change in its history. */
+static int
+update_alert(struct store *st, const char *id, const char *state,
+    const char *body, int64_t at_ms, const char *actor, const char *note)
+{
+	sqlite3_stmt	*s = st->stmt[S_ALERT_UPDATE];
+
+	bind_text(s, 1, id);
+	bind_text(s, 2, state);
+	bind_text(s, 3, body);
+	if (run(st, S_ALERT_UPDATE) == -1)
+		return -1;
+	return history_put(st, id, at_ms, state, actor, note);
+}
+
 static int
 transition(struct store *st, const char *id, const char *state,
     const char *actor, const char *note, int64_t at_ms)
@@ -676,26 +707,13 @@ transition(struct store *st, const char *id, const char *state,
 		cJSON_Delete(o);
 		return -1;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(o, "state") != NULL)
-		cJSON_ReplaceItemInObjectCaseSensitive(o, "state",
-		    cJSON_CreateString(state));
-	else
-		cJSON_AddStringToObject(o, "state", state);
-	body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (body == NULL) {
+	if ((body = print_with_state(o, state)) == NULL) {
 		log_warnx("store: alert %s: cannot print JSON", id);
 		return -1;
 	}
-	s = st->stmt[S_ALERT_UPDATE];
-	bind_text(s, 1, id);
-	bind_text(s, 2, state);
-	bind_text(s, 3, body);
-	rc = run(st, S_ALERT_UPDATE);
+	rc = update_alert(st, id, state, body, at_ms, actor, note);
 	cJSON_free(body);
-	if (rc == -1)
-		return -1;
-	return history_put(st, id, at_ms, state, actor, note);
+	return rc;
 }
 
 int
@@ -723,9 +741,8 @@ refreshed_body(struct store *st, const struct alert *a, char **stored,
     char *state, size_t statelen)
 {
 	sqlite3_stmt	*s = st->stmt[S_ALERT_BODY];
-	cJSON		*old, *o;
+	cJSON		*old;
 	const char	*was;
-	char		*body;
 
 	*stored = NULL;
 	bind_text(s, 1, a->id);
@@ -740,22 +757,13 @@ refreshed_body(struct store *st, const struct alert *a, char **stored,
 	snprintf(state, statelen, "%s", was && strcmp(was, "retracted") != 0 ?
 	    was : "open");
 	cJSON_Delete(old);
-	o = cJSON_Duplicate(a->json, 1);
-	if (cJSON_GetObjectItemCaseSensitive(o, "state") != NULL)
-		cJSON_ReplaceItemInObjectCaseSensitive(o, "state",
-		    cJSON_CreateString(state));
-	else
-		cJSON_AddStringToObject(o, "state", state);
-	body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return body;
+	return print_with_state(cJSON_Duplicate(a->json, 1), state);
 }
 
 static int
 refresh(struct store *st, const struct alert *a, const char *note,
     int64_t at_ms, int noutputs)
 {
-	sqlite3_stmt	*s = st->stmt[S_ALERT_UPDATE];
 	char		*stored, *body, state[32];
 	int		 rc;
 
@@ -766,13 +774,9 @@ refresh(struct store *st, const struct alert *a, const char *note,
 		return 0;
 	}
 	free(stored);
-	bind_text(s, 1, a->id);
-	bind_text(s, 2, state);
-	bind_text(s, 3, body);
-	rc = run(st, S_ALERT_UPDATE);
+	rc = update_alert(st, a->id, state, body, at_ms, "complyd", note);
 	cJSON_free(body);
-	if (rc == -1 || history_put(st, a->id, at_ms, state, "complyd", note) == -1 ||
-	    store_alert_requeue(st, a->id, noutputs) == -1)
+	if (rc == -1 || store_alert_requeue(st, a->id, noutputs) == -1)
 		return -1;
 	return 1;
 }
