@@ -28,6 +28,17 @@ struct reader_counts {
 };
 
 /*
+ * Reads event file path: each non-blank line is counted in c->lines and
+ * decoded; a bad one is counted in c->rejected and printed as "FILE:LINE:
+ * error: ..." unless quiet; a good one, its seq its number among all lines
+ * counted so far, goes to fn, which returns -1 to stop. 0 at the end, -1 if
+ * the file could not be read (counted in c->unreadable, reported), -2 if fn
+ * stopped. Used by the reader thread and by the replay's own loop alike.
+ */
+int read_event_file(const char *path, int quiet, struct reader_counts *c,
+    int (*fn)(void *, struct soc_event *), void *arg);
+
+/*
  * Starts decoding files[0..nfiles) in order; bad lines are printed as
  * "FILE:LINE: error: ..." unless quiet. Each event's seq is its line number
  * among all non-blank lines. NULL if no thread could be started.

@@ -86,69 +86,78 @@ push_full(struct reader *rd, struct reader_batch *b)
 	pthread_mutex_unlock(&rd->mu);
 }
 
-/* Decodes one line into b; a bad line is counted and reported. */
-static void
-decode_line(struct reader *rd, const char *path, size_t lineno,
-    const char *line, size_t len, struct reader_batch *b)
+int
+read_event_file(const char *path, int quiet, struct reader_counts *c,
+    int (*fn)(void *, struct soc_event *), void *arg)
 {
-	char	 err[256];
-
-	rd->counts.lines++;
-	if (event_decode(line, len, &b->ev[b->n], err, sizeof(err)) == -1) {
-		rd->counts.rejected++;
-		if (!rd->quiet)
-			fprintf(stderr, "%s:%zu: error: %s\n", path, lineno, err);
-		return;
-	}
-	b->ev[b->n++].seq = rd->counts.lines;
-}
-
-/* Decodes one file into batches; -1 once the consumer has stopped. */
-static int
-decode_file(struct reader *rd, const char *path, struct reader_batch **bp)
-{
-	FILE	*f;
-	char	*line = NULL;
-	size_t	 cap = 0, lineno = 0;
-	ssize_t	 len;
-	int	 rc = 0;
+	FILE		*f;
+	char		*line = NULL, err[256];
+	size_t		 cap = 0, lineno = 0;
+	ssize_t		 len;
+	struct soc_event ev;
+	int		 rc = 0;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
-		rd->counts.unreadable++;
-		return 0;
+		c->unreadable++;
+		return -1;
 	}
 	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		if (str_blank(line, len))
 			continue;
-		decode_line(rd, path, lineno, line, len, *bp);
-		if ((*bp)->n == READER_BATCH) {
-			push_full(rd, *bp);
-			if ((*bp = fresh_batch(rd)) == NULL)
-				rc = -1;
+		c->lines++;
+		if (event_decode(line, len, &ev, err, sizeof(err)) == -1) {
+			c->rejected++;
+			if (!quiet)
+				fprintf(stderr, "%s:%zu: error: %s\n", path, lineno, err);
+			continue;
 		}
+		ev.seq = c->lines;
+		if (fn(arg, &ev) == -1)
+			rc = -2;
 	}
 	free(line);
-	if (close_input(f, path) == -1)
-		rd->counts.unreadable++;
+	if (close_input(f, path) == -1) {
+		c->unreadable++;
+		return rc ? rc : -1;
+	}
 	return rc;
+}
+
+/* The decoder's fn: an event into the current batch, handed over when full. */
+struct batching {
+	struct reader		*rd;
+	struct reader_batch	*b;
+};
+
+static int
+batch_one(void *arg, struct soc_event *ev)
+{
+	struct batching	*bt = arg;
+
+	bt->b->ev[bt->b->n++] = *ev;
+	if (bt->b->n < READER_BATCH)
+		return 0;
+	push_full(bt->rd, bt->b);
+	return (bt->b = fresh_batch(bt->rd)) == NULL ? -1 : 0;
 }
 
 static void *
 decoder(void *arg)
 {
 	struct reader		*rd = arg;
-	struct reader_batch	*b = fresh_batch(rd);
+	struct batching		 bt = { rd, fresh_batch(rd) };
 	int			 i;
 
-	for (i = 0; b != NULL && i < rd->nfiles; i++)
-		if (decode_file(rd, rd->files[i], &b) == -1)
+	for (i = 0; bt.b != NULL && i < rd->nfiles; i++)
+		if (read_event_file(rd->files[i], rd->quiet, &rd->counts,
+		    batch_one, &bt) == -2)
 			break;
-	if (b != NULL && b->n > 0)
-		push_full(rd, b);
-	else if (b != NULL)
-		reader_done(rd, b);
+	if (bt.b != NULL && bt.b->n > 0)
+		push_full(rd, bt.b);
+	else if (bt.b != NULL)
+		reader_done(rd, bt.b);
 	pthread_mutex_lock(&rd->mu);
 	rd->eof = 1;
 	pthread_cond_broadcast(&rd->cv);

@@ -372,44 +372,26 @@ close_input(FILE *f, const char *path)
 	return -1;
 }
 
-/* Reads a file's events; each good one goes to fn, each bad line is reported. */
+/* Reads a file's events into fn (stream_one, buffer_one), counting in res. */
 static int
 read_events(const char *path, const struct replay_opts *o,
-    struct replay_result *res, void (*fn)(void *, struct soc_event *), void *arg)
+    struct replay_result *res, int (*fn)(void *, struct soc_event *), void *arg)
 {
-	FILE		*f;
-	char		*line = NULL, err[256];
-	size_t		 cap = 0, lineno = 0;
-	ssize_t		 len;
-	struct soc_event	 ev;
+	struct reader_counts	 c = { res->lines, res->rejected, 0 };
+	int			 rc;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while ((len = getline(&line, &cap, f)) != -1) {
-		lineno++;
-		if (str_blank(line, len))
-			continue;
-		res->lines++;
-		if (event_decode(line, len, &ev, err, sizeof(err)) == -1) {
-			res->rejected++;
-			if (!o->quiet)
-				fprintf(stderr, "%s:%zu: error: %s\n", path, lineno, err);
-			continue;
-		}
-		ev.seq = res->lines;
-		fn(arg, &ev);
-	}
-	free(line);
-	return close_input(f, path);
+	rc = read_event_file(path, o->quiet, &c, fn, arg);
+	res->lines = c.lines;
+	res->rejected = c.rejected;
+	return rc == 0 ? 0 : -1;
 }
 
-static void
+static int
 stream_one(void *arg, struct soc_event *ev)
 {
 	run_event(arg, ev);
 	event_dispose(ev);
+	return 0;
 }
 
 /*
@@ -444,7 +426,7 @@ struct evbuf {
 	size_t		 n, cap;
 };
 
-static void
+static int
 buffer_one(void *arg, struct soc_event *ev)
 {
 	struct evbuf *b = arg;
@@ -454,6 +436,7 @@ buffer_one(void *arg, struct soc_event *ev)
 		b->v = xrealloc(b->v, b->cap * sizeof(*b->v));
 	}
 	b->v[b->n++] = *ev;
+	return 0;
 }
 
 int
