@@ -16,7 +16,7 @@
 #define EVENT_MAX_LINE	(1024 * 1024)
 
 struct soc_event {
-	cJSON		*json;		/* owned */
+	cJSON		*json;		/* owned, one block (jpack_copy): read-only */
 	const char	*id;		/* borrowed from json */
 	const char	*tenant;
 	const char	*type;

@@ -43,4 +43,12 @@ cJSON *jpack_tree(const struct jpack_keys *k, unsigned char *p);
 cJSON *jpack_tree_in(const struct jpack_keys *k, unsigned char *p, void **block,
     size_t *size);
 
+/*
+ * A read-only copy of v (not its siblings) in one malloc'd block, strings
+ * included: release it with free(), never with cJSON_Delete. An event's tree
+ * is copied so that the thread that reads it walks one block, not scattered
+ * nodes, and the parser's tree is freed at once while it is still in cache.
+ */
+cJSON *jpack_copy(const cJSON *v);
+
 #endif

@@ -2,9 +2,11 @@
  * event.c - decoding and validating the event envelope (DESIGN.md "Events").
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "complyd/event.h"
+#include "complyd/jpack.h"
 #include "complyd/util.h"
 
 /* Envelope fields that must be non-empty strings. */
@@ -142,7 +144,12 @@ event_from_json(cJSON *json, struct soc_event *ev, char *err, size_t errlen)
 		cJSON_Delete(json);
 		return -1;
 	}
-	ev->json = json;
+	/* One block, so the engine reads it without chasing scattered nodes. */
+	ev->json = jpack_copy(json);
+	cJSON_Delete(json);
+	for (i = 0; i < 3; i++)
+		vals[i] = cJSON_GetObjectItemCaseSensitive(ev->json,
+		    required[i])->valuestring;
 	ev->id = vals[0];
 	ev->tenant = vals[1];
 	ev->type = vals[2];
@@ -195,7 +202,7 @@ event_decode(const char *text, size_t len, struct soc_event *ev, char *err,
 void
 event_dispose(struct soc_event *ev)
 {
-	cJSON_Delete(ev->json);
+	free(ev->json);		/* a jpack_copy */
 	memset(ev, 0, sizeof(*ev));
 }
 

@@ -389,3 +389,79 @@ jpack_tree(const struct jpack_keys *k, unsigned char *p)
 		free(block);
 	return t;
 }
+
+/* --- one-block copies --- */
+
+/* Nodes and string bytes (NULs included) a copy of v needs. */
+static void
+copy_size(const cJSON *v, size_t *nodes, size_t *bytes)
+{
+	for (; v != NULL; v = v->next) {
+		(*nodes)++;
+		if (v->string)
+			*bytes += strlen(v->string) + 1;
+		if (v->valuestring)
+			*bytes += strlen(v->valuestring) + 1;
+		if (v->child)
+			copy_size(v->child, nodes, bytes);
+	}
+}
+
+static char *
+copy_str(char **area, const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*d = *area;
+
+	memcpy(d, s, n);
+	*area += n;
+	return d;
+}
+
+/* Copies the siblings from v on into nodes (*used of them taken); the first copy. */
+static cJSON *
+copy_list(const cJSON *v, cJSON *nodes, size_t *used, char **area)
+{
+	cJSON	*first = NULL, *prev = NULL, *o;
+
+	for (; v != NULL; v = v->next) {
+		o = &nodes[(*used)++];
+		o->type = v->type & 0xff;
+		o->valueint = v->valueint;
+		o->valuedouble = v->valuedouble;
+		o->string = v->string ? copy_str(area, v->string) : NULL;
+		o->valuestring = v->valuestring ? copy_str(area, v->valuestring) : NULL;
+		o->child = v->child ? copy_list(v->child, nodes, used, area) : NULL;
+		o->next = NULL;
+		if (prev) {
+			prev->next = o;
+			o->prev = prev;
+		} else
+			first = o;
+		prev = o;
+	}
+	if (first)
+		first->prev = prev;
+	return first;
+}
+
+cJSON *
+jpack_copy(const cJSON *v)
+{
+	size_t	 nodes = 0, bytes = 0, used = 0;
+	cJSON	*block, *root;
+	char	*area;
+	cJSON	 top;
+
+	if (v == NULL)
+		return NULL;
+	/* The root alone: its own siblings (v->next) are not part of it. */
+	top = *v;
+	top.next = top.prev = NULL;
+	copy_size(&top, &nodes, &bytes);
+	block = xmalloc(nodes * sizeof(cJSON) + bytes);
+	area = (char *)(block + nodes);
+	root = copy_list(&top, block, &used, &area);
+	root->prev = NULL;
+	return root;
+}

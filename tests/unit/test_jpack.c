@@ -72,6 +72,51 @@ test_round_trip(void **state)
 	jpack_keys_free(k);
 }
 
+/* A one-block copy prints as its original and leaves the original's siblings out. */
+static void
+test_copy(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(round_trip_cases); i++) {
+		cJSON	*in = cJSON_Parse(round_trip_cases[i].json), *out;
+		char	*a, *b;
+
+		if (in == NULL)
+			fail_msg("%s: bad test JSON", round_trip_cases[i].name);
+		out = jpack_copy(in);
+		a = cJSON_PrintUnformatted(in);
+		cJSON_Delete(in);	/* the copy owns nothing of it */
+		b = cJSON_PrintUnformatted(out);
+		if (strcmp(a, b) != 0)
+			fail_msg("%s: %s copied as %s", round_trip_cases[i].name, a, b);
+		assert_null(out->next);
+		assert_null(out->prev);
+		free(a);
+		free(b);
+		free(out);
+	}
+}
+
+/* A member copied alone: its siblings are not part of the copy. */
+static void
+test_copy_member(void **state)
+{
+	cJSON	*in = cJSON_Parse("{\"a\":[1,{\"b\":\"c\"}],\"d\":2}");
+	cJSON	*out = jpack_copy(in->child);
+	char	*b;
+
+	(void)state;
+	cJSON_Delete(in);
+	assert_string_equal(out->string, "a");
+	assert_null(out->next);
+	b = cJSON_PrintUnformatted(out);
+	assert_string_equal(b, "[1,{\"b\":\"c\"}]");
+	free(b);
+	free(out);
+}
+
 /* cJSON saturates valueint; rules that read it must see the same. */
 static void
 test_valueint_as_cjson(void **state)
@@ -257,6 +302,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_copy_member),
 		cmocka_unit_test(test_valueint_as_cjson),
 		cmocka_unit_test(test_keys_shared),
 		cmocka_unit_test(test_smaller_than_text),
