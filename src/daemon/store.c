@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 
+#include "complyd/jsonw.h"
 #include "complyd/log.h"
 #include "complyd/store.h"
 #include "complyd/util.h"
@@ -628,23 +629,19 @@ put_alert(struct store *st, const struct alert *a, const char *body,
 int
 store_put_alert(struct store *st, const struct alert *a, int noutputs)
 {
-	char	*body;
-	int	 rv, own;
+	struct sbuf	 body;
+	int		 rv, own;
 
 	if (a->id == NULL || a->tenant == NULL || a->json == NULL) {
 		log_warnx("store: put alert: no id or tenant");
 		return -1;
 	}
-	if ((body = cJSON_PrintUnformatted(a->json)) == NULL) {
-		log_warnx("store: put alert %s: cannot print JSON", a->id);
+	if (op_start(st, &own) == -1)
 		return -1;
-	}
-	if (op_start(st, &own) == -1) {
-		cJSON_free(body);
-		return -1;
-	}
-	rv = op_end(st, own, put_alert(st, a, body, noutputs));
-	cJSON_free(body);
+	sbuf_init(&body);
+	jsonw_value(&body, a->json);
+	rv = op_end(st, own, put_alert(st, a, body.s, noutputs));
+	sbuf_free(&body);
 	return rv;
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "complyd/jsonw.h"
 #include "complyd/syslog.h"
 
 /* ------------------------------------------------------------------------ */
@@ -828,7 +829,6 @@ syslog_format_alert(struct sbuf *out, const cJSON *alert, const char *hostname)
 	const char	*status = str_field(alert, "status");
 	const char	*ts = str_field(alert, "time");
 	int		 sev = sev_code(str_field(alert, "severity"));
-	char		*json;
 	size_t		 i;
 
 	/* A warning or a review is never louder than warning / notice. */
@@ -849,9 +849,5 @@ syslog_format_alert(struct sbuf *out, const cJSON *alert, const char *hostname)
 	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
 		put_param(out, alert, params[i]);
 	sbuf_puts(out, "] ");
-	json = cJSON_PrintUnformatted(alert);
-	if (json == NULL)
-		abort();
-	sbuf_puts(out, json);
-	free(json);
+	jsonw_value(out, alert);
 }

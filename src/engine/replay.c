@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "complyd/jsonw.h"
 #include "complyd/log.h"
 #include "complyd/reader.h"
 #include "complyd/replay.h"
@@ -69,21 +70,19 @@ own_strings(struct alert *a)
 static int
 spill_one(struct alert_vec *av, struct alert *a)
 {
-	char	*text;
+	struct sbuf	 b;
 
-	if ((text = cJSON_PrintUnformatted(a->json)) == NULL ||
-	    (a->off = ftello(av->spill)) == -1) {
-		free(text);
+	sbuf_init(&b);
+	jsonw_value(&b, a->json);
+	if ((a->off = ftello(av->spill)) == -1 ||
+	    fwrite(b.s, 1, b.len, av->spill) != b.len) {
+		sbuf_free(&b);
 		return -1;
 	}
-	a->len = strlen(text);
-	if (fwrite(text, 1, a->len, av->spill) != a->len) {
-		free(text);
-		return -1;
-	}
+	a->len = b.len;
 	if (av->pending == NULL)
 		av->pending = xcalloc(SPILL_BATCH, sizeof(*av->pending));
-	av->pending[av->n - av->flushed] = text;
+	av->pending[av->n - av->flushed] = b.s;
 	cJSON_Delete(a->json);
 	a->json = NULL;
 	return 0;
@@ -159,12 +158,13 @@ static int
 print_one(struct alert_vec *av, const struct alert *a, FILE *out, char **buf,
     size_t *cap)
 {
-	char *s;
+	struct sbuf b;
 
 	if (a->json) {
-		s = cJSON_PrintUnformatted(a->json);
-		fputs(s, out);
-		free(s);
+		sbuf_init(&b);
+		jsonw_value(&b, a->json);
+		fwrite(b.s, 1, b.len, out);
+		sbuf_free(&b);
 	} else {
 		if (a->len > *cap) {
 			*cap = a->len;

@@ -1,0 +1,16 @@
+/*
+ * jsonw.h - JSON text of a cJSON tree, byte for byte as cJSON_PrintUnformatted
+ * writes it, appended to an sbuf without a malloc per value: alerts are
+ * printed once each, and at a hundred thousand a replay that adds up.
+ */
+#ifndef COMPLYD_JSONW_H
+#define COMPLYD_JSONW_H
+
+#include <cjson/cJSON.h>
+
+#include "complyd/util.h"
+
+/* Appends v's text (as cJSON_PrintUnformatted prints it) to b; b->s stays NUL-terminated. */
+void jsonw_value(struct sbuf *b, const cJSON *v);
+
+#endif
