@@ -49,9 +49,33 @@ int store_put_alert(struct store *st, const struct alert *a, int noutputs);
 int store_alert_transition(struct store *st, const char *id, const char *state,
     const char *actor, const char *note, int64_t at_ms);
 
+/* Which stored alerts store_alerts_each gives: NULL strings match any value. */
+struct alert_query {
+	const char	*status, *state, *tenant, *obligation;
+	int64_t		 since_ms, until_ms;	/* alert time in [since, until) */
+};
 /*
- * Ids and rules of tenant's alerts still open (retracted_too: or retracted)
- * whose time is after since_ms (caller frees).
+ * Calls fn with each stored alert that q matches (its id, tenant and record,
+ * state included), ordered by time, obligation, tenant, key, status; fn
+ * returns -1 to stop early. 0, or -1 on a database error.
+ */
+int store_alerts_each(struct store *st, const struct alert_query *q,
+    int (*fn)(void *, const char *id, const char *tenant, const char *body),
+    void *arg);
+/* Alert id's tenant and lifecycle state into the buffers: 1, 0 if there is no such alert, -1. */
+int store_alert_state(struct store *st, const char *id, char *tenant, size_t tlen,
+    char *state, size_t slen);
+/* Alert id's stored record (caller frees), or NULL. */
+char *store_alert_body(struct store *st, const char *id);
+/* Calls fn with each change of alert id's state, oldest first. 0, or -1. */
+int store_alert_history(struct store *st, const char *id,
+    void (*fn)(void *, int64_t at_ms, const char *state, const char *actor,
+    const char *note), void *arg);
+
+/*
+ * Ids and rules of tenant's alerts still standing (open, acknowledged or
+ * resolved; retracted_too: or retracted) whose time is after since_ms
+ * (caller frees).
  */
 int store_open_alerts_since(struct store *st, const char *tenant, int64_t since_ms,
     int retracted_too, char ***ids, char ***rules, int *n);

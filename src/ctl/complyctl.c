@@ -21,9 +21,10 @@ static const struct command {
 	{ "test",	ctl_test,	"test [-v] [DIR...]" },
 	{ "replay",	ctl_replay,	"replay --rules DIR --meta DIR [--until TIME] FILE..." },
 	{ "coverage",	ctl_coverage,	"coverage [--min N] [DIR]" },
-	{ "alerts",	ctl_api,	"alerts [--socket PATH] [filters]" },
-	{ "ack",	ctl_api,	"ack ID [--note TEXT]" },
-	{ "resolve",	ctl_api,	"resolve ID [--note TEXT]" },
+	{ "alerts",	ctl_api,	"alerts [--socket PATH | -c FILE] [--status S] [--state S] "
+	    "[--tenant T] [--obligation O] [--since T] [--until T] [--limit N]" },
+	{ "ack",	ctl_api,	"ack [--socket PATH | -c FILE] ID [--note TEXT]" },
+	{ "resolve",	ctl_api,	"resolve [--socket PATH | -c FILE] ID [--note TEXT]" },
 	{ "deadlines",	ctl_api,	"deadlines [--socket PATH | -c FILE] [--due-before DATE]" },
 	{ "report",	ctl_api,	"report [--from DATE] [--to DATE] [--format json|csv|html]" },
 	{ "verify",	ctl_api,	"verify" },

@@ -29,16 +29,48 @@
 #define DEFAULT_CONF	"/etc/complyd/complyd.yaml"
 #define API_TIMEOUT	300	/* seconds: a reload replays the whole journal */
 
-/* One row per command: the route it calls and the options it takes. */
+/* Options that become query parameters: --OPT VALUE -> ?param=VALUE. */
+static const struct query_opt {
+	const char	*opt, *param;
+} query_opts[] = {
+#define Q_DUE_BEFORE	(1u << 0)
+	{ "due-before",	"due_before" },
+#define Q_STATUS	(1u << 1)
+	{ "status",	"status" },
+#define Q_STATE		(1u << 2)
+	{ "state",	"state" },
+#define Q_TENANT	(1u << 3)
+	{ "tenant",	"tenant" },
+#define Q_OBLIGATION	(1u << 4)
+	{ "obligation",	"obligation" },
+#define Q_SINCE		(1u << 5)
+	{ "since",	"since" },
+#define Q_UNTIL		(1u << 6)
+	{ "until",	"until" },
+#define Q_LIMIT		(1u << 7)
+	{ "limit",	"limit" },
+};
+#define NQUERY	(sizeof(query_opts) / sizeof(query_opts[0]))
+
+/*
+ * One row per command: the route it calls (a %s in the path takes the
+ * command's ID argument), the query options it takes, and whether it sends
+ * {"note": ...} from --note.
+ */
 static const struct api_cmd {
 	const char	*name;
 	const char	*method;
 	const char	*path;
-	int		 due_before;	/* takes --due-before DATE */
+	unsigned	 query;
+	int		 note;
 } api_cmds[] = {
-	{ "deadlines",	"GET",	"/v1/deadlines",	1 },
-	{ "reload",	"POST",	"/v1/rules/reload",	0 },
-	{ "rules",	"GET",	"/v1/rules",		0 },
+	{ "alerts",	"GET",	"/v1/alerts",	Q_STATUS | Q_STATE | Q_TENANT |
+	    Q_OBLIGATION | Q_SINCE | Q_UNTIL | Q_LIMIT, 0 },
+	{ "ack",	"POST",	"/v1/alerts/%s/ack",		0, 1 },
+	{ "resolve",	"POST",	"/v1/alerts/%s/resolve",	0, 1 },
+	{ "deadlines",	"GET",	"/v1/deadlines",	Q_DUE_BEFORE, 0 },
+	{ "reload",	"POST",	"/v1/rules/reload",	0, 0 },
+	{ "rules",	"GET",	"/v1/rules",		0, 0 },
 };
 
 static const struct api_cmd *
@@ -101,7 +133,8 @@ connect_unix(const char *path)
 
 /* Sends the request and reads the whole answer into *ans. */
 static int
-exchange(int fd, const char *method, const char *target, struct sbuf *ans)
+exchange(int fd, const char *method, const char *target, const char *body,
+    struct sbuf *ans)
 {
 	struct sbuf	 req;
 	const char	*tok = getenv("COMPLYD_TOKEN");
@@ -111,10 +144,15 @@ exchange(int fd, const char *method, const char *target, struct sbuf *ans)
 
 	sbuf_init(&req);
 	sbuf_printf(&req, "%s %s HTTP/1.0\r\nHost: localhost\r\n"
-	    "Connection: close\r\nContent-Length: 0\r\n", method, target);
+	    "Connection: close\r\nContent-Length: %zu\r\n", method, target,
+	    body ? strlen(body) : 0);
+	if (body != NULL)
+		sbuf_puts(&req, "Content-Type: application/json\r\n");
 	if (tok != NULL && *tok != '\0')
 		sbuf_printf(&req, "Authorization: Bearer %s\r\n", tok);
 	sbuf_puts(&req, "\r\n");
+	if (body != NULL)
+		sbuf_puts(&req, body);
 	rc = sock_write_all(fd, 1, req.s, req.len);
 	sbuf_free(&req);
 	if (rc == -1) {
@@ -187,53 +225,106 @@ query_escape(struct sbuf *b, const char *v)
 static void
 usage(const struct api_cmd *c)
 {
-	fprintf(stderr, "usage: complyctl %s [--socket PATH | -c FILE]%s\n",
-	    c->name, c->due_before ? " [--due-before DATE]" : "");
+	size_t i;
+
+	fprintf(stderr, "usage: complyctl %s [--socket PATH | -c FILE]%s", c->name,
+	    strchr(c->path, '%') ? " ID" : "");
+	for (i = 0; i < NQUERY; i++)
+		if (c->query & (1u << i))
+			fprintf(stderr, " [--%s VALUE]", query_opts[i].opt);
+	fprintf(stderr, "%s\n", c->note ? " [--note TEXT]" : "");
+}
+
+/* An alert id goes into the path as it is: only id characters are taken. */
+static int
+path_arg_ok(const char *v)
+{
+	return *v != '\0' && strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") == strlen(v);
+}
+
+/*
+ * The request target and body from the command line; 0, or 2 (usage) after
+ * printing why.
+ */
+static int
+parse_args(const struct api_cmd *c, int argc, char **argv, const char **sock,
+    const char **conf, struct sbuf *target, char **body)
+{
+	struct option	 opts[NQUERY + 3];
+	const char	*vals[NQUERY] = { NULL }, *note = NULL;
+	int		 ch, n = 0, takes_id = strchr(c->path, '%') != NULL;
+	size_t		 i;
+	cJSON		*o;
+
+	memset(opts, 0, sizeof(opts));
+	opts[n++] = (struct option){ "socket", required_argument, NULL, 's' };
+	if (c->note)
+		opts[n++] = (struct option){ "note", required_argument, NULL, 'n' };
+	for (i = 0; i < NQUERY; i++)
+		if (c->query & (1u << i))
+			opts[n++] = (struct option){ query_opts[i].opt,
+			    required_argument, NULL, 256 + (int)i };
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (ch == 's')
+			*sock = optarg;
+		else if (ch == 'c')
+			*conf = optarg;
+		else if (ch == 'n')
+			note = optarg;
+		else if (ch >= 256)
+			vals[ch - 256] = optarg;
+		else {
+			usage(c);
+			return 2;
+		}
+	}
+	if (argc - optind != takes_id || (takes_id && !path_arg_ok(argv[optind]))) {
+		usage(c);
+		return 2;
+	}
+	if (takes_id)
+		sbuf_printf(target, c->path, argv[optind]);
+	else
+		sbuf_puts(target, c->path);
+	for (n = 0, i = 0; i < NQUERY; i++)
+		if (vals[i] != NULL) {
+			sbuf_printf(target, "%c%s=", n++ ? '&' : '?',
+			    query_opts[i].param);
+			query_escape(target, vals[i]);
+		}
+	if (c->note) {
+		o = cJSON_CreateObject();
+		if (note != NULL)
+			cJSON_AddStringToObject(o, "note", note);
+		*body = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+	}
+	return 0;
 }
 
 static int
 run_api(const struct api_cmd *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket",	required_argument, NULL, 's' },
-		{ "due-before",	required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char	*sock = NULL, *conf = DEFAULT_CONF, *due = NULL;
+	const char	*sock = NULL, *conf = DEFAULT_CONF;
 	struct sbuf	 path, target, ans;
-	int		 ch, fd, rc = 2;
+	char		*body = NULL;
+	int		 fd, rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1)
-		switch (ch) {
-		case 's': sock = optarg; break;
-		case 'c': conf = optarg; break;
-		case 'd':
-			if (c->due_before) {
-				due = optarg;
-				break;
-			}
-			/* FALLTHROUGH */
-		default: usage(c); return 2;
-		}
-	if (optind != argc) {
-		usage(c);
-		return 2;
-	}
 	sbuf_init(&path);
 	sbuf_init(&target);
 	sbuf_init(&ans);
-	sbuf_puts(&target, c->path);
-	if (due != NULL) {
-		sbuf_puts(&target, "?due_before=");
-		query_escape(&target, due);
+	if ((rc = parse_args(c, argc, argv, &sock, &conf, &target, &body)) == 0) {
+		rc = 2;
+		if (socket_path(sock, conf, &path) == 0 &&
+		    (fd = connect_unix(path.s)) != -1) {
+			rc = exchange(fd, c->method, target.s, body, &ans) == -1 ?
+			    1 : show_answer(c->name, &ans);
+			close(fd);
+		}
 	}
-	if (socket_path(sock, conf, &path) == 0 &&
-	    (fd = connect_unix(path.s)) != -1) {
-		rc = exchange(fd, c->method, target.s, &ans) == -1 ? 1 :
-		    show_answer(c->name, &ans);
-		close(fd);
-	}
+	free(body);
 	sbuf_free(&path);
 	sbuf_free(&target);
 	sbuf_free(&ans);
@@ -245,7 +336,7 @@ ctl_api(int argc, char **argv)
 {
 	const struct api_cmd *c = find_cmd(argv[0]);
 
-	/* alerts, ack, resolve, report, verify: the daemon has no such route yet. */
+	/* report, verify: the daemon has no such route yet. */
 	if (c == NULL) {
 		log_warnx("%s: the daemon has no API route for this yet", argv[0]);
 		return 2;

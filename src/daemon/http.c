@@ -28,16 +28,11 @@
 #include "complyd/log.h"
 #include "complyd/sock.h"
 #include "complyd/util.h"
+#include "http_int.h"
 
 #define R(x)	(1u << (x))
 #define HTTP_MAX_HEADERS	(16 * 1024)
 #define HTTP_BODY_SLACK		(64L * 1024 * 1024)
-
-struct reqctx {
-	struct daemon		*d;
-	struct evhttp_request	*req;
-	const struct principal	*who;
-};
 
 typedef void (*route_fn)(struct reqctx *);
 
@@ -57,6 +52,9 @@ static const struct route {
 	route_fn		 fn;
 } routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/events",	R(ROLE_INGEST),			route_events },
+	{ EVHTTP_REQ_GET,  "/v1/alerts",	R(ROLE_MANAGER) | R(ROLE_AUDITOR), route_alerts },
+	{ EVHTTP_REQ_POST, "/v1/alerts/*/ack",	R(ROLE_MANAGER),		route_alert_ack },
+	{ EVHTTP_REQ_POST, "/v1/alerts/*/resolve", R(ROLE_MANAGER),		route_alert_resolve },
 	{ EVHTTP_REQ_GET,  "/v1/deadlines",	R(ROLE_MANAGER) | R(ROLE_AUDITOR), route_deadlines },
 	{ EVHTTP_REQ_POST, "/v1/rules/reload",	R(ROLE_OPERATOR),		route_reload },
 	{ EVHTTP_REQ_GET,  "/v1/rules",		R(ROLE_OPERATOR),		route_rules },
@@ -79,7 +77,7 @@ http_ingest_on(const struct config *cf)
 	return 0;
 }
 
-static void
+void
 reply_json(struct evhttp_request *req, int code, cJSON *body)
 {
 	struct evbuffer	*b = evbuffer_new();
@@ -95,7 +93,7 @@ reply_json(struct evhttp_request *req, int code, cJSON *body)
 	cJSON_Delete(body);
 }
 
-static void
+void
 reply_error(struct evhttp_request *req, int code, const char *what,
     const char *msg)
 {
@@ -149,17 +147,42 @@ allowed(const struct principal *p, unsigned roles)
 	return roles == 0 || (p && (p->role == ROLE_ADMIN || (roles & R(p->role))));
 }
 
-static int
+int
 may_see(const struct principal *p, const char *tenant)
 {
 	return p == &local_admin || principal_may_see(p, tenant);
+}
+
+/*
+ * Whether path is pattern, where a '*' stands for one non-empty path
+ * segment (an alert id), copied into param.
+ */
+static int
+path_match(const char *pattern, const char *path, char *param, size_t len)
+{
+	const char	*star = strchr(pattern, '*'), *end;
+	size_t		 pre;
+
+	if (star == NULL)
+		return strcmp(pattern, path) == 0;
+	pre = (size_t)(star - pattern);
+	if (strncmp(pattern, path, pre) != 0)
+		return 0;
+	path += pre;
+	if ((end = strchr(path, '/')) == NULL)
+		end = path + strlen(path);
+	if (end == path || (size_t)(end - path) >= len || strcmp(star + 1, end) != 0)
+		return 0;
+	memcpy(param, path, (size_t)(end - path));
+	param[end - path] = '\0';
+	return 1;
 }
 
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
 	struct daemon		*d = arg;
-	struct reqctx		 c = { d, req, NULL };
+	struct reqctx		 c = { d, req, NULL, "" };
 	const char		*uri = evhttp_request_get_uri(req);
 	struct evhttp_uri	*u = evhttp_uri_parse(uri);
 	const char		*path = u ? evhttp_uri_get_path(u) : NULL;
@@ -167,7 +190,7 @@ dispatch(struct evhttp_request *req, void *arg)
 	int			 path_known = 0;
 
 	for (i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].path, path) != 0)
+		if (!path_match(routes[i].path, path, c.param, sizeof(c.param)))
 			continue;
 		path_known = 1;
 		if (routes[i].method != evhttp_request_get_command(req))

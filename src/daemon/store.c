@@ -122,6 +122,9 @@ enum stmt_id {
 	S_SLOT_NEXT,
 	S_SLOT_PUT,
 	S_FIRST_LOAD,
+	S_ALERT_QUERY,
+	S_ALERT_STATE,
+	S_HISTORY_OF,
 	S_COUNT
 };
 
@@ -159,11 +162,21 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " SET inode = excluded.inode, offset = excluded.offset",
 	[S_RULESET_PUT] = "INSERT INTO rulesets (hash, nrules, loaded_ms)"
 	    " VALUES (?1, ?2, ?3)",
-	[S_ALERT_OPEN_SINCE] = "SELECT id, rule FROM alerts WHERE state = 'open'"
+	/* Standing: not retracted; an acknowledged or resolved alert can be wrong too. */
+	[S_ALERT_OPEN_SINCE] = "SELECT id, rule FROM alerts WHERE state <> 'retracted'"
 	    " AND time_ms > ?1 AND tenant = ?2",
-	[S_ALERT_SAID_SINCE] = "SELECT id, rule FROM alerts WHERE state IN"
-	    " ('open', 'retracted') AND time_ms > ?1 AND tenant = ?2",
+	[S_ALERT_SAID_SINCE] = "SELECT id, rule FROM alerts"
+	    " WHERE time_ms > ?1 AND tenant = ?2",
 	[S_FIRST_LOAD] = "SELECT min(loaded_ms) FROM rulesets",
+	/* Filters left NULL match everything; the order is complyctl replay's. */
+	[S_ALERT_QUERY] = "SELECT id, tenant, body FROM alerts WHERE"
+	    " (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR state = ?2) AND"
+	    " (?3 IS NULL OR tenant = ?3) AND (?4 IS NULL OR obligation = ?4) AND"
+	    " time_ms >= ?5 AND time_ms < ?6"
+	    " ORDER BY time_ms, obligation, tenant, key, status",
+	[S_ALERT_STATE] = "SELECT tenant, state FROM alerts WHERE id = ?1",
+	[S_HISTORY_OF] = "SELECT at_ms, state, actor, note FROM alert_history"
+	    " WHERE alert_id = ?1 ORDER BY at_ms, rowid",
 	[S_EVENTS_AFTER] = "SELECT 1 FROM events WHERE tenant = ?1 AND time_ms > ?2"
 	    " AND seq < ?3 LIMIT 1",
 	[S_SLOT_GET] = "SELECT slot FROM output_slots WHERE spec = ?1",
@@ -1059,4 +1072,84 @@ store_first_load(struct store *st, int64_t *ms)
 		store_fail(st, "first load");
 	done(s);
 	return found ? 0 : 1;
+}
+
+int
+store_alerts_each(struct store *st, const struct alert_query *q,
+    int (*fn)(void *, const char *id, const char *tenant, const char *body),
+    void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[S_ALERT_QUERY];
+	int		 rc;
+
+	bind_text(s, 1, q->status);
+	bind_text(s, 2, q->state);
+	bind_text(s, 3, q->tenant);
+	bind_text(s, 4, q->obligation);
+	sqlite3_bind_int64(s, 5, q->since_ms);
+	sqlite3_bind_int64(s, 6, q->until_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn(arg, (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2)) == -1) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	if (rc != SQLITE_DONE)
+		store_fail(st, "alerts");
+	done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_alert_state(struct store *st, const char *id, char *tenant, size_t tlen,
+    char *state, size_t slen)
+{
+	sqlite3_stmt	*s = st->stmt[S_ALERT_STATE];
+	int		 rc;
+
+	bind_text(s, 1, id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		snprintf(tenant, tlen, "%s", (const char *)sqlite3_column_text(s, 0));
+		snprintf(state, slen, "%s", (const char *)sqlite3_column_text(s, 1));
+	} else if (rc != SQLITE_DONE)
+		store_fail(st, "alert state");
+	done(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_alert_history(struct store *st, const char *id,
+    void (*fn)(void *, int64_t at_ms, const char *state, const char *actor,
+    const char *note), void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[S_HISTORY_OF];
+	int		 rc;
+
+	bind_text(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(arg, sqlite3_column_int64(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2),
+		    (const char *)sqlite3_column_text(s, 3));
+	if (rc != SQLITE_DONE)
+		store_fail(st, "alert history");
+	done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+char *
+store_alert_body(struct store *st, const char *id)
+{
+	sqlite3_stmt	*s = st->stmt[S_ALERT_BODY];
+	char		*body = NULL;
+	int		 rc;
+
+	bind_text(s, 1, id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		body = xstrdup((const char *)sqlite3_column_text(s, 0));
+	else if (rc != SQLITE_DONE)
+		store_fail(st, "alert body");
+	done(s);
+	return body;
 }
