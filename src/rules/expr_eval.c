@@ -341,7 +341,7 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 {
 	struct val	 a, b, v;
 	const cJSON	*it;
-	int		 i;
+	int		 i, all_str = 1;
 
 	if (ex_ev(c, n->a, &a) == -1)
 		return -1;
@@ -353,6 +353,14 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	 */
 	if (a.t == V_NULL)
 		return ex_ebad(c, &a, n->a, "a value");
+	/*
+	 * Nor is a value of the wrong type (a list, or `stage: true` against
+	 * ['preliminary', 'final']): it is not "not in the list" either.
+	 */
+	if (a.t == V_LIST || a.t == V_OBJ)
+		return ex_ebad(c, &a, n->a, "a single value");
+	if (n->b->strs != NULL && a.t != V_STR && a.t != V_DATE && a.t != V_TIME)
+		return ex_ebad(c, &a, n->a, "string");
 	/* A string in a literal list of strings; dates and times take the slow way. */
 	if (n->b->strs != NULL && a.t == V_STR) {
 		*r = in_strs(a.u.s, n->b->strs, n->b->nstrs);
@@ -373,8 +381,13 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	case V_LIST:
 		for (it = b.u.j->child; it != NULL && !*r; it = it->next) {
 			v = val_json(it);
+			all_str &= v.t == V_STR;
 			*r = ex_veq(&a, &v);
 		}
+		/* `purpose: 5` against a dataset's purposes: of another type, not absent from them. */
+		if (!*r && all_str && b.u.j->child != NULL &&
+		    (a.t == V_NUM || a.t == V_BOOL))
+			return ex_ebad(c, &a, n->a, "string");
 		return 0;
 	case V_OBJ:
 		if (a.t != V_STR)
