@@ -62,9 +62,9 @@ struct alert_query {
 int store_alerts_each(struct store *st, const struct alert_query *q,
     int (*fn)(void *, const char *id, const char *tenant, const char *body),
     void *arg);
-/* Alert id's tenant and lifecycle state into the buffers: 1, 0 if there is no such alert, -1. */
-int store_alert_state(struct store *st, const char *id, char *tenant, size_t tlen,
-    char *state, size_t slen);
+/* Alert id's tenant (caller frees) and lifecycle state: 1, 0 if there is no such alert, -1. */
+int store_alert_state(struct store *st, const char *id, char **tenant, char *state,
+    size_t slen);
 /* Alert id's stored record (caller frees), or NULL. */
 char *store_alert_body(struct store *st, const char *id);
 /* Calls fn with each change of alert id's state, oldest first. 0, or -1. */

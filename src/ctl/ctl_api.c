@@ -208,7 +208,10 @@ show_answer(const char *cmd, const struct sbuf *ans)
 	return 1;
 }
 
-/* Appends v percent-encoded for a query string (RFC 3986 unreserved kept). */
+/*
+ * Appends v percent-encoded for a query string (RFC 3986 unreserved kept;
+ * '+' is encoded, as the daemon's query parser reads it as a space).
+ */
 static void
 query_escape(struct sbuf *b, const char *v)
 {
@@ -216,7 +219,7 @@ query_escape(struct sbuf *b, const char *v)
 
 	for (p = (const unsigned char *)v; *p != '\0'; p++)
 		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~:+", *p) != NULL)
+		    (*p >= '0' && *p <= '9') || strchr("-._~:", *p) != NULL)
 			sbuf_add(b, (const char *)p, 1);
 		else
 			sbuf_printf(b, "%%%02X", *p);

@@ -225,18 +225,20 @@ read_note(struct evhttp_request *req, char **note, const char **bad)
 static void
 move_alert(struct reqctx *c, const char *to, const char *const *from)
 {
-	char		 tenant[256], state[32], msg[128], *note, *body;
+	char		 state[32], msg[128], *tenant, *note, *body;
 	const char	*bad = NULL;
-	int		 rc;
+	int		 rc, seen;
 	cJSON		*o;
 
-	if ((rc = store_alert_state(c->d->store, c->param, tenant, sizeof(tenant),
-	    state, sizeof(state))) == -1) {
+	if ((rc = store_alert_state(c->d->store, c->param, &tenant, state,
+	    sizeof(state))) == -1) {
 		reply_error(c->req, 500, "internal", "the alert could not be read");
 		return;
 	}
+	seen = rc == 1 && may_see(c->who, tenant);
+	free(tenant);
 	/* Another tenant's alert is not there at all for this token. */
-	if (rc == 0 || !may_see(c->who, tenant)) {
+	if (!seen) {
 		reply_error(c->req, 404, "not_found", "no such alert");
 		return;
 	}
@@ -253,6 +255,10 @@ move_alert(struct reqctx *c, const char *to, const char *const *from)
 	rc = store_alert_transition(c->d->store, c->param, to, c->who->name, note,
 	    daemon_now());
 	free(note);
+	if (rc == 1) {
+		reply_error(c->req, 404, "not_found", "no such alert");
+		return;
+	}
 	if (rc != 0) {
 		reply_error(c->req, 503, "unavailable", "the change could not be "
 		    "committed; retry");

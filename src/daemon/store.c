@@ -1102,15 +1102,17 @@ store_alerts_each(struct store *st, const struct alert_query *q,
 }
 
 int
-store_alert_state(struct store *st, const char *id, char *tenant, size_t tlen,
-    char *state, size_t slen)
+store_alert_state(struct store *st, const char *id, char **tenant, char *state,
+    size_t slen)
 {
 	sqlite3_stmt	*s = st->stmt[S_ALERT_STATE];
 	int		 rc;
 
+	*tenant = NULL;
 	bind_text(s, 1, id);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		snprintf(tenant, tlen, "%s", (const char *)sqlite3_column_text(s, 0));
+		/* Whole, never cut: a tenant wall compares the entire name. */
+		*tenant = xstrdup((const char *)sqlite3_column_text(s, 0));
 		snprintf(state, slen, "%s", (const char *)sqlite3_column_text(s, 1));
 	} else if (rc != SQLITE_DONE)
 		store_fail(st, "alert state");

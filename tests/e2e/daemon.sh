@@ -241,6 +241,10 @@ check "complyctl resolve of a resolved alert exits 1 with the daemon's reason" \
     "[ $? -eq 1 ] && grep -q '409 the alert is resolved' '$T/err'"
 "$BUILD/complyctl" alerts --socket "$T/var/api.sock" --state resolved >"$T/out"
 check "complyctl alerts --state resolved lists it" "grep -q '$HID' '$T/out'"
+"$BUILD/complyctl" alerts --socket "$T/var/api.sock" --since 2000-01-01T00:00:00+09:00 \
+    --until 2999-01-01T00:00:00+09:00 >"$T/out" 2>"$T/err"
+check "complyctl alerts --since/--until take +09:00 offsets ('+' is sent encoded)" \
+    "[ $? -eq 0 ] && grep -q '$HID' '$T/out'"
 code=$(get t-auditor '/v1/alerts?state=open')
 check "an auditor lists alerts; the resolved one is not open" \
     "[ '$code' = 200 ] && ! grep -q '$HID' '$T/resp'"
