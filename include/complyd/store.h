@@ -116,7 +116,13 @@ struct outbox_item {
 int store_outbox_due(struct store *st, int out, int64_t now_ms,
     struct outbox_item *items, int max);
 void store_outbox_items_free(struct outbox_item *items, int n);
-int store_outbox_done(struct store *st, int out, const char *alert_id);
+/*
+ * Takes alert_id off output out's queue once sent, the record sent being
+ * `sent` (NULL: whatever it was); an alert whose record changed since (a
+ * retraction queued meanwhile) stays queued. 0 or -1.
+ */
+int store_outbox_done(struct store *st, int out, const char *alert_id,
+    const char *sent);
 /* Reschedules a failed delivery at next_ms. */
 int store_outbox_retry(struct store *st, int out, const char *alert_id,
     int64_t next_ms);

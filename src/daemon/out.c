@@ -67,6 +67,7 @@ struct output {
 	struct evhttp_connection *conn;
 	char			*host, *reqpath;
 	char			*inflight;	/* alert id of the request in flight */
+	char			*inflight_body;	/* and the record it sends */
 	int			 inflight_attempts;
 	const char		*inflight_error;	/* why libevent failed it */
 	struct event		*again;		/* flushes the next entry after a reply */
@@ -125,11 +126,11 @@ delivery_failed(struct output *o, const char *alert_id, int attempts)
 }
 
 static void
-delivery_done(struct output *o, const char *alert_id)
+delivery_done(struct output *o, const char *alert_id, const char *sent)
 {
 	o->d->stats.delivered++;
 	/* If this fails the entry is delivered again: at least once. */
-	if (store_outbox_done(o->d->store, o->index, alert_id) == -1)
+	if (store_outbox_done(o->d->store, o->index, alert_id, sent) == -1)
 		log_warnx("%s: cannot mark alert %s delivered", o->name, alert_id);
 }
 
@@ -520,7 +521,7 @@ webhook_reply(struct evhttp_request *req, void *arg)
 	/* libevent passes NULL when the connection failed or timed out. */
 	code = req ? evhttp_request_get_response_code(req) : 0;
 	if (code >= 200 && code <= 299) {
-		delivery_done(o, o->inflight);
+		delivery_done(o, o->inflight, o->inflight_body);
 		/* Next entry from a fresh event, not from inside libevent's callback. */
 		evtimer_add(o->again, &now);
 	} else {
@@ -534,7 +535,8 @@ webhook_reply(struct evhttp_request *req, void *arg)
 		delivery_failed(o, o->inflight, o->inflight_attempts);
 	}
 	free(o->inflight);
-	o->inflight = NULL;
+	free(o->inflight_body);
+	o->inflight = o->inflight_body = NULL;
 }
 
 static int
@@ -564,12 +566,14 @@ webhook_deliver(struct output *o, const struct outbox_item *it)
 	evbuffer_add(evhttp_request_get_output_buffer(req), it->json,
 	    strlen(it->json));
 	o->inflight = xstrdup(it->alert_id);
+	o->inflight_body = xstrdup(it->json);
 	o->inflight_attempts = it->attempts;
 	if (evhttp_make_request(o->conn, req, EVHTTP_REQ_POST,
 	    o->reqpath) == -1) {
 		/* evhttp_make_request freed req. */
 		free(o->inflight);
-		o->inflight = NULL;
+		free(o->inflight_body);
+		o->inflight = o->inflight_body = NULL;
 		return DLV_FAILED;
 	}
 	return DLV_PENDING;
@@ -586,6 +590,7 @@ webhook_close(struct output *o)
 	if (o->again != NULL)
 		event_free(o->again);
 	free(o->inflight);
+	free(o->inflight_body);
 	free(o->host);
 	free(o->reqpath);
 }
@@ -678,7 +683,7 @@ mark_done(struct output *o, struct outbox_item *items, int n)
 
 	tx = n > 1 && store_begin(o->d->store) == 0;
 	for (i = 0; i < n; i++)
-		delivery_done(o, items[i].alert_id);
+		delivery_done(o, items[i].alert_id, items[i].json);
 	if (tx && store_commit(o->d->store) == -1)
 		log_warnx("%s: cannot record deliveries; they will repeat",
 		    o->name);

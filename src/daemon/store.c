@@ -152,7 +152,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " JOIN alerts a ON a.id = o.alert_id"
 	    " WHERE o.output = ?1 AND o.next_ms <= ?2"
 	    " ORDER BY o.next_ms, o.rowid LIMIT ?3",
-	[S_OUTBOX_DONE] = "DELETE FROM outbox WHERE output = ?1 AND alert_id = ?2",
+	/*
+	 * Only if the record sent is still the alert's: a retraction queued
+	 * while the open record was in flight (a webhook) keeps its entry.
+	 */
+	[S_OUTBOX_DONE] = "DELETE FROM outbox WHERE output = ?1 AND alert_id = ?2"
+	    " AND (?3 IS NULL OR ?3 = (SELECT body FROM alerts WHERE id = ?2))",
 	[S_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + 1,"
 	    " next_ms = ?3 WHERE output = ?1 AND alert_id = ?2",
 	[S_OUTBOX_PENDING] = "SELECT count(*) FROM outbox WHERE output = ?1",
@@ -850,12 +855,14 @@ store_outbox_items_free(struct outbox_item *items, int n)
 
 /* 0 (also when the entry was already gone) or -1. */
 int
-store_outbox_done(struct store *st, int out, const char *alert_id)
+store_outbox_done(struct store *st, int out, const char *alert_id,
+    const char *sent)
 {
 	sqlite3_stmt	*s = st->stmt[S_OUTBOX_DONE];
 
 	sqlite3_bind_int(s, 1, out);
 	bind_text(s, 2, alert_id);
+	bind_text(s, 3, sent);
 	return run(st, S_OUTBOX_DONE);
 }
 
