@@ -107,11 +107,40 @@ check_upsert(const cJSON *json, const char *tenant, const char *type, char *err,
 	return 0;
 }
 
-int
-event_from_json(cJSON *json, struct soc_event *ev, char *err, size_t errlen)
+/* Checks the envelope of object o and fills ev's fields from it; 0 or -1. */
+static int
+check_envelope(const cJSON *o, struct soc_event *ev, char *err, size_t errlen)
 {
 	const char	*vals[4];
 	size_t		 i;
+
+	if (duplicate_key(o, err, errlen))
+		return -1;
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if ((vals[i] = req_string(o, required[i], err, errlen)) == NULL)
+			return -1;
+	if (strchr(vals[2], '.') == NULL) {
+		snprintf(err, errlen, "\"type\" must be dotted domain.action, got \"%s\"",
+		    vals[2]);
+		return -1;
+	}
+	if (when_parse_instant(vals[3], &ev->time) == -1) {
+		snprintf(err, errlen, "\"time\" is not RFC 3339 with an offset: \"%.64s\"",
+		    vals[3]);
+		return -1;
+	}
+	if (check_upsert(o, vals[1], vals[2], err, errlen) == -1)
+		return -1;
+	ev->id = vals[0];
+	ev->tenant = vals[1];
+	ev->type = vals[2];
+	return 0;
+}
+
+int
+event_from_json(cJSON *json, struct soc_event *ev, char *err, size_t errlen)
+{
+	cJSON	*copy;
 
 	memset(ev, 0, sizeof(*ev));
 	if (!cJSON_IsObject(json)) {
@@ -119,40 +148,19 @@ event_from_json(cJSON *json, struct soc_event *ev, char *err, size_t errlen)
 		cJSON_Delete(json);
 		return -1;
 	}
-	if (duplicate_key(json, err, errlen)) {
-		cJSON_Delete(json);
-		return -1;
-	}
-	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if ((vals[i] = req_string(json, required[i], err, errlen)) == NULL) {
-			cJSON_Delete(json);
-			return -1;
-		}
-	if (strchr(vals[2], '.') == NULL) {
-		snprintf(err, errlen, "\"type\" must be dotted domain.action, got \"%s\"",
-		    vals[2]);
-		cJSON_Delete(json);
-		return -1;
-	}
-	if (when_parse_instant(vals[3], &ev->time) == -1) {
-		snprintf(err, errlen, "\"time\" is not RFC 3339 with an offset: \"%.64s\"",
-		    vals[3]);
-		cJSON_Delete(json);
-		return -1;
-	}
-	if (check_upsert(json, vals[1], vals[2], err, errlen) == -1) {
-		cJSON_Delete(json);
-		return -1;
-	}
-	/* One block, so the engine reads it without chasing scattered nodes. */
-	ev->json = jpack_copy(json);
+	/*
+	 * One block, so the engine reads it without chasing scattered nodes;
+	 * the parser's tree is freed at once, while it is still in cache, and
+	 * the envelope is checked (and pointed into) on the copy.
+	 */
+	copy = jpack_copy(json);
 	cJSON_Delete(json);
-	for (i = 0; i < 3; i++)
-		vals[i] = cJSON_GetObjectItemCaseSensitive(ev->json,
-		    required[i])->valuestring;
-	ev->id = vals[0];
-	ev->tenant = vals[1];
-	ev->type = vals[2];
+	if (check_envelope(copy, ev, err, errlen) == -1) {
+		free(copy);
+		memset(ev, 0, sizeof(*ev));
+		return -1;
+	}
+	ev->json = copy;
 	return 0;
 }
 
