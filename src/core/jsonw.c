@@ -17,6 +17,46 @@
 
 #include "complyd/jsonw.h"
 
+/*
+ * Appends n bytes. sbuf_add is a call into util.c per piece; an alert is a
+ * hundred pieces, so the common case (room enough) stays inline here.
+ */
+static inline void
+put_bytes(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->s == NULL || b->len + n + 1 > b->cap) {
+		sbuf_add(b, s, n);
+		return;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/*
+ * Integers below 1e15 print as "%1.15g" prints them, all their digits, and
+ * read back exactly: no snprintf/sscanf round trip (most alert numbers are
+ * amounts and counts). Returns 0 if d is not such an integer.
+ */
+static int
+put_integer(struct sbuf *b, double d)
+{
+	char		 buf[24], *p = buf + sizeof(buf);
+	unsigned long long u;
+
+	if (!(d > -1e15 && d < 1e15) || d != (double)(long long)d ||
+	    (d == 0 && signbit(d)))
+		return 0;
+	u = d < 0 ? (unsigned long long)-(long long)d : (unsigned long long)d;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (d < 0)
+		*--p = '-';
+	put_bytes(b, p, (size_t)(buf + sizeof(buf) - p));
+	return 1;
+}
+
 static void
 put_number(struct sbuf *b, const cJSON *v)
 {
@@ -24,6 +64,8 @@ put_number(struct sbuf *b, const cJSON *v)
 	double	 d = v->valuedouble, test = 0;
 	int	 n;
 
+	if (put_integer(b, d))
+		return;
 	if (isnan(d) || isinf(d))
 		n = snprintf(buf, sizeof(buf), "null");
 	else {
@@ -33,8 +75,18 @@ put_number(struct sbuf *b, const cJSON *v)
 		    !(fabs(test - d) <= fmax(fabs(test), fabs(d)) * DBL_EPSILON))
 			n = snprintf(buf, sizeof(buf), "%1.17g", d);
 	}
-	sbuf_add(b, buf, (size_t)n);
+	put_bytes(b, buf, (size_t)n);
 }
+
+/* 1 for the bytes a JSON string needs escaped: controls, '"' and '\\'. */
+static const unsigned char must_escape[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
 
 static void
 put_string(struct sbuf *b, const char *s)
@@ -42,31 +94,31 @@ put_string(struct sbuf *b, const char *s)
 	const unsigned char	*p = (const unsigned char *)s, *run;
 	char			 esc[8];
 
-	sbuf_add(b, "\"", 1);
+	put_bytes(b, "\"", 1);
 	if (s == NULL) {
-		sbuf_add(b, "\"", 1);
+		put_bytes(b, "\"", 1);
 		return;
 	}
 	for (run = p; *p; p++) {
-		if (*p >= 32 && *p != '"' && *p != '\\')
+		if (!must_escape[*p])
 			continue;
-		sbuf_add(b, (const char *)run, (size_t)(p - run));
+		put_bytes(b, (const char *)run, (size_t)(p - run));
 		run = p + 1;
 		switch (*p) {
-		case '"':	sbuf_add(b, "\\\"", 2); break;
-		case '\\':	sbuf_add(b, "\\\\", 2); break;
-		case '\b':	sbuf_add(b, "\\b", 2); break;
-		case '\f':	sbuf_add(b, "\\f", 2); break;
-		case '\n':	sbuf_add(b, "\\n", 2); break;
-		case '\r':	sbuf_add(b, "\\r", 2); break;
-		case '\t':	sbuf_add(b, "\\t", 2); break;
+		case '"':	put_bytes(b, "\\\"", 2); break;
+		case '\\':	put_bytes(b, "\\\\", 2); break;
+		case '\b':	put_bytes(b, "\\b", 2); break;
+		case '\f':	put_bytes(b, "\\f", 2); break;
+		case '\n':	put_bytes(b, "\\n", 2); break;
+		case '\r':	put_bytes(b, "\\r", 2); break;
+		case '\t':	put_bytes(b, "\\t", 2); break;
 		default:
 			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			sbuf_add(b, esc, 6);
+			put_bytes(b, esc, 6);
 		}
 	}
-	sbuf_add(b, (const char *)run, (size_t)(p - run));
-	sbuf_add(b, "\"", 1);
+	put_bytes(b, (const char *)run, (size_t)(p - run));
+	put_bytes(b, "\"", 1);
 }
 
 void
@@ -76,8 +128,8 @@ jsonw_value(struct sbuf *b, const cJSON *v)
 	int		 object;
 
 	switch (v->type & 0xff) {
-	case cJSON_False:	sbuf_add(b, "false", 5); return;
-	case cJSON_True:	sbuf_add(b, "true", 4); return;
+	case cJSON_False:	put_bytes(b, "false", 5); return;
+	case cJSON_True:	put_bytes(b, "true", 4); return;
 	case cJSON_Number:	put_number(b, v); return;
 	case cJSON_String:	put_string(b, v->valuestring); return;
 	case cJSON_Raw:
@@ -88,18 +140,18 @@ jsonw_value(struct sbuf *b, const cJSON *v)
 		break;
 	case cJSON_Array: case cJSON_Object:
 		object = (v->type & 0xff) == cJSON_Object;
-		sbuf_add(b, object ? "{" : "[", 1);
+		put_bytes(b, object ? "{" : "[", 1);
 		for (it = v->child; it != NULL; it = it->next) {
 			if (object) {
 				put_string(b, it->string);
-				sbuf_add(b, ":", 1);
+				put_bytes(b, ":", 1);
 			}
 			jsonw_value(b, it);
 			if (it->next)
-				sbuf_add(b, ",", 1);
+				put_bytes(b, ",", 1);
 		}
-		sbuf_add(b, object ? "}" : "]", 1);
+		put_bytes(b, object ? "}" : "]", 1);
 		return;
 	}
-	sbuf_add(b, "null", 4);	/* null, and what cJSON would refuse to print */
+	put_bytes(b, "null", 4);	/* null, and what cJSON would refuse to print */
 }
