@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -126,6 +127,38 @@ peer_uid(struct evhttp_request *req)
 	return (long)cr.uid;
 }
 
+/*
+ * Whether the peer is on this host: a unix socket, 127.0.0.0/8 or ::1 (also
+ * as ::ffff:127.x). The open routes (health, metrics) are served to those
+ * only; from elsewhere they need a token, as everything else does.
+ */
+static int
+peer_local(struct evhttp_request *req)
+{
+	struct evhttp_connection	*c = evhttp_request_get_connection(req);
+	struct bufferevent		*bev;
+	struct sockaddr_storage		 ss;
+	socklen_t			 sl = sizeof(ss);
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)&ss;
+	const unsigned char		*a6 = s6->sin6_addr.s6_addr;
+	static const unsigned char	 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (c == NULL || (bev = evhttp_connection_get_bufferevent(c)) == NULL ||
+	    getpeername(bufferevent_getfd(bev), (struct sockaddr *)&ss, &sl) == -1)
+		return 0;
+	switch (ss.ss_family) {
+	case AF_UNIX:
+		return 1;
+	case AF_INET:
+		return (ntohl(((const struct sockaddr_in *)&ss)->sin_addr.s_addr)
+		    >> 24) == 127;
+	case AF_INET6:
+		return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+		    (memcmp(a6, v4mapped, 12) == 0 && a6[12] == 127);
+	}
+	return 0;
+}
+
 static const struct principal *
 authenticate(struct daemon *d, struct evhttp_request *req)
 {
@@ -178,6 +211,22 @@ path_match(const char *pattern, const char *path, char *param, size_t len)
 	return 1;
 }
 
+/* 405 names the methods the path takes (RFC 9110 15.5.6). */
+static void
+add_allow(struct evhttp_request *req, const char *path)
+{
+	char	 param[128], allow[64] = "";
+	size_t	 i, n = 0;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (path_match(routes[i].path, path, param, sizeof(param)) &&
+		    n < sizeof(allow))
+			n += (size_t)snprintf(allow + n, sizeof(allow) - n, "%s%s",
+			    n ? ", " : "",
+			    routes[i].method == EVHTTP_REQ_GET ? "GET" : "POST");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+}
+
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
@@ -196,7 +245,7 @@ dispatch(struct evhttp_request *req, void *arg)
 		if (routes[i].method != evhttp_request_get_command(req))
 			continue;
 		c.who = authenticate(d, req);
-		if (routes[i].roles && c.who == NULL)
+		if ((routes[i].roles || !peer_local(req)) && c.who == NULL)
 			reply_error(req, 401, "unauthorized", evhttp_find_header(
 			    evhttp_request_get_input_headers(req), "Authorization") ?
 			    "the token is not valid (Authorization: Bearer TOKEN)" :
@@ -208,8 +257,10 @@ dispatch(struct evhttp_request *req, void *arg)
 		evhttp_uri_free(u);
 		return;
 	}
-	if (path_known)
+	if (path_known) {
+		add_allow(req, path);
 		reply_error(req, 405, "method_not_allowed", "method not allowed here");
+	}
 	else
 		reply_error(req, 404, "not_found", "no such route");
 	if (u)
@@ -268,7 +319,8 @@ items_from_lines(const char *body, size_t len, struct ingest_item **items,
 		if (nl == NULL)
 			nl = end;
 		line++;
-		if (nl - p == 0 || (nl - p == 1 && *p == '\r'))
+		/* As in replayed files: a blank line (spaces, CR) is no event. */
+		if (str_blank(p, (size_t)(nl - p)))
 			continue;
 		if (*n == cap)
 			*items = xrealloc(*items, (cap *= 2) * sizeof(**items));

@@ -55,6 +55,7 @@ struct output {
 	int			 index;		/* outbox number in the store */
 	char			*name;		/* for diagnostics */
 	int64_t			 hold_until;	/* backoff: no delivery before */
+	struct event		*again;		/* the next flush, from a fresh loop turn */
 
 	/* file, syslog */
 	char			*path;
@@ -70,7 +71,6 @@ struct output {
 	char			*inflight_body;	/* and the record it sends */
 	int			 inflight_attempts;
 	const char		*inflight_error;	/* why libevent failed it */
-	struct event		*again;		/* flushes the next entry after a reply */
 };
 
 static int	 stdout_deliver(struct output *, const struct outbox_item *);
@@ -433,7 +433,6 @@ syslog_deliver(struct output *o, const struct outbox_item *it)
 
 /* --- webhook --- */
 
-static void	 webhook_again(evutil_socket_t, short, void *);
 
 static int
 webhook_open(struct output *o, const struct config_output *c)
@@ -466,8 +465,7 @@ webhook_open(struct output *o, const struct config_output *c)
 	o->host = b.s;
 	o->conn = evhttp_connection_base_new(o->d->base, NULL, host,
 	    (unsigned short)port);
-	o->again = event_new(o->d->base, -1, 0, webhook_again, o);
-	if (o->conn == NULL || o->again == NULL) {
+	if (o->conn == NULL) {
 		log_warnx("output webhook: %s: cannot create connection", c->url);
 		return -1;
 	}
@@ -475,16 +473,6 @@ webhook_open(struct output *o, const struct config_output *c)
 	/* The outbox retries with backoff; libevent must not retry on its own. */
 	evhttp_connection_set_retries(o->conn, 0);
 	return 0;
-}
-
-static void
-webhook_again(evutil_socket_t fd, short what, void *arg)
-{
-	struct output	*o = arg;
-
-	(void)fd;
-	(void)what;
-	output_flush(o->d, o);
 }
 
 static void
@@ -587,8 +575,6 @@ webhook_close(struct output *o)
 		evhttp_connection_free(o->conn);
 	if (o->uri != NULL)
 		evhttp_uri_free(o->uri);
-	if (o->again != NULL)
-		event_free(o->again);
 	free(o->inflight);
 	free(o->inflight_body);
 	free(o->host);
@@ -626,6 +612,16 @@ output_slot(struct daemon *d, const struct config_output *c, int position)
 	return slot;
 }
 
+static void
+output_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct output	*o = arg;
+
+	(void)fd;
+	(void)what;
+	output_flush(o->d, o);
+}
+
 struct output *
 output_open(struct daemon *d, const struct config_output *c, int index)
 {
@@ -647,7 +643,8 @@ output_open(struct daemon *d, const struct config_output *c, int index)
 	    c->path || c->target || c->url ? " " : "",
 	    c->path ? c->path : c->target ? c->target : c->url ? c->url : "");
 	o->name = b.s;
-	if (o->kind->open != NULL && o->kind->open(o, c) == -1) {
+	o->again = event_new(d->base, -1, 0, output_again, o);
+	if (o->again == NULL || (o->kind->open != NULL && o->kind->open(o, c) == -1)) {
 		output_close(o);
 		return NULL;
 	}
@@ -663,6 +660,8 @@ output_close(struct output *o)
 		(void)o->kind->sync(o);
 	if (o->kind->close != NULL)
 		o->kind->close(o);
+	if (o->again != NULL)
+		event_free(o->again);
 	free(o->path);
 	free(o->name);
 	free(o);
@@ -723,4 +722,14 @@ output_flush(struct daemon *d, struct output *o)
 	}
 	mark_done(o, items, ndone);
 	store_outbox_items_free(items, n);
+	/*
+	 * A full batch may have more behind it: go on from a fresh turn of the
+	 * loop (so ingestion is served in between) rather than at the next
+	 * tick, which left a burst of alerts trickling out at 64 a second.
+	 */
+	if (ndone == max && max > 1) {
+		struct timeval now = { 0, 0 };
+
+		evtimer_add(o->again, &now);
+	}
 }

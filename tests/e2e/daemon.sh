@@ -8,7 +8,9 @@ BUILD=${BUILD:-build}
 ROOT=$(pwd)
 T=$(mktemp -d /tmp/complyd-e2e.XXXXXX)
 BASE=$((20000 + $$ % 20000))
-API=$BASE; SYSLOG_TCP=$((BASE + 1)); HOOK=$((BASE + 2))
+API=$BASE; SYSLOG_TCP=$((BASE + 1)); HOOK=$((BASE + 2)); WIDE=$((BASE + 3))
+# A non-loopback address of this host, to reach the API as a remote peer would.
+HOSTIP=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 -E '^[0-9]+(\.[0-9]+){3}$')
 PID=; SNG=; RECV=
 fails=0
 
@@ -51,7 +53,7 @@ rules: ../rules
 metadata: ../meta
 retention: { events: 2y, evidence: 7y }
 api:
-  listen: [ "127.0.0.1:$API", "unix:../var/api.sock" ]
+  listen: [ "127.0.0.1:$API", "unix:../var/api.sock", "0.0.0.0:$WIDE" ]
   tokens: tokens.yaml
 inputs:
   - { type: http }
@@ -119,6 +121,13 @@ check "POST /v1/events answers 202 after commit" "[ '$code' = 202 ]"
 check "the bad line is rejected with its number" "grep -q '\"line\":2' '$T/resp'"
 check "the alert reaches the file output" \
     "wait_for 'alert_out h1' 5"
+# 400 alerts at once: the file output takes them in batches back to back,
+# not one batch of 64 per second (which needed 7 s).
+burst=$(i=1; while [ $i -le 400 ]; do use_event "burst-$i"; echo; i=$((i + 1)); done)
+code=$(post t-ingest "$burst")
+burst_out() { [ "$(grep -c 'evidence":\["burst-' "$T/var/alerts.jsonl")" -eq 400 ]; }
+check "a burst of 400 alerts reaches the file output within 3 s" \
+    "[ '$code' = 202 ] && wait_for burst_out 3"
 code=$(post nope "$(use_event h2)")
 check "a bad token gets 401 saying the token is not valid" \
     "[ '$code' = 401 ] && grep -q 'not valid' '$T/resp'"
@@ -178,6 +187,27 @@ check "a key given twice is rejected (no tenant smuggling)" "grep -q 'given twic
 code=$(curl -s -o "$T/resp" -w '%{http_code}' -X PUT -H "Authorization: Bearer t-ingest" \
     "http://127.0.0.1:$API/v1/events")
 check "PUT on a known route is a JSON 405" "[ '$code' = 405 ] && grep -q '\"error\"' '$T/resp'"
+code=$(post t-ingest "$(use_event ws1)
+   
+	
+x")
+check "blank lines of spaces and tabs are skipped, not rejected" \
+    "[ '$code' = 202 ] && grep -q '\"accepted\":1' '$T/resp' && grep -q '\"rejected\":\[{\"line\":4' '$T/resp'"
+allow=$(curl -s -o /dev/null -D - -X PUT "http://127.0.0.1:$API/v1/alerts" | tr -d '\r' |
+    sed -n 's/^Allow: //Ip')
+check "a 405 says which methods the path takes (Allow)" "[ '$allow' = GET ]"
+check "/metrics and /healthz are open to loopback peers" \
+    "curl -fs http://127.0.0.1:$WIDE/metrics | grep -q complyd_ && curl -fs http://127.0.0.1:$WIDE/healthz >/dev/null"
+if [ -n "$HOSTIP" ]; then
+	code=$(curl -s -o "$T/resp" -w '%{http_code}' "http://$HOSTIP:$WIDE/metrics")
+	check "/metrics from a non-loopback peer needs a token (JSON 401)" \
+	    "[ '$code' = 401 ] && grep -q '\"error\"' '$T/resp'"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer t-auditor" \
+	    "http://$HOSTIP:$WIDE/metrics")
+	check "/metrics from a non-loopback peer is served with any valid token" "[ '$code' = 200 ]"
+else
+	echo "ok /metrics from a non-loopback peer (skipped: this host has no IPv4 address besides loopback)"
+fi
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: bearer t-ingest" \
     --data-binary "$(use_event lc1)" "http://127.0.0.1:$API/v1/events")
 check "the auth scheme is case-insensitive" "[ '$code' = 202 ]"
