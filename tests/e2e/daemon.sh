@@ -454,6 +454,14 @@ check "backtests leave the live alerts as they were" "cmp -s '$T/resp' '$T/alert
 curl -s --unix-socket "$T/var/api.sock" http://x/v1/rules > "$T/rules.after"
 check "and the hit counts of the rules in force" "cmp -s '$T/rules.before' '$T/rules.after'"
 check "and no candidate directory" "[ ! -e '$T/var/backtest' ]"
+cp "$T/rules/appi.yaml" "$T/rules/fire.yaml" "$T/cand/"
+"$BUILD/complyctl" backtest --socket "$T/var/api.sock" "$T/cand" --tenant acme --from 2026-01-01 >"$T/ctl.out" 2>"$T/ctl.err"
+check "complyctl backtest DIR posts DIR's rule files and prints the answer" \
+    "[ $? -eq 0 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[\"diff\"][\"added\"] and {a[\"tenant\"] for a in d[\"alerts\"]} == {\"acme\"}' '$T/ctl.out'"
+printf '\n  - { id: broken, kind: [nope\n' >> "$T/cand/appi.yaml"
+"$BUILD/complyctl" backtest --socket "$T/var/api.sock" "$T/cand" >/dev/null 2>"$T/ctl.err"
+check "complyctl backtest of a broken set exits 1 with the errors as lint prints them" \
+    "[ $? -eq 1 ] && grep -q '^appi.yaml:[0-9]*:[0-9]*: error: ' '$T/ctl.err'"
 
 # --- logger, RFC 5424 with octet counting, on the unix stream socket ---
 logger --rfc5424 --octet-count -u "$T/var/syslog.sock" "$(use_event l1)" 2>>"$T/log"
