@@ -172,8 +172,13 @@ cand_dir_make(const struct daemon *d, struct cand_dir *cd, struct backtest *bt)
 		return -1;
 	}
 	remove_tree(AT_FDCWD, cd->top, 1);
-	if (mkdir(cd->top, 0700) == -1 || mkdir(cd->rules, 0700) == -1) {
+	if (mkdir(cd->top, 0700) == -1) {
+		fail(bt, BT_FAILED, "cannot make %s: %s", cd->top, strerror(errno));
+		return -1;
+	}
+	if (mkdir(cd->rules, 0700) == -1) {
 		fail(bt, BT_FAILED, "cannot make %s: %s", cd->rules, strerror(errno));
+		remove_tree(AT_FDCWD, cd->top, 1);
 		return -1;
 	}
 	link_siblings(parent, name, cd->top);
@@ -365,10 +370,11 @@ judge(struct daemon *d, const struct backtest_query *q, struct ruleset *rs,
 	struct replay_result	 res;
 	struct pass		 p = { q, NULL, NULL, 0, 0, 0 };
 	uint64_t		*hits = xcalloc(d->rs->nrules + 1, sizeof(*hits));
+	instant_t		 now = daemon_now();
 	int			 i, rc;
 
 	/* Deadlines still running at the end of the window are not broken yet. */
-	p.end = q->to < daemon_now() ? q->to : daemon_now();
+	p.end = q->to < now ? q->to : now;
 	o.until = p.end;
 	/* The engine counts hits on its rules: the rules in force keep theirs. */
 	for (i = 0; i < d->rs->nrules; i++)
