@@ -68,4 +68,18 @@ void replay_events(struct ruleset *rs, struct registry *reg, struct soc_event *e
     size_t n, const struct replay_opts *o, struct alert_vec *out,
     struct replay_result *res);
 
+/*
+ * The same evaluation fed one event at a time by a caller whose events come
+ * in time order already (the daemon's journal, for a backtest): no event is
+ * held, and several runs can share one pass over them. Events are borrowed.
+ * replay_run_finish advances the clock as replay_files does and frees the
+ * run; the registry is the run's until then.
+ */
+struct replay_run;
+struct replay_run *replay_run_new(struct ruleset *rs, struct registry *reg,
+    struct alert_vec *out);
+void replay_run_event(struct replay_run *r, const struct soc_event *ev);
+void replay_run_finish(struct replay_run *r, const struct replay_opts *o,
+    struct replay_result *res);
+
 #endif

@@ -15,6 +15,7 @@
 static const char	*log_progname = "complyd";
 static int		 log_verbose;
 static int		 log_syslog;
+static FILE		*log_diag_stream;	/* NULL: stderr */
 
 void
 log_to_syslog(int on)
@@ -22,6 +23,21 @@ log_to_syslog(int on)
 	log_syslog = on;
 	if (on)
 		openlog(log_progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+FILE *
+log_diag(void)
+{
+	return log_diag_stream ? log_diag_stream : stderr;
+}
+
+FILE *
+log_diag_capture(FILE *f)
+{
+	FILE *prev = log_diag();
+
+	log_diag_stream = f == stderr ? NULL : f;
+	return prev;
 }
 
 void

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "complyd/log.h"
 #include "complyd/util.h"
 #include "complyd/yamlx.h"
 
@@ -49,7 +50,7 @@ too_big_or_deep(const struct ydoc *d)
 	int		 depth = 0, rc = 0, done = 0;
 
 	if (d->len > (size_t)YDOC_MAX_BYTES) {
-		fprintf(stderr, "%s: error: larger than %ld bytes\n", d->path,
+		fprintf(log_diag(), "%s: error: larger than %ld bytes\n", d->path,
 		    YDOC_MAX_BYTES);
 		return -1;
 	}
@@ -59,7 +60,7 @@ too_big_or_deep(const struct ydoc *d)
 		if (ev.type == YAML_SEQUENCE_START_EVENT ||
 		    ev.type == YAML_MAPPING_START_EVENT) {
 			if (++depth > YDOC_MAX_DEPTH) {
-				fprintf(stderr, "%s:%zu:%zu: error: nested deeper than "
+				fprintf(log_diag(), "%s:%zu:%zu: error: nested deeper than "
 				    "%d levels\n", d->path, ev.start_mark.line + 1,
 				    ev.start_mark.column + 1, YDOC_MAX_DEPTH);
 				rc = -1;
@@ -119,7 +120,7 @@ ydoc_load(struct ydoc *d, const char *path)
 	memset(d, 0, sizeof(*d));
 	d->path = xstrdup(path);
 	if (slurp(path, &d->text, &d->len) == -1) {
-		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
+		fprintf(log_diag(), "%s: error: %s\n", path, strerror(errno));
 		d->nerrors++;
 		return -1;
 	}
@@ -130,7 +131,7 @@ ydoc_load(struct ydoc *d, const char *path)
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)d->text, d->len);
 	if (!yaml_parser_load(&p, &d->doc)) {
-		fprintf(stderr, "%s:%zu:%zu: error: %s%s%s\n", path,
+		fprintf(log_diag(), "%s:%zu:%zu: error: %s%s%s\n", path,
 		    p.problem_mark.line + 1, p.problem_mark.column + 1,
 		    p.problem ? p.problem : "YAML document too large or malformed",
 		    p.context ? " " : "", p.context ? p.context : "");
@@ -433,11 +434,11 @@ vreport(struct ydoc *d, int line, int col, const char *kind, const char *fmt,
     va_list ap)
 {
 	if (line > 0)
-		fprintf(stderr, "%s:%d:%d: %s: ", d->path, line, col, kind);
+		fprintf(log_diag(), "%s:%d:%d: %s: ", d->path, line, col, kind);
 	else
-		fprintf(stderr, "%s: %s: ", d->path, kind);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+		fprintf(log_diag(), "%s: %s: ", d->path, kind);
+	vfprintf(log_diag(), fmt, ap);
+	fputc('\n', log_diag());
 }
 
 void

@@ -30,6 +30,8 @@ static const struct command {
 	{ "verify",	ctl_api,	"verify" },
 	{ "reload",	ctl_api,	"reload [--socket PATH | -c FILE]" },
 	{ "rules",	ctl_api,	"rules [--socket PATH | -c FILE]" },
+	{ "backtest",	ctl_api,	"backtest [--socket PATH | -c FILE] DIR [--from TIME] "
+	    "[--to TIME] [--tenant T]" },
 	{ "help",	cmd_help,	"help" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -7,6 +7,9 @@
  * else sends the token in COMPLYD_TOKEN. The request is HTTP/1.0 with
  * Connection: close, so the answer ends where the stream does.
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #define API_MAX_ANSWER	(64 << 20)	/* bytes read back at most */
 #define DEFAULT_CONF	"/etc/complyd/complyd.yaml"
 #define API_TIMEOUT	300	/* seconds: a reload replays the whole journal */
+#define API_MAX_RULES	(4 << 20)	/* bytes of rule files a backtest sends */
 
 /* Options that become query parameters: --OPT VALUE -> ?param=VALUE. */
 static const struct query_opt {
@@ -49,28 +53,41 @@ static const struct query_opt {
 	{ "until",	"until" },
 #define Q_LIMIT		(1u << 7)
 	{ "limit",	"limit" },
+#define Q_FROM		(1u << 8)
+	{ "from",	"from" },
+#define Q_TO		(1u << 9)
+	{ "to",		"to" },
 };
 #define NQUERY	(sizeof(query_opts) / sizeof(query_opts[0]))
 
+/* What a command sends as its body. */
+enum api_body {
+	BODY_NONE,
+	BODY_NOTE,		/* {"note": ...} from --note */
+	BODY_RULE_FILES		/* the *.yaml of its DIR argument, and its options */
+};
+
 /*
  * One row per command: the route it calls (a %s in the path takes the
- * command's ID argument), the query options it takes, and whether it sends
- * {"note": ...} from --note.
+ * command's ID argument), the options it takes (query parameters, or
+ * members of a BODY_RULE_FILES body) and its body.
  */
 static const struct api_cmd {
 	const char	*name;
 	const char	*method;
 	const char	*path;
 	unsigned	 query;
-	int		 note;
+	enum api_body	 body;
 } api_cmds[] = {
 	{ "alerts",	"GET",	"/v1/alerts",	Q_STATUS | Q_STATE | Q_TENANT |
-	    Q_OBLIGATION | Q_SINCE | Q_UNTIL | Q_LIMIT, 0 },
-	{ "ack",	"POST",	"/v1/alerts/%s/ack",		0, 1 },
-	{ "resolve",	"POST",	"/v1/alerts/%s/resolve",	0, 1 },
-	{ "deadlines",	"GET",	"/v1/deadlines",	Q_DUE_BEFORE, 0 },
-	{ "reload",	"POST",	"/v1/rules/reload",	0, 0 },
-	{ "rules",	"GET",	"/v1/rules",		0, 0 },
+	    Q_OBLIGATION | Q_SINCE | Q_UNTIL | Q_LIMIT, BODY_NONE },
+	{ "ack",	"POST",	"/v1/alerts/%s/ack",	0, BODY_NOTE },
+	{ "resolve",	"POST",	"/v1/alerts/%s/resolve", 0, BODY_NOTE },
+	{ "deadlines",	"GET",	"/v1/deadlines",	Q_DUE_BEFORE, BODY_NONE },
+	{ "reload",	"POST",	"/v1/rules/reload",	0, BODY_NONE },
+	{ "rules",	"GET",	"/v1/rules",		0, BODY_NONE },
+	{ "backtest",	"POST",	"/v1/rules/backtest",	Q_FROM | Q_TO | Q_TENANT,
+	    BODY_RULE_FILES },
 };
 
 static const struct api_cmd *
@@ -185,7 +202,7 @@ show_answer(const char *cmd, const struct sbuf *ans)
 {
 	const char	*body;
 	int		 code;
-	cJSON		*j, *msg;
+	cJSON		*j, *err, *msg, *e;
 
 	if (ans->s == NULL || sscanf(ans->s, "HTTP/%*d.%*d %d", &code) != 1 ||
 	    (body = strstr(ans->s, "\r\n\r\n")) == NULL) {
@@ -200,10 +217,14 @@ show_answer(const char *cmd, const struct sbuf *ans)
 		return 0;
 	}
 	j = cJSON_Parse(body);
-	msg = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(j, "error"), "message");
+	err = cJSON_GetObjectItemCaseSensitive(j, "error");
+	msg = cJSON_GetObjectItemCaseSensitive(err, "message");
 	log_warnx("%s: %d %s", cmd, code, cJSON_IsString(msg) ?
 	    msg->valuestring : body);
+	/* A rule set's errors, one a line as lint prints them. */
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(err, "errors"))
+		if (cJSON_IsString(e))
+			fprintf(stderr, "%s\n", e->valuestring);
 	cJSON_Delete(j);
 	return 1;
 }
@@ -231,11 +252,11 @@ usage(const struct api_cmd *c)
 	size_t i;
 
 	fprintf(stderr, "usage: complyctl %s [--socket PATH | -c FILE]%s", c->name,
-	    strchr(c->path, '%') ? " ID" : "");
+	    strchr(c->path, '%') ? " ID" : c->body == BODY_RULE_FILES ? " DIR" : "");
 	for (i = 0; i < NQUERY; i++)
 		if (c->query & (1u << i))
 			fprintf(stderr, " [--%s VALUE]", query_opts[i].opt);
-	fprintf(stderr, "%s\n", c->note ? " [--note TEXT]" : "");
+	fprintf(stderr, "%s\n", c->body == BODY_NOTE ? " [--note TEXT]" : "");
 }
 
 /* An alert id goes into the path as it is: only id characters are taken. */
@@ -246,9 +267,89 @@ path_arg_ok(const char *v)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") == strlen(v);
 }
 
+/* Reads file path (at most left bytes) into b; 0, or -1 after saying why. */
+static int
+read_text(const char *path, size_t left, struct sbuf *b)
+{
+	char	 buf[65536];
+	size_t	 r;
+	FILE	*f;
+	int	 bad;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("%s", path);
+		return -1;
+	}
+	while ((r = fread(buf, 1, sizeof(buf), f)) > 0 && r <= left) {
+		sbuf_add(b, buf, r);
+		left -= r;
+	}
+	bad = ferror(f);
+	fclose(f);
+	if (bad)
+		log_warnx("%s: cannot read it", path);
+	else if (r > 0)
+		log_warnx("%s: the rule files are over %d bytes", path, API_MAX_RULES);
+	return bad || r > 0 ? -1 : 0;
+}
+
+/*
+ * {"files": {NAME: TEXT, ...}} of the *.yaml files directly in dir (the
+ * daemon skips law catalogs and test cases, as lint does), with the
+ * options given as members; NULL after saying why.
+ */
+static char *
+rule_files_body(const char *dir, const char *const *vals)
+{
+	char		 path[4096];
+	size_t		 i, n, total = 0;
+	struct dirent	*de;
+	struct stat	 st;
+	struct sbuf	 text;
+	cJSON		*o = cJSON_CreateObject(), *files;
+	char		*body = NULL;
+	DIR		*dp;
+	int		 bad = 0;
+
+	files = cJSON_AddObjectToObject(o, "files");
+	if ((dp = opendir(dir)) == NULL) {
+		log_warn("%s", dir);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	while (!bad && (de = readdir(dp)) != NULL) {
+		n = strlen(de->d_name);
+		if (de->d_name[0] == '.' || n <= 5 ||
+		    strcmp(de->d_name + n - 5, ".yaml") != 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    de->d_name) >= sizeof(path) || stat(path, &st) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		sbuf_init(&text);
+		if (read_text(path, API_MAX_RULES - total, &text) == -1)
+			bad = 1;
+		else
+			cJSON_AddStringToObject(files, de->d_name, text.s);
+		total += text.len;
+		sbuf_free(&text);
+	}
+	closedir(dp);
+	if (!bad && cJSON_GetArraySize(files) == 0) {
+		log_warnx("%s: no *.yaml rule files", dir);
+		bad = 1;
+	}
+	for (i = 0; i < NQUERY; i++)
+		if (vals[i] != NULL)
+			cJSON_AddStringToObject(o, query_opts[i].param, vals[i]);
+	if (!bad)
+		body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return body;
+}
+
 /*
  * The request target and body from the command line; 0, or 2 (usage) after
- * printing why.
+ * printing why, or 1 if the body's files could not be read.
  */
 static int
 parse_args(const struct api_cmd *c, int argc, char **argv, const char **sock,
@@ -257,12 +358,13 @@ parse_args(const struct api_cmd *c, int argc, char **argv, const char **sock,
 	struct option	 opts[NQUERY + 3];
 	const char	*vals[NQUERY] = { NULL }, *note = NULL;
 	int		 ch, n = 0, takes_id = strchr(c->path, '%') != NULL;
+	int		 nargs = takes_id || c->body == BODY_RULE_FILES;
 	size_t		 i;
 	cJSON		*o;
 
 	memset(opts, 0, sizeof(opts));
 	opts[n++] = (struct option){ "socket", required_argument, NULL, 's' };
-	if (c->note)
+	if (c->body == BODY_NOTE)
 		opts[n++] = (struct option){ "note", required_argument, NULL, 'n' };
 	for (i = 0; i < NQUERY; i++)
 		if (c->query & (1u << i))
@@ -283,7 +385,7 @@ parse_args(const struct api_cmd *c, int argc, char **argv, const char **sock,
 			return 2;
 		}
 	}
-	if (argc - optind != takes_id || (takes_id && !path_arg_ok(argv[optind]))) {
+	if (argc - optind != nargs || (takes_id && !path_arg_ok(argv[optind]))) {
 		usage(c);
 		return 2;
 	}
@@ -291,13 +393,15 @@ parse_args(const struct api_cmd *c, int argc, char **argv, const char **sock,
 		sbuf_printf(target, c->path, argv[optind]);
 	else
 		sbuf_puts(target, c->path);
+	if (c->body == BODY_RULE_FILES)
+		return (*body = rule_files_body(argv[optind], vals)) ? 0 : 1;
 	for (n = 0, i = 0; i < NQUERY; i++)
 		if (vals[i] != NULL) {
 			sbuf_printf(target, "%c%s=", n++ ? '&' : '?',
 			    query_opts[i].param);
 			query_escape(target, vals[i]);
 		}
-	if (c->note) {
+	if (c->body == BODY_NOTE) {
 		o = cJSON_CreateObject();
 		if (note != NULL)
 			cJSON_AddStringToObject(o, "note", note);

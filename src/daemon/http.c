@@ -58,6 +58,7 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/v1/alerts/*/resolve", R(ROLE_MANAGER),		route_alert_resolve },
 	{ EVHTTP_REQ_GET,  "/v1/deadlines",	R(ROLE_MANAGER) | R(ROLE_AUDITOR), route_deadlines },
 	{ EVHTTP_REQ_POST, "/v1/rules/reload",	R(ROLE_OPERATOR),		route_reload },
+	{ EVHTTP_REQ_POST, "/v1/rules/backtest", R(ROLE_OPERATOR),		route_backtest },
 	{ EVHTTP_REQ_GET,  "/v1/rules",		R(ROLE_OPERATOR),		route_rules },
 	{ EVHTTP_REQ_GET,  "/healthz",		0,				route_healthz },
 	{ EVHTTP_REQ_GET,  "/readyz",		0,				route_readyz },

@@ -41,9 +41,8 @@ one_of(const char *v, const char *const *list)
 	return 0;
 }
 
-/* An instant (RFC 3339 with offset) or a date (00:00 Asia/Tokyo of it). */
-static int
-parse_bound(const char *v, int64_t *ms)
+int
+http_parse_bound(const char *v, int64_t *ms)
 {
 	date_t d;
 
@@ -142,10 +141,10 @@ alert_query(struct evkeyvalq *kv, struct alert_query *q, long *limit)
 		else if (strcmp(p->key, "obligation") == 0)
 			q->obligation = p->value;
 		else if (strcmp(p->key, "since") == 0) {
-			if (parse_bound(p->value, &q->since_ms) == -1)
+			if (http_parse_bound(p->value, &q->since_ms) == -1)
 				return "since must be RFC 3339 with an offset, or YYYY-MM-DD";
 		} else if (strcmp(p->key, "until") == 0) {
-			if (parse_bound(p->value, &q->until_ms) == -1)
+			if (http_parse_bound(p->value, &q->until_ms) == -1)
 				return "until must be RFC 3339 with an offset, or YYYY-MM-DD";
 		} else if (strcmp(p->key, "limit") == 0) {
 			*limit = strtol(p->value, &end, 10);

@@ -252,6 +252,34 @@ run_finish(struct run *rn, const struct replay_opts *o, struct replay_result *re
 	rn->st->ops->free(rn->st);
 }
 
+struct replay_run {
+	struct run	 rn;
+};
+
+struct replay_run *
+replay_run_new(struct ruleset *rs, struct registry *reg, struct alert_vec *out)
+{
+	struct replay_run *r = xmalloc(sizeof(*r));
+
+	run_init(&r->rn, rs, reg, out);
+	return r;
+}
+
+void
+replay_run_event(struct replay_run *r, const struct soc_event *ev)
+{
+	run_event(&r->rn, ev);
+}
+
+void
+replay_run_finish(struct replay_run *r, const struct replay_opts *o,
+    struct replay_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	run_finish(&r->rn, o, res);
+	free(r);
+}
+
 static int
 ev_cmp(const void *pa, const void *pb)
 {

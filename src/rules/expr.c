@@ -108,6 +108,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "complyd/log.h"
 #include "expr_int.h"
 
 #define MAXDEPTH	200
@@ -224,9 +225,10 @@ text_pos(const char *text, int off, int line, int col, int *ol, int *oc)
 static void
 vreport(const char *file, int line, int col, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s:%d:%d: error: ", file ? file : "<expr>", line, col);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fprintf(log_diag(), "%s:%d:%d: error: ", file ? file : "<expr>", line,
+	    col);
+	vfprintf(log_diag(), fmt, ap);
+	fputc('\n', log_diag());
 }
 
 static void

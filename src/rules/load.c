@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "complyd/kind.h"
+#include "complyd/log.h"
 #include "complyd/rules.h"
 #include "complyd/util.h"
 #include "complyd/yamlx.h"
@@ -1028,8 +1029,8 @@ build_index(struct ruleset *rs, struct loader *ld)
 		struct rule *r = rs->rules[i];
 
 		if (r->id && hmap_put(&ids, r->id, r) != NULL) {
-			fprintf(stderr, "%s:%d:1: error: rule id '%s' is defined twice\n",
-			    r->file, r->line, r->id);
+			fprintf(log_diag(), "%s:%d:1: error: rule id '%s' is "
+			    "defined twice\n", r->file, r->line, r->id);
 			ld->nerrors++;
 		}
 		for (j = 0; r->on && r->on[j]; j++)

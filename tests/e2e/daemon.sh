@@ -46,6 +46,8 @@ tokens:
   - { name: mgr, sha256: $(sha t-manager), role: manager, tenants: [acme] }
   - { name: mgr-other, sha256: $(sha t-other), role: manager, tenants: [other] }
   - { name: aud, sha256: $(sha t-auditor), role: auditor, tenants: ["*"] }
+  - { name: op, sha256: $(sha t-op), role: operator, tenants: ["*"] }
+  - { name: op-acme, sha256: $(sha t-op-acme), role: operator, tenants: [acme] }
 YAML
 cat > "$T/conf/complyd.yaml" <<YAML
 state_dir: ../var
@@ -419,6 +421,77 @@ check "a use within the dataset's purposes raises nothing" "sleep 1; ! alert_out
 post t-ingest '{"id":"lx2","time":"2026-10-05T09:00:00+09:00","tenant":"acme","type":"dataset.upserted","record":{"id":"DS-L1","tenant":"acme","name":"l","purposes":["incident_response"]}}' >/dev/null
 check "a late upsert that removed the purpose before the use raises it now, as replay does" \
     "wait_for 'alert_out lx1' 5"
+
+# --- POST /v1/rules/backtest: a candidate rule set judged on the journal ---
+post t-ingest '{"id":"bt-b1","time":"'"$NOW"'","tenant":"beta","type":"personal_data.used","dataset":"DS-B","purpose":"marketing","operator":"o"}' >/dev/null
+bt_body() {	# bt_body DIR [KEY=VALUE...]: the body for DIR's *.yaml
+	python3 - "$@" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+b = {"files": {f: open(os.path.join(d, f)).read() for f in os.listdir(d) if f.endswith(".yaml")}}
+b.update(kv.split("=", 1) for kv in sys.argv[2:])
+print(json.dumps(b))
+PY
+}
+backtest() {	# backtest TOKEN BODY -> HTTP code, body in $T/resp
+	printf '%s' "$2" > "$T/bt.req"
+	curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $1" \
+	    --data-binary @"$T/bt.req" "http://127.0.0.1:$API/v1/rules/backtest"
+}
+# bt_py EXPR: EXPR holds for d, the answer in $T/resp
+bt_py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($1) else 1)" "$T/resp"; }
+get t-auditor '/v1/alerts?limit=100000' >/dev/null; cp "$T/resp" "$T/alerts.before"
+curl -s --unix-socket "$T/var/api.sock" http://x/v1/rules > "$T/rules.before"
+mkdir -p "$T/cand" && cp "$T/rules/"*.yaml "$T/cand/"
+code=$(backtest t-op "$(bt_body "$T/cand")")
+check "a backtest of the rules in force: 200, the journal replayed, an empty diff" \
+    "[ '$code' = 200 ] && bt_py 'd[\"rules\"] == $NRULES and d[\"events\"] > 0 and len(d[\"alerts\"]) > 0 and d[\"diff\"] == {\"added\": [], \"removed\": []} and not d[\"truncated\"]'"
+check "an operator of every tenant sees every tenant's alerts" \
+    "bt_py '{a[\"tenant\"] for a in d[\"alerts\"]} == {\"acme\", \"beta\"}'"
+sed -i 's/payment_days: { value: 59/payment_days: { value: 5/' "$T/cand/subcontract.yaml"
+code=$(backtest t-op "$(bt_body "$T/cand")")
+check "a candidate with payment_days lowered shows the payment terms it now refuses as added" \
+    "[ '$code' = 200 ] && bt_py 'any(a[\"key\"] == \"C-L1\" and a[\"obligation\"] == \"SUBCON-PAYMENT-TERM-60D\" for a in d[\"diff\"][\"added\"])'"
+check "its alerts are the candidate's, in replay's order" \
+    "bt_py 'any(a[\"obligation\"] == \"SUBCON-PAYMENT-TERM-60D\" for a in d[\"alerts\"]) and [a[\"time\"] for a in d[\"alerts\"]] == sorted(a[\"time\"] for a in d[\"alerts\"])'"
+code=$(backtest t-op "$(bt_body "$T/cand" from=2026-06-01 to=2026-07-01)")
+check "from/to (as since/until of GET /v1/alerts) keep the alerts of the window" \
+    "[ '$code' = 200 ] && bt_py 'd[\"alerts\"] and all(\"2026-06-01\" <= a[\"time\"] < \"2026-07-01\" for a in d[\"alerts\"] + d[\"diff\"][\"added\"])'"
+code=$(backtest t-op "$(bt_body "$T/cand" to=nope)")
+check "a bad to gets 400" "[ '$code' = 400 ] && grep -q 'to must be' '$T/resp'"
+code=$(backtest t-op-acme "$(bt_body "$T/cand")")
+check "a tenant-scoped operator gets its tenant's alerts only" \
+    "[ '$code' = 200 ] && bt_py 'd[\"alerts\"] and {a[\"tenant\"] for a in d[\"alerts\"] + d[\"diff\"][\"added\"]} == {\"acme\"}'"
+code=$(backtest t-op-acme "$(bt_body "$T/cand" tenant=beta)")
+check "and nothing of another tenant it names" \
+    "[ '$code' = 200 ] && bt_py 'd[\"events\"] == 0 and d[\"alerts\"] == [] and d[\"diff\"] == {\"added\": [], \"removed\": []}'"
+code=$(backtest t-manager "$(bt_body "$T/cand")")
+check "a manager may not backtest (403)" "[ '$code' = 403 ]"
+printf '\n  - { id: broken, kind: [nope\n' >> "$T/cand/appi.yaml"
+sed -i 's#calendar: ../conf/holidays/jp.yaml#calendar: ../conf/holidays/none.yaml#' "$T/cand/fire.yaml"
+code=$(backtest t-op "$(bt_body "$T/cand")")
+check "a broken candidate gets 400 rules_invalid with every error as file:line:col" \
+    "[ '$code' = 400 ] && bt_py 'd[\"error\"][\"code\"] == \"rules_invalid\" and any(e.startswith(\"appi.yaml:\") and \": error: \" in e for e in d[\"error\"][\"errors\"]) and any(e.startswith(\"fire.yaml:10:\") and \"../conf/holidays/none.yaml\" in e for e in d[\"error\"][\"errors\"])' && ! grep -q '$T' '$T/resp'"
+code=$(backtest t-op '{"files": {"../evil.yaml": "x: 1"}}')
+check "a file name with a path is refused (400)" \
+    "[ '$code' = 400 ] && grep -q 'no paths' '$T/resp' && [ ! -e '$T/var/evil.yaml' ]"
+code=$(backtest t-op '{"files": {"sub/evil.yaml": "x: 1"}}')
+check "so is one with a slash" "[ '$code' = 400 ]"
+code=$(backtest t-op '{"dir": "/etc"}')
+check "a directory cannot be named (400: send its files)" "[ '$code' = 400 ]"
+get t-auditor '/v1/alerts?limit=100000' >/dev/null
+check "backtests leave the live alerts as they were" "cmp -s '$T/resp' '$T/alerts.before'"
+curl -s --unix-socket "$T/var/api.sock" http://x/v1/rules > "$T/rules.after"
+check "and the hit counts of the rules in force" "cmp -s '$T/rules.before' '$T/rules.after'"
+check "and no candidate directory" "[ ! -e '$T/var/backtest' ]"
+cp "$T/rules/appi.yaml" "$T/rules/fire.yaml" "$T/cand/"
+"$BUILD/complyctl" backtest --socket "$T/var/api.sock" "$T/cand" --tenant acme --from 2026-01-01 >"$T/ctl.out" 2>"$T/ctl.err"
+check "complyctl backtest DIR posts DIR's rule files and prints the answer" \
+    "[ $? -eq 0 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[\"diff\"][\"added\"] and {a[\"tenant\"] for a in d[\"alerts\"]} == {\"acme\"}' '$T/ctl.out'"
+printf '\n  - { id: broken, kind: [nope\n' >> "$T/cand/appi.yaml"
+"$BUILD/complyctl" backtest --socket "$T/var/api.sock" "$T/cand" >/dev/null 2>"$T/ctl.err"
+check "complyctl backtest of a broken set exits 1 with the errors as lint prints them" \
+    "[ $? -eq 1 ] && grep -q '^appi.yaml:[0-9]*:[0-9]*: error: ' '$T/ctl.err'"
 
 # --- logger, RFC 5424 with octet counting, on the unix stream socket ---
 logger --rfc5424 --octet-count -u "$T/var/syslog.sock" "$(use_event l1)" 2>>"$T/log"

@@ -1,6 +1,6 @@
 /*
  * test_load.c - the rule loader (rules.h: ruleset_load). Small rule files are
- * written to a mkdtemp directory and loaded with stderr captured: a good set
+ * written to a mkdtemp directory and loaded with the diagnostics captured: a good set
  * loads with its index; each kind of mistake is reported as exactly
  * "FILE:LINE:COL: error: ..." (the column of the offending token), every
  * error of a file is reported, *nerrors counts exactly the lines printed and
@@ -19,11 +19,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "complyd/log.h"
 #include "complyd/rules.h"
 #include "complyd/when.h"
 
 
-/* ---- a temp directory of rule files, loaded with stderr captured ---- */
+/* ---- a temp directory of rule files, loaded with the diagnostics captured ---- */
 
 struct tdir {
 	char	 path[64];
@@ -66,30 +67,24 @@ tdir_free(struct tdir *d)
 	assert_int_equal(rmdir(d->path), 0);
 }
 
-/* Loads the paths with stderr sent to a buffer (*out, free it). */
+/*
+ * Loads the paths with the diagnostics captured (*out, free it), the way
+ * the daemon collects a candidate rule set's errors (the cases check that
+ * every error counted in *nerr is a line of it).
+ */
 static struct ruleset *
 load_capture(const char *const *paths, int npaths, int *nerr, char **out)
 {
 	struct ruleset	*rs;
-	FILE		*tmp = tmpfile();
-	long		 n;
-	int		 saved;
+	FILE		*mem, *prev;
+	size_t		 len;
 
-	assert_non_null(tmp);
+	assert_non_null(mem = open_memstream(out, &len));
 	*nerr = 0;
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fileno(tmp), 2);
+	prev = log_diag_capture(mem);
 	rs = ruleset_load(paths, npaths, NULL, nerr);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	n = ftell(tmp);
-	*out = calloc(1, n + 1);
-	rewind(tmp);
-	if (n > 0 && fread(*out, 1, n, tmp) != (size_t)n)
-		fail();
-	fclose(tmp);
+	assert_ptr_equal(log_diag_capture(prev), mem);
+	assert_int_equal(fclose(mem), 0);
 	return rs;
 }
 
