@@ -450,7 +450,7 @@ static struct engine *
 build_engine(struct daemon *d, instant_t now, struct ruleset *rs,
     struct registry *reg, struct state **stp)
 {
-	struct alert_sink	 sink = { alert_sink, d };
+	struct alert_sink	 sink = { alert_sink, d, NULL };
 	struct replay_ctx	 c = { d, NULL, 0, 0, 0 };
 
 	/*

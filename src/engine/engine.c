@@ -684,6 +684,13 @@ engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 }
 
 void
+engine_decide(struct engine *en, const struct decision *d)
+{
+	if (en->sink.decide != NULL)
+		en->sink.decide(en->sink.arg, d);
+}
+
+void
 engine_review(struct engine *en, const struct rule *r, const char *tenant,
     const char *key, instant_t t, const struct law_version *v,
     const struct soc_event *ev, const char *reason)
