@@ -18,6 +18,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "complyd/evidence.h"
 #include "complyd/log.h"
 #include "complyd/store.h"
 #include "complyd/util.h"
@@ -252,8 +253,8 @@ move_alert(struct reqctx *c, const char *to, const char *const *from)
 		reply_error(c->req, 400, "bad_json", bad);
 		return;
 	}
-	rc = store_alert_transition(c->d->store, c->param, to, c->who->name, note,
-	    daemon_now());
+	rc = evidence_alert_transition(c->d->store, c->param, to, c->who->name,
+	    note, daemon_now());
 	free(note);
 	if (rc == 1) {
 		reply_error(c->req, 404, "not_found", "no such alert");
