@@ -49,13 +49,20 @@ static const struct query_opt {
 	{ "until",	"until" },
 #define Q_LIMIT		(1u << 7)
 	{ "limit",	"limit" },
+#define Q_FROM		(1u << 8)
+	{ "from",	"from" },
+#define Q_TO		(1u << 9)
+	{ "to",		"to" },
+#define Q_FORMAT	(1u << 10)
+	{ "format",	"format" },
 };
 #define NQUERY	(sizeof(query_opts) / sizeof(query_opts[0]))
 
 /*
  * One row per command: the route it calls (a %s in the path takes the
- * command's ID argument), the query options it takes, and whether it sends
- * {"note": ...} from --note.
+ * command's ID argument), the query options it takes, whether it sends
+ * {"note": ...} from --note, and whether the answer is a verdict
+ * ({"ok": false} exits 1).
  */
 static const struct api_cmd {
 	const char	*name;
@@ -63,14 +70,18 @@ static const struct api_cmd {
 	const char	*path;
 	unsigned	 query;
 	int		 note;
+	int		 verdict;
 } api_cmds[] = {
 	{ "alerts",	"GET",	"/v1/alerts",	Q_STATUS | Q_STATE | Q_TENANT |
-	    Q_OBLIGATION | Q_SINCE | Q_UNTIL | Q_LIMIT, 0 },
-	{ "ack",	"POST",	"/v1/alerts/%s/ack",		0, 1 },
-	{ "resolve",	"POST",	"/v1/alerts/%s/resolve",	0, 1 },
-	{ "deadlines",	"GET",	"/v1/deadlines",	Q_DUE_BEFORE, 0 },
-	{ "reload",	"POST",	"/v1/rules/reload",	0, 0 },
-	{ "rules",	"GET",	"/v1/rules",		0, 0 },
+	    Q_OBLIGATION | Q_SINCE | Q_UNTIL | Q_LIMIT, 0, 0 },
+	{ "ack",	"POST",	"/v1/alerts/%s/ack",		0, 1, 0 },
+	{ "resolve",	"POST",	"/v1/alerts/%s/resolve",	0, 1, 0 },
+	{ "deadlines",	"GET",	"/v1/deadlines",	Q_DUE_BEFORE, 0, 0 },
+	{ "reload",	"POST",	"/v1/rules/reload",	0, 0, 0 },
+	{ "rules",	"GET",	"/v1/rules",		0, 0, 0 },
+	{ "report",	"GET",	"/v1/reports/evidence",	Q_FROM | Q_TO | Q_TENANT |
+	    Q_FORMAT, 0, 0 },
+	{ "verify",	"GET",	"/v1/evidence/verify",	0, 0, 1 },
 };
 
 static const struct api_cmd *
@@ -179,10 +190,14 @@ exchange(int fd, const char *method, const char *target, const char *body,
 	return 0;
 }
 
-/* Prints the body; 0 for a 2xx answer, else the error on stderr and 1. */
+/*
+ * Prints the body; 0 for a 2xx answer (unless a verdict says "ok": false),
+ * else the error on stderr and 1.
+ */
 static int
-show_answer(const char *cmd, const struct sbuf *ans)
+show_answer(const struct api_cmd *c, const struct sbuf *ans)
 {
+	const char	*cmd = c->name;
 	const char	*body;
 	int		 code;
 	cJSON		*j, *msg;
@@ -197,7 +212,12 @@ show_answer(const char *cmd, const struct sbuf *ans)
 		fputs(body, stdout);
 		if (*body != '\0' && body[strlen(body) - 1] != '\n')
 			putchar('\n');
-		return 0;
+		if (!c->verdict)
+			return 0;
+		j = cJSON_Parse(body);
+		code = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")) ? 0 : 1;
+		cJSON_Delete(j);
+		return code;
 	}
 	j = cJSON_Parse(body);
 	msg = cJSON_GetObjectItemCaseSensitive(
@@ -323,7 +343,7 @@ run_api(const struct api_cmd *c, int argc, char **argv)
 		if (socket_path(sock, conf, &path) == 0 &&
 		    (fd = connect_unix(path.s)) != -1) {
 			rc = exchange(fd, c->method, target.s, body, &ans) == -1 ?
-			    1 : show_answer(c->name, &ans);
+			    1 : show_answer(c, &ans);
 			close(fd);
 		}
 	}
@@ -339,9 +359,8 @@ ctl_api(int argc, char **argv)
 {
 	const struct api_cmd *c = find_cmd(argv[0]);
 
-	/* report, verify: the daemon has no such route yet. */
 	if (c == NULL) {
-		log_warnx("%s: the daemon has no API route for this yet", argv[0]);
+		log_warnx("%s: the daemon has no API route for this", argv[0]);
 		return 2;
 	}
 	return run_api(c, argc, argv);

@@ -42,8 +42,7 @@ one_of(const char *v, const char *const *list)
 	return 0;
 }
 
-/* An instant (RFC 3339 with offset) or a date (00:00 Asia/Tokyo of it). */
-static int
+int
 parse_bound(const char *v, int64_t *ms)
 {
 	date_t d;
@@ -77,8 +76,7 @@ history_row(void *arg, int64_t at_ms, const char *state, const char *actor,
 	cJSON_AddItemToArray(arg, h);
 }
 
-/* The stored record of alert id with its "history"; NULL if it cannot be read. */
-static cJSON *
+cJSON *
 alert_with_history(struct store *st, const char *id, const char *body)
 {
 	cJSON *o = cJSON_Parse(body), *h;
