@@ -683,6 +683,12 @@ engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 	en->sink.emit(en->sink.arg, &a);
 }
 
+int
+engine_decides(const struct engine *en)
+{
+	return en->sink.decide != NULL;
+}
+
 void
 engine_decide(struct engine *en, const struct decision *d)
 {

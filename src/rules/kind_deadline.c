@@ -301,6 +301,8 @@ decide(struct engine *en, const struct slot *s, enum decision_kind kind,
 	struct decision		 dc;
 	struct sbuf		 key;
 
+	if (!engine_decides(en))
+		return;
 	sbuf_init(&key);
 	sbuf_add(&key, s->key, scope ? (size_t)(scope - 1 - s->key) : strlen(s->key));
 	memset(&dc, 0, sizeof(dc));
