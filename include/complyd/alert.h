@@ -28,10 +28,27 @@ struct alert {
 	size_t		 len;
 };
 
+/*
+ * A decision that is not an alert, for the evidence log (DESIGN principle 4):
+ * an obligation opened, or closed (met when in time; a miss is its alert).
+ */
+enum decision_kind { DECISION_OPENED, DECISION_CLOSED };
+struct decision {
+	enum decision_kind	 kind;
+	const char		*tenant, *rule, *obligation, *law_version;
+	const char		*key, *scope;	/* scope: NULL unless the rule has one */
+	instant_t		 at;		/* event time it opened or closed */
+	date_t			 due;
+	int			 in_time;	/* closed by the end of the due day */
+	const char		*evidence;	/* the event that did it, or NULL */
+};
+
 struct alert_sink {
 	/* Takes ownership of a->json. */
 	void	(*emit)(void *arg, struct alert *a);
 	void	*arg;
+	/* Optional (NULL: not wanted); d is valid during the call only. */
+	void	(*decide)(void *arg, const struct decision *d);
 };
 
 /* Stable alert id: "a-" + 24 hex digits of SHA-256 over the identifying fields. */

@@ -69,6 +69,10 @@ struct alert_req {
 };
 /* Builds the alert record and emits it (unless suppressed). Consumes req->details. */
 void engine_raise(struct engine *en, const struct rule *r, struct alert_req *req);
+/* Whether the sink takes decisions (replay does not: no need to build them). */
+int engine_decides(const struct engine *en);
+/* Hands a decision (a deadline opened or closed) to the sink, if it wants them. */
+void engine_decide(struct engine *en, const struct decision *d);
 /* A review alert for an evaluation error (reason in env->err). */
 void engine_review(struct engine *en, const struct rule *r, const char *tenant,
     const char *key, instant_t t, const struct law_version *v,

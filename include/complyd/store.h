@@ -1,7 +1,8 @@
 /*
  * store.h - the daemon's durable state in SQLite (WAL): the event journal with
  * (tenant, id) dedupe, alerts and their lifecycle history, one outbox per
- * output, input offsets and loaded rule-set versions. Open deadlines and
+ * output, input offsets, loaded rule-set versions and the evidence log's
+ * entries (evidence.h keeps its logic). Open deadlines and
  * counters are derived: the engine rebuilds them by replaying the journal on
  * start and on reload (the engine is deterministic on event time), so what was
  * committed is never lost and never counted twice.
@@ -133,6 +134,42 @@ int store_offset_get(struct store *st, const char *path, uint64_t *inode,
     uint64_t *offset);
 int store_offset_set(struct store *st, const char *path, uint64_t inode,
     uint64_t offset);
+
+/*
+ * An atomic operation of several store calls (a state change with its
+ * evidence): its own transaction, or a savepoint inside a caller's batch.
+ * store_op_end keeps it when rv >= 0, else undoes it; returns rv or -1.
+ */
+int store_op_begin(struct store *st, int *own);
+int store_op_end(struct store *st, int own, int rv);
+
+/* One entry of the evidence log (evidence.h); strings are the stored text. */
+struct evidence_row {
+	int64_t		 seq, recorded_ms;
+	const char	*tenant;	/* NULL for a global entry */
+	const char	*kind, *body, *entry_hash, *chain;
+};
+/* 1 if an entry with natural key nkey is in the log, 0 if not, -1. */
+int store_evidence_has(struct store *st, const char *nkey);
+/* The last entry's seq and chain (0 and "" when empty) into chain[len]: 0 or -1. */
+int store_evidence_head(struct store *st, int64_t *seq, char *chain, size_t len);
+/* Adds entry r with natural key nkey (NULL: none): 0 or -1. */
+int store_evidence_put(struct store *st, const struct evidence_row *r,
+    const char *nkey);
+/*
+ * Calls fn with each entry after seq after_seq, in seq order (the row is
+ * valid during the call); returns 0, fn's non-zero value if it stopped, -1.
+ */
+int store_evidence_each(struct store *st, int64_t after_seq,
+    int (*fn)(void *, const struct evidence_row *), void *arg);
+/* The rule-set loads in [from, to) and the one in force at from, oldest first: 0 or -1. */
+int store_rulesets_each(struct store *st, int64_t from_ms, int64_t to_ms,
+    void (*fn)(void *, const char *hash, int nrules, int64_t loaded_ms),
+    void *arg);
+/* Journaled events stamped in [from, to) counted by tenant (NULL: all) and type: 0 or -1. */
+int store_event_counts(struct store *st, int64_t from_ms, int64_t to_ms,
+    const char *tenant, void (*fn)(void *, const char *tenant,
+    const char *type, int64_t n), void *arg);
 
 /* When a rule set was first loaded here (the daemon's load time): 0, or 1 if never. */
 int store_first_load(struct store *st, int64_t *ms);

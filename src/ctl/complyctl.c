@@ -26,8 +26,9 @@ static const struct command {
 	{ "ack",	ctl_api,	"ack [--socket PATH | -c FILE] ID [--note TEXT]" },
 	{ "resolve",	ctl_api,	"resolve [--socket PATH | -c FILE] ID [--note TEXT]" },
 	{ "deadlines",	ctl_api,	"deadlines [--socket PATH | -c FILE] [--due-before DATE]" },
-	{ "report",	ctl_api,	"report [--from DATE] [--to DATE] [--format json|csv|html]" },
-	{ "verify",	ctl_api,	"verify" },
+	{ "report",	ctl_api,	"report [--socket PATH | -c FILE] [--from TIME] [--to TIME] "
+	    "[--tenant T] [--format json|csv|html]" },
+	{ "verify",	ctl_verify,	"verify [--socket PATH | -c FILE] | verify --bundle FILE" },
 	{ "reload",	ctl_api,	"reload [--socket PATH | -c FILE]" },
 	{ "rules",	ctl_api,	"rules [--socket PATH | -c FILE]" },
 	{ "backtest",	ctl_api,	"backtest [--socket PATH | -c FILE] DIR [--from TIME] "

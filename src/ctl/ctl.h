@@ -12,10 +12,12 @@ int ctl_coverage(int argc, char **argv);
 /* An option the command does not know: says so with its usage; returns 2. */
 int ctl_usage_error(const char *cmd, const char *arg);
 /*
- * alerts, ack, resolve, deadlines, reload, rules, backtest (and the routes
- * the daemon lacks) via its API.
+ * alerts, ack, resolve, deadlines, report, verify, reload, rules, backtest
+ * via the daemon's API.
  */
 int ctl_api(int argc, char **argv);
+/* verify --bundle FILE offline; without --bundle the daemon verifies (ctl_api). */
+int ctl_verify(int argc, char **argv);
 
 /* Rule test cases (ctl_test.c), also read by the coverage gate. */
 struct ruleset;

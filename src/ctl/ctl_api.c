@@ -57,6 +57,8 @@ static const struct query_opt {
 	{ "from",	"from" },
 #define Q_TO		(1u << 9)
 	{ "to",		"to" },
+#define Q_FORMAT	(1u << 10)
+	{ "format",	"format" },
 };
 #define NQUERY	(sizeof(query_opts) / sizeof(query_opts[0]))
 
@@ -70,7 +72,8 @@ enum api_body {
 /*
  * One row per command: the route it calls (a %s in the path takes the
  * command's ID argument), the options it takes (query parameters, or
- * members of a BODY_RULE_FILES body) and its body.
+ * members of a BODY_RULE_FILES body), its body, and whether the answer is
+ * a verdict ({"ok": false} exits 1).
  */
 static const struct api_cmd {
 	const char	*name;
@@ -78,16 +81,20 @@ static const struct api_cmd {
 	const char	*path;
 	unsigned	 query;
 	enum api_body	 body;
+	int		 verdict;
 } api_cmds[] = {
 	{ "alerts",	"GET",	"/v1/alerts",	Q_STATUS | Q_STATE | Q_TENANT |
-	    Q_OBLIGATION | Q_SINCE | Q_UNTIL | Q_LIMIT, BODY_NONE },
-	{ "ack",	"POST",	"/v1/alerts/%s/ack",	0, BODY_NOTE },
-	{ "resolve",	"POST",	"/v1/alerts/%s/resolve", 0, BODY_NOTE },
-	{ "deadlines",	"GET",	"/v1/deadlines",	Q_DUE_BEFORE, BODY_NONE },
-	{ "reload",	"POST",	"/v1/rules/reload",	0, BODY_NONE },
-	{ "rules",	"GET",	"/v1/rules",		0, BODY_NONE },
+	    Q_OBLIGATION | Q_SINCE | Q_UNTIL | Q_LIMIT, BODY_NONE, 0 },
+	{ "ack",	"POST",	"/v1/alerts/%s/ack",	0, BODY_NOTE, 0 },
+	{ "resolve",	"POST",	"/v1/alerts/%s/resolve", 0, BODY_NOTE, 0 },
+	{ "deadlines",	"GET",	"/v1/deadlines",	Q_DUE_BEFORE, BODY_NONE, 0 },
+	{ "reload",	"POST",	"/v1/rules/reload",	0, BODY_NONE, 0 },
+	{ "rules",	"GET",	"/v1/rules",		0, BODY_NONE, 0 },
 	{ "backtest",	"POST",	"/v1/rules/backtest",	Q_FROM | Q_TO | Q_TENANT,
-	    BODY_RULE_FILES },
+	    BODY_RULE_FILES, 0 },
+	{ "report",	"GET",	"/v1/reports/evidence",	Q_FROM | Q_TO | Q_TENANT |
+	    Q_FORMAT, BODY_NONE, 0 },
+	{ "verify",	"GET",	"/v1/evidence/verify",	0, BODY_NONE, 1 },
 };
 
 static const struct api_cmd *
@@ -196,10 +203,14 @@ exchange(int fd, const char *method, const char *target, const char *body,
 	return 0;
 }
 
-/* Prints the body; 0 for a 2xx answer, else the error on stderr and 1. */
+/*
+ * Prints the body; 0 for a 2xx answer (unless a verdict says "ok": false),
+ * else the error on stderr and 1.
+ */
 static int
-show_answer(const char *cmd, const struct sbuf *ans)
+show_answer(const struct api_cmd *c, const struct sbuf *ans)
 {
+	const char	*cmd = c->name;
 	const char	*body;
 	int		 code;
 	cJSON		*j, *err, *msg, *e;
@@ -214,7 +225,12 @@ show_answer(const char *cmd, const struct sbuf *ans)
 		fputs(body, stdout);
 		if (*body != '\0' && body[strlen(body) - 1] != '\n')
 			putchar('\n');
-		return 0;
+		if (!c->verdict)
+			return 0;
+		j = cJSON_Parse(body);
+		code = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok")) ? 0 : 1;
+		cJSON_Delete(j);
+		return code;
 	}
 	j = cJSON_Parse(body);
 	err = cJSON_GetObjectItemCaseSensitive(j, "error");
@@ -427,7 +443,7 @@ run_api(const struct api_cmd *c, int argc, char **argv)
 		if (socket_path(sock, conf, &path) == 0 &&
 		    (fd = connect_unix(path.s)) != -1) {
 			rc = exchange(fd, c->method, target.s, body, &ans) == -1 ?
-			    1 : show_answer(c->name, &ans);
+			    1 : show_answer(c, &ans);
 			close(fd);
 		}
 	}
@@ -443,9 +459,8 @@ ctl_api(int argc, char **argv)
 {
 	const struct api_cmd *c = find_cmd(argv[0]);
 
-	/* report, verify: the daemon has no such route yet. */
 	if (c == NULL) {
-		log_warnx("%s: the daemon has no API route for this yet", argv[0]);
+		log_warnx("%s: the daemon has no API route for this", argv[0]);
 		return 2;
 	}
 	return run_api(c, argc, argv);

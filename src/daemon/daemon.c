@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "complyd/daemon.h"
+#include "complyd/evidence.h"
 #include "complyd/rules.h"
 #include "complyd/log.h"
 #include "complyd/util.h"
@@ -55,11 +56,14 @@ refresh_alert(struct daemon *d, const struct alert *a)
 		return;
 	snprintf(note, sizeof(note), "replayed in event-time order with the late "
 	    "event %s, it is raised again as now stored", lt->why);
-	if (store_alert_refresh(d->store, a, note, daemon_now(), d->noutputs) == 1)
+	if (evidence_alert_refresh(d->store, a, note, daemon_now(), d->noutputs) == 1)
 		d->stats.refreshed++;
 }
 
-/* Alerts go to the store (and from its outbox to the outputs); ids dedupe. */
+/*
+ * Alerts go to the store (and from its outbox to the outputs) with their
+ * evidence entry; ids dedupe.
+ */
 static void
 alert_sink(void *arg, struct alert *a)
 {
@@ -68,11 +72,25 @@ alert_sink(void *arg, struct alert *a)
 
 	if (d->truth)
 		hmap_put(d->truth, a->id, d);
-	if ((rv = store_put_alert(d->store, a, d->noutputs)) == 1)
+	if ((rv = evidence_put_alert(d->store, a, d->noutputs, daemon_now())) == 1)
 		d->stats.alerts++;
 	else if (rv == 0 && d->truth)
 		refresh_alert(d, a);
 	cJSON_Delete(a->json);
+}
+
+/*
+ * Deadlines opened and met go to the evidence log. The replays at start and
+ * reload make them again: the log takes each decision once.
+ */
+static void
+decision_sink(void *arg, const struct decision *dc)
+{
+	struct daemon	*d = arg;
+
+	if (evidence_decision(d->store, dc, daemon_now()) == -1)
+		log_warnx("evidence: %s %s %s: not recorded; the next start "
+		    "records it", dc->tenant, dc->rule, dc->key);
 }
 
 void
@@ -286,7 +304,7 @@ retract(struct daemon *d, const char *id, const char *why)
 	snprintf(note, sizeof(note), "retracted: the late event %s shows the "
 	    "obligation was met in time; replayed in event-time order it no longer "
 	    "raises this alert", why ? why : "?");
-	if (store_alert_transition(d->store, id, "retracted", "complyd", note,
+	if (evidence_alert_transition(d->store, id, "retracted", "complyd", note,
 	    daemon_now()) == 0 && store_alert_requeue(d->store, id, d->noutputs) == 0)
 		d->stats.retracted++;
 }
@@ -450,7 +468,7 @@ static struct engine *
 build_engine(struct daemon *d, instant_t now, struct ruleset *rs,
     struct registry *reg, struct state **stp)
 {
-	struct alert_sink	 sink = { alert_sink, d };
+	struct alert_sink	 sink = { alert_sink, d, decision_sink };
 	struct replay_ctx	 c = { d, NULL, 0, 0, 0 };
 
 	/*
@@ -519,7 +537,8 @@ swap_in(struct daemon *d, struct ruleset *rs, struct registry *reg,
 	d->tokens = tok;
 	d->en = en;
 	d->st = st;
-	store_ruleset_loaded(d->store, rs->hash, rs->nrules, now);
+	if (evidence_ruleset_loaded(d->store, rs->hash, rs->nrules, now) == -1)
+		log_warnx("rules %.12s: the load could not be recorded", rs->hash);
 	log_info("rules %.12s: %d rule(s), %lld journaled event(s) replayed", rs->hash,
 	    rs->nrules, (long long)store_event_count(d->store));
 }

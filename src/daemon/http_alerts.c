@@ -18,6 +18,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "complyd/evidence.h"
 #include "complyd/log.h"
 #include "complyd/store.h"
 #include "complyd/util.h"
@@ -75,8 +76,7 @@ history_row(void *arg, int64_t at_ms, const char *state, const char *actor,
 	cJSON_AddItemToArray(arg, h);
 }
 
-/* The stored record of alert id with its "history"; NULL if it cannot be read. */
-static cJSON *
+cJSON *
 alert_with_history(struct store *st, const char *id, const char *body)
 {
 	cJSON *o = cJSON_Parse(body), *h;
@@ -251,8 +251,8 @@ move_alert(struct reqctx *c, const char *to, const char *const *from)
 		reply_error(c->req, 400, "bad_json", bad);
 		return;
 	}
-	rc = store_alert_transition(c->d->store, c->param, to, c->who->name, note,
-	    daemon_now());
+	rc = evidence_alert_transition(c->d->store, c->param, to, c->who->name,
+	    note, daemon_now());
 	free(note);
 	if (rc == 1) {
 		reply_error(c->req, 404, "not_found", "no such alert");

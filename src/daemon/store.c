@@ -89,6 +89,21 @@ static const char *const migrations[] = {
 	"  slot INTEGER NOT NULL UNIQUE);",
 	/* 3: is there a later event of this tenant (late record changes)? */
 	"CREATE INDEX events_tenant_time ON events (tenant, time_ms);",
+	/*
+	 * 4: the evidence log (evidence.c): a hash chain of decisions. nkey is
+	 * the natural key of a decision a replay makes again (NULL for one made
+	 * once, e.g. an acknowledgement): a repeat is not chained twice.
+	 */
+	"CREATE TABLE evidence ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  recorded_ms INTEGER NOT NULL,"
+	"  tenant TEXT,"
+	"  kind TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  entry_hash TEXT NOT NULL,"
+	"  chain TEXT NOT NULL,"
+	"  nkey TEXT UNIQUE);"
+	"CREATE INDEX rulesets_loaded ON rulesets (loaded_ms);",
 };
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -125,6 +140,12 @@ enum stmt_id {
 	S_ALERT_QUERY,
 	S_ALERT_STATE,
 	S_HISTORY_OF,
+	S_EVIDENCE_HAS,
+	S_EVIDENCE_HEAD,
+	S_EVIDENCE_PUT,
+	S_EVIDENCE_EACH,
+	S_RULESETS_IN,
+	S_EVENT_COUNTS,
 	S_COUNT
 };
 
@@ -189,6 +210,19 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SLOT_NEXT] = "SELECT max(coalesce((SELECT max(slot) FROM output_slots), -1),"
 	    " coalesce((SELECT max(output) FROM outbox), -1)) + 1",
 	[S_SLOT_PUT] = "INSERT INTO output_slots (spec, slot) VALUES (?1, ?2)",
+	[S_EVIDENCE_HAS] = "SELECT 1 FROM evidence WHERE nkey = ?1",
+	[S_EVIDENCE_HEAD] = "SELECT seq, chain FROM evidence ORDER BY seq DESC LIMIT 1",
+	[S_EVIDENCE_PUT] = "INSERT INTO evidence (seq, recorded_ms, tenant, kind,"
+	    " body, entry_hash, chain, nkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_EVIDENCE_EACH] = "SELECT seq, recorded_ms, tenant, kind, body,"
+	    " entry_hash, chain FROM evidence WHERE seq > ?1 ORDER BY seq",
+	/* The loads in [from, to) and the one in force at from. */
+	[S_RULESETS_IN] = "SELECT hash, nrules, loaded_ms FROM rulesets"
+	    " WHERE loaded_ms >= coalesce((SELECT max(loaded_ms) FROM rulesets"
+	    " WHERE loaded_ms <= ?1), ?1) AND loaded_ms < ?2 ORDER BY loaded_ms, rowid",
+	[S_EVENT_COUNTS] = "SELECT tenant, coalesce(json_extract(body, '$.type'), ''),"
+	    " count(*) FROM events WHERE time_ms >= ?1 AND time_ms < ?2"
+	    " AND (?3 IS NULL OR tenant = ?3) GROUP BY 1, 2 ORDER BY 1, 2",
 };
 
 struct store {
@@ -509,6 +543,18 @@ op_end(struct store *st, int own, int rv)
 		return -1;
 	}
 	return rv;
+}
+
+int
+store_op_begin(struct store *st, int *own)
+{
+	return op_start(st, own);
+}
+
+int
+store_op_end(struct store *st, int own, int rv)
+{
+	return op_end(st, own, rv);
 }
 
 int
@@ -1047,21 +1093,28 @@ store_slot(const struct store *st, int position)
 	return position < st->nslots ? st->slots[position] : position;
 }
 
+/* Steps bound statement s (a `SELECT 1 ...`): 1 if it has a row, 0 if not, -1 (logged). */
+static int
+exists(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int	 rc = sqlite3_step(s);
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(st, what);
+	done(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 store_events_after(struct store *st, const char *tenant, int64_t after_ms,
     int64_t before_seq)
 {
 	sqlite3_stmt	*s = st->stmt[S_EVENTS_AFTER];
-	int		 rc;
 
 	bind_text(s, 1, tenant);
 	sqlite3_bind_int64(s, 2, after_ms);
 	sqlite3_bind_int64(s, 3, before_seq);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		store_fail(st, "events after");
-	done(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return exists(st, s, "events after");
 }
 
 int
@@ -1161,4 +1214,120 @@ store_alert_body(struct store *st, const char *id)
 		store_fail(st, "alert body");
 	done(s);
 	return body;
+}
+
+int
+store_evidence_has(struct store *st, const char *nkey)
+{
+	sqlite3_stmt	*s = st->stmt[S_EVIDENCE_HAS];
+
+	bind_text(s, 1, nkey);
+	return exists(st, s, "evidence has");
+}
+
+int
+store_evidence_head(struct store *st, int64_t *seq, char *chain, size_t len)
+{
+	sqlite3_stmt	*s = st->stmt[S_EVIDENCE_HEAD];
+	const char	*c;
+	int		 rc;
+
+	*seq = 0;
+	*chain = '\0';
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(s, 0);
+		c = (const char *)sqlite3_column_text(s, 1);
+		snprintf(chain, len, "%s", c ? c : "");
+	} else if (rc != SQLITE_DONE)
+		store_fail(st, "evidence head");
+	done(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_evidence_put(struct store *st, const struct evidence_row *r,
+    const char *nkey)
+{
+	sqlite3_stmt	*s = st->stmt[S_EVIDENCE_PUT];
+
+	sqlite3_bind_int64(s, 1, r->seq);
+	sqlite3_bind_int64(s, 2, r->recorded_ms);
+	bind_text(s, 3, r->tenant);
+	bind_text(s, 4, r->kind);
+	bind_text(s, 5, r->body);
+	bind_text(s, 6, r->entry_hash);
+	bind_text(s, 7, r->chain);
+	bind_text(s, 8, nkey);
+	return run(st, S_EVIDENCE_PUT);
+}
+
+/* Text column i as stored (NULL stays NULL). */
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+int
+store_evidence_each(struct store *st, int64_t after_seq,
+    int (*fn)(void *, const struct evidence_row *), void *arg)
+{
+	sqlite3_stmt		*s = st->stmt[S_EVIDENCE_EACH];
+	struct evidence_row	 r;
+	int			 rc, rv = 0;
+
+	sqlite3_bind_int64(s, 1, after_seq);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.seq = sqlite3_column_int64(s, 0);
+		r.recorded_ms = sqlite3_column_int64(s, 1);
+		r.tenant = col_text(s, 2);
+		r.kind = col_text(s, 3);
+		r.body = col_text(s, 4);
+		r.entry_hash = col_text(s, 5);
+		r.chain = col_text(s, 6);
+		if ((rv = fn(arg, &r)) != 0)
+			break;
+	}
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = store_fail(st, "evidence each");
+	done(s);
+	return rv;
+}
+
+int
+store_rulesets_each(struct store *st, int64_t from_ms, int64_t to_ms,
+    void (*fn)(void *, const char *hash, int nrules, int64_t loaded_ms),
+    void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[S_RULESETS_IN];
+	int		 rc;
+
+	sqlite3_bind_int64(s, 1, from_ms);
+	sqlite3_bind_int64(s, 2, to_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(arg, col_text(s, 0), sqlite3_column_int(s, 1),
+		    sqlite3_column_int64(s, 2));
+	if (rc != SQLITE_DONE)
+		store_fail(st, "rulesets");
+	done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_event_counts(struct store *st, int64_t from_ms, int64_t to_ms,
+    const char *tenant, void (*fn)(void *, const char *tenant,
+    const char *type, int64_t n), void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[S_EVENT_COUNTS];
+	int		 rc;
+
+	sqlite3_bind_int64(s, 1, from_ms);
+	sqlite3_bind_int64(s, 2, to_ms);
+	bind_text(s, 3, tenant);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(arg, col_text(s, 0), col_text(s, 1), sqlite3_column_int64(s, 2));
+	if (rc != SQLITE_DONE)
+		store_fail(st, "event counts");
+	done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -683,6 +683,19 @@ engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 	en->sink.emit(en->sink.arg, &a);
 }
 
+int
+engine_decides(const struct engine *en)
+{
+	return en->sink.decide != NULL;
+}
+
+void
+engine_decide(struct engine *en, const struct decision *d)
+{
+	if (en->sink.decide != NULL)
+		en->sink.decide(en->sink.arg, d);
+}
+
 void
 engine_review(struct engine *en, const struct rule *r, const char *tenant,
     const char *key, instant_t t, const struct law_version *v,

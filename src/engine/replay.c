@@ -213,7 +213,7 @@ static void
 run_init(struct run *rn, struct ruleset *rs, struct registry *reg,
     struct alert_vec *out)
 {
-	struct alert_sink sink = { collect, out };
+	struct alert_sink sink = { collect, out, NULL };	/* no evidence log */
 
 	memset(rn, 0, sizeof(*rn));
 	/* A replay moves forward only: superseded record versions can go. */

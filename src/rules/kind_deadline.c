@@ -291,6 +291,37 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	sbuf_free(&key);
 }
 
+/* Tells the sink that s opened, or closed at `at`, `by` that event (NULL: none). */
+static void
+decide(struct engine *en, const struct slot *s, enum decision_kind kind,
+    instant_t at, const char *by)
+{
+	const struct rule	*r = s->rule;
+	const char		*scope = deadline_slot_scope(r, s);
+	struct decision		 dc;
+	struct sbuf		 key;
+
+	if (!engine_decides(en))
+		return;
+	sbuf_init(&key);
+	sbuf_add(&key, s->key, scope ? (size_t)(scope - 1 - s->key) : strlen(s->key));
+	memset(&dc, 0, sizeof(dc));
+	dc.kind = kind;
+	dc.tenant = s->tenant;
+	dc.rule = r->id;
+	dc.obligation = r->obligation;
+	dc.law_version = s->version >= 0 ? r->law->versions[s->version].id : NULL;
+	dc.key = key.s;
+	dc.scope = scope;
+	dc.at = at;
+	dc.due = s->due;
+	dc.in_time = !(s->flags & SLOT_VIOLATED) && (s->due == DATE_NONE ||
+	    at < when_day_start(s->due + 1));
+	dc.evidence = by;
+	engine_decide(en, &dc);
+	sbuf_free(&key);
+}
+
 static void
 deadline_timer(struct engine *en, struct rule *r, struct slot *s, int what,
     instant_t at)
@@ -344,6 +375,9 @@ open_slot(struct engine *en, struct rule *r, struct slot *s, instant_t opened,
 	else
 		s->closed = INSTANT_MAX;
 	arm(en, r, s);
+	decide(en, s, DECISION_OPENED, opened, evidence);
+	if (s->flags & SLOT_CLOSED)
+		decide(en, s, DECISION_CLOSED, s->closed, NULL);
 }
 
 /* A condition that is absent holds; -1 with env->err when it cannot be judged. */
@@ -418,7 +452,7 @@ closable(const struct slot *s)
  * the better evidence of the same payment, but not a reason to call it late.
  */
 static void
-close_slot(struct engine *en, struct slot *s, instant_t at)
+close_slot(struct engine *en, struct slot *s, instant_t at, const char *by)
 {
 	if (!closable(s))
 		return;
@@ -436,8 +470,10 @@ close_slot(struct engine *en, struct slot *s, instant_t at)
 	 * A slot not open yet keeps the time for open_slot.
 	 */
 	s->closed = at;
-	if (s->flags & SLOT_OPEN)
+	if (s->flags & SLOT_OPEN) {
 		s->flags |= SLOT_CLOSED;
+		decide(en, s, DECISION_CLOSED, at, by);
+	}
 	engine_state(en)->ops->dirty(engine_state(en), s);
 }
 
@@ -507,11 +543,11 @@ stop_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 		engine_state(en)->ops->dirty(engine_state(en), s);
 	}
 	if (d->stop_close && expr_eval_bool(d->stop_close, env, &ok) == 0 && ok) {
-		close_slot(en, s, ev->time);
+		close_slot(en, s, ev->time, ev->id);
 		goto out;
 	}
 	if (satisfied(d, s, env, &err))
-		close_slot(en, s, ev->time);
+		close_slot(en, s, ev->time, ev->id);
 	else if (err)
 		engine_review(en, r, ev->tenant, key.s, ev->time, NULL, ev, env->err);
 out:
@@ -643,6 +679,8 @@ record_stop(struct engine *en, struct rule *r, struct slot *s, date_t start,
 	if ((s->flags & SLOT_CLOSED) && closed > s->closed &&
 	    !(s->flags & SLOT_VIOLATED))
 		rearm(en, r, s, known);
+	if (!(s->flags & SLOT_CLOSED) && (s->flags & SLOT_OPEN))
+		decide(en, s, DECISION_CLOSED, closed, engine_cause(en));
 	s->flags |= SLOT_CLOSED | SLOT_STOPPED | SLOT_REC_CLOSED;
 	s->closed = closed;
 	engine_state(en)->ops->dirty(engine_state(en), s);
@@ -664,7 +702,7 @@ record_target(struct engine *en, struct rule *r, struct slot *s,
 	    (s->flags & SLOT_CLOSED))
 		return;
 	if (satisfied(d, s, env, &err))
-		close_slot(en, s, at);
+		close_slot(en, s, at, engine_cause(en));
 }
 
 static void

@@ -48,6 +48,7 @@ tokens:
   - { name: aud, sha256: $(sha t-auditor), role: auditor, tenants: ["*"] }
   - { name: op, sha256: $(sha t-op), role: operator, tenants: ["*"] }
   - { name: op-acme, sha256: $(sha t-op-acme), role: operator, tenants: [acme] }
+  - { name: aud-other, sha256: $(sha t-aud-other), role: auditor, tenants: [other] }
 YAML
 cat > "$T/conf/complyd.yaml" <<YAML
 state_dir: ../var
@@ -281,6 +282,99 @@ code=$(get t-auditor '/v1/alerts?state=open')
 check "an auditor lists alerts; the resolved one is not open" \
     "[ '$code' = 200 ] && ! grep -q '$HID' '$T/resp'"
 
+# --- the evidence log: verify, tamper, export, offline verify, reports ---
+post t-ingest '{"id":"ot1","time":"'"$NOW"'","tenant":"other","type":"personal_data.used","dataset":"DS-X","purpose":"marketing","operator":"op"}' >/dev/null
+OID=$(db_count "select id from alerts where tenant = 'other' limit 1")
+code=$(mv_alert t-other "$OID" ack '{"note":"<script>alert(1)</script> & \"q\", ok"}')
+check "another tenant's alert is acknowledged with a note full of markup" \
+    "[ -n '$OID' ] && [ '$code' = 200 ]"
+code=$(get t-auditor /v1/evidence/verify)
+check "GET /v1/evidence/verify: ok after events, an ack and a resolve" \
+    "[ '$code' = 200 ] && grep -q '\"ok\":true,\"entries\":[1-9][0-9]*,\"head\":\"[0-9a-f]\{64\}\"' '$T/resp'"
+HEAD1=$(sed -n 's/.*"head":"\([0-9a-f]*\)".*/\1/p' "$T/resp")
+ev_rows() { db_count "select count(*) from evidence where $1"; }
+logged_lifecycle() {
+	[ "$(ev_rows "kind = 'ruleset.loaded' and tenant is null")" -ge 1 ] &&
+	[ "$(ev_rows "kind = 'alert.raised' and tenant = 'acme' and body like '%$HID%'")" = 1 ] &&
+	[ "$(ev_rows "kind = 'alert.state' and body like '%$HID%' and json_extract(body, '\$.actor') = 'mgr' and json_extract(body, '\$.note') = 'looking into it'")" = 1 ] &&
+	[ "$(ev_rows "kind = 'alert.state' and body like '%$HID%' and json_extract(body, '\$.state') = 'resolved'")" = 1 ]
+}
+check "the log holds the rule-set load, the alert raised, its ack and resolve with actor and note" \
+    logged_lifecycle
+c1_opened() { [ "$(ev_rows "kind = 'deadline.opened' and json_extract(body, '\$.key') = 'C-1' and json_extract(body, '\$.evidence[0]') = 'r1'")" -ge 1 ]; }
+check "a deadline opened by an event is in the log, with that event" c1_opened
+code=$(get t-manager /v1/evidence/verify)
+check "a manager may not verify the evidence log (403)" "[ '$code' = 403 ]"
+"$BUILD/complyctl" verify --socket "$T/var/api.sock" >"$T/out" 2>"$T/err"
+check "complyctl verify asks the daemon and exits 0" "[ $? -eq 0 ] && grep -q '\"ok\":true' '$T/out'"
+
+TSEQ=$(db_count "select seq from evidence where kind = 'alert.state' and body like '%looking into it%'")
+sqlite3 "$T/var/state.db" "update evidence set body = replace(body, 'looking into it', 'nothing to see') where seq = $TSEQ"
+code=$(get t-auditor /v1/evidence/verify)
+check "one body altered with sqlite3: verify fails at that seq" \
+    "[ '$code' = 200 ] && grep -q '\"ok\":false,\"first_bad_seq\":$TSEQ,\"reason\":\"the body does not hash' '$T/resp'"
+"$BUILD/complyctl" verify --socket "$T/var/api.sock" >"$T/out" 2>"$T/err"
+check "and complyctl verify exits 1" "[ $? -eq 1 ]"
+sqlite3 "$T/var/state.db" "update evidence set body = replace(body, 'nothing to see', 'looking into it') where seq = $TSEQ"
+code=$(get t-auditor /v1/evidence/verify)
+check "the body put back verifies again, with the same head" \
+    "grep -q '\"ok\":true' '$T/resp' && grep -q '$HEAD1' '$T/resp'"
+
+curl -s -o "$T/bundle" -H "Authorization: Bearer t-auditor" "http://127.0.0.1:$API/v1/evidence/export"
+"$BUILD/complyctl" verify --bundle "$T/bundle" >"$T/out" 2>"$T/err"
+check "GET /v1/evidence/export: the bundle verifies offline (no daemon needed)" \
+    "[ $? -eq 0 ] && grep -q \"verified: .* entries, head $HEAD1\" '$T/out' && head -n 1 '$T/bundle' | grep -q '\"head\":\"$HEAD1\"'"
+sed 's/looking into it/looking away/' "$T/bundle" > "$T/bundle.bad"
+"$BUILD/complyctl" verify --bundle "$T/bundle.bad" >"$T/out" 2>"$T/err"
+check "a bundle with a tampered body fails offline, naming the entry" \
+    "[ $? -eq 1 ] && grep -q \"NOT verified: entry $TSEQ: the body does not hash\" '$T/err'"
+curl -s -o "$T/bundle.other" -H "Authorization: Bearer t-aud-other" "http://127.0.0.1:$API/v1/evidence/export"
+"$BUILD/complyctl" verify --bundle "$T/bundle.other" >"$T/out" 2>"$T/err"
+check "a tenant-scoped export redacts other tenants' bodies and still verifies" \
+    "[ $? -eq 0 ] && ! grep '\"tenant\":\"acme\"' '$T/bundle.other' | grep -q '\"body\":\"' &&
+     grep '\"tenant\":\"acme\"' '$T/bundle.other' | grep -q '\"body\":null,\"redacted\":true' &&
+     grep '\"tenant\":\"other\"' '$T/bundle.other' | grep -q '\"body\":\"' && ! grep -q 'looking into it' '$T/bundle.other'"
+
+code=$(get t-auditor '/v1/reports/evidence?from=2000-01-01&to=2999-01-01T00:00:00Z')
+check "GET /v1/reports/evidence (json): the acked alert with its history, rule sets, events, chain head" \
+    "[ '$code' = 200 ] && python3 -c \"
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = [x for x in d['alerts'] if x['id'] == '$HID'][0]
+h = [(x['state'], x['actor'], x['note']) for x in a['history']]
+assert ('acknowledged', 'mgr', 'looking into it') in h and a['state'] == 'resolved', h
+assert a['law_version'] and a['obligation'] == 'APPI-USE-WITHIN-PURPOSE' and a['evidence'] == ['h1']
+assert d['rulesets'] and len(d['rulesets'][0]['rules_sha256']) == 64 and d['rulesets'][0]['rules'] > 0
+assert any(e['tenant'] == 'acme' and e['type'] == 'personal_data.used' and e['count'] > 0 for e in d['events'])
+assert len(d['evidence_log']['head']) == 64 and d['evidence_log']['entries'] > 0
+\" '$T/resp'"
+code=$(get t-auditor '/v1/reports/evidence?format=csv')
+check "format=csv: a header row, one RFC 4180 row per alert, the history in it" \
+    "[ '$code' = 200 ] && head -n 1 '$T/resp' | grep -q '^id,tenant,time,rule,obligation,law,law_version,article,severity,status,key,evidence,state,history' &&
+     grep '^$HID,' '$T/resp' | grep -q 'acknowledged by mgr: looking into it' &&
+     grep -q 'acknowledged by mgr-other: <script>alert(1)</script> & \"\"q\"\", ok\"' '$T/resp'"
+code=$(get t-auditor '/v1/reports/evidence?format=html&tenant=other')
+check "format=html: one page, text escaped, no script" \
+    "[ '$code' = 200 ] && grep -q '<!DOCTYPE html>' '$T/resp' && ! grep -qi '<script' '$T/resp' &&
+     grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;, ok' '$T/resp' && grep -q '$OID' '$T/resp'"
+code=$(get t-aud-other '/v1/reports/evidence')
+check "a tenant-scoped auditor's report holds none of another tenant's alerts" \
+    "[ '$code' = 200 ] && grep -q '$OID' '$T/resp' && ! grep -q '\"tenant\":\"acme\"' '$T/resp'"
+code=$(get t-aud-other '/v1/reports/evidence?tenant=acme')
+check "and asking for that tenant by name is a 403" "[ '$code' = 403 ]"
+code=$(get t-manager '/v1/reports/evidence')
+check "a manager token may not pull reports (403)" "[ '$code' = 403 ]"
+code=$(get t-manager '/v1/evidence/export')
+check "nor export the evidence log (403)" "[ '$code' = 403 ]"
+code=$(get t-auditor '/v1/reports/evidence?from=yesterday')
+check "a bad from= gets a JSON 400" \
+    "[ '$code' = 400 ] && grep -q '\"code\":\"bad_request\",\"message\":\"from must be' '$T/resp'"
+code=$(get t-auditor '/v1/reports/evidence?format=pdf')
+check "a bad format= gets a JSON 400" "[ '$code' = 400 ] && grep -q 'format must be json, csv or html' '$T/resp'"
+"$BUILD/complyctl" report --socket "$T/var/api.sock" --from 2000-01-01T00:00:00+09:00 --tenant acme --format csv >"$T/out" 2>"$T/err"
+check "complyctl report --from --tenant --format csv prints the report" \
+    "[ $? -eq 0 ] && grep -q '^$HID,acme,' '$T/out' && ! grep -q '$OID' '$T/out'"
+
 # --- kill -9 right after a 202 ---
 code=$(post t-ingest "$(use_event k1)")
 kill -9 "$PID"; wait "$PID" 2>/dev/null; PID=
@@ -292,6 +386,10 @@ check "its alert was delivered to the file" \
     "wait_for 'alert_out k1' 5"
 curl -s --unix-socket "$T/var/api.sock" http://x/v1/deadlines > "$T/dl"
 check "the open deadline survived kill -9" "grep -q '\"key\":\"C-1\"' '$T/dl'"
+# The same decision twice would show as two entries alike but for seq and recorded_at.
+dup_decisions() { db_count "select count(*) from (select kind, tenant, json_remove(body, '\$.seq', '\$.recorded_at') from evidence where kind like 'deadline.%' group by 1, 2, 3 having count(*) > 1)"; }
+check "the restart's replay records no deadline decision twice" \
+    '[ "$(dup_decisions)" = 0 ] && c1_opened'
 code=$(get t-manager '/v1/alerts?state=resolved')
 check "a resolved alert stays resolved, with its history, across restarts" \
     "[ '$code' = 200 ] && grep -q '$HID' '$T/resp' && grep -q 'looking into it' '$T/resp'"
@@ -447,7 +545,7 @@ code=$(backtest t-op "$(bt_body "$T/cand")")
 check "a backtest of the rules in force: 200, the journal replayed, an empty diff" \
     "[ '$code' = 200 ] && bt_py 'd[\"rules\"] == $NRULES and d[\"events\"] > 0 and len(d[\"alerts\"]) > 0 and d[\"diff\"] == {\"added\": [], \"removed\": []} and not d[\"truncated\"]'"
 check "an operator of every tenant sees every tenant's alerts" \
-    "bt_py '{a[\"tenant\"] for a in d[\"alerts\"]} == {\"acme\", \"beta\"}'"
+    "bt_py '{a[\"tenant\"] for a in d[\"alerts\"]} == {\"acme\", \"beta\", \"other\"}'"
 sed -i 's/payment_days: { value: 59/payment_days: { value: 5/' "$T/cand/subcontract.yaml"
 code=$(backtest t-op "$(bt_body "$T/cand")")
 check "a candidate with payment_days lowered shows the payment terms it now refuses as added" \
@@ -594,6 +692,16 @@ check "the webhook gets the alert raised while it was down" \
     "wait_for 'has_alert $T/hook.out w1' 200"
 check "the webhook also gets the alerts from before" \
     "wait_for 'has_alert $T/hook.out h1' 200"
+
+# --- after reloads, late events and retractions the log still verifies ---
+code=$(get t-auditor /v1/evidence/verify)
+check "the evidence log verifies after restarts, reloads and late events" \
+    "[ '$code' = 200 ] && grep -q '\"ok\":true' '$T/resp'"
+retraction_logged() {
+	[ "$(ev_rows "kind = 'alert.state' and json_extract(body, '\$.alert') = '$VID' and json_extract(body, '\$.state') = 'retracted' and body like '%late event o2%'")" = 1 ]
+}
+check "the late event's retraction is in it with its reason" retraction_logged
+check "no deadline decision is in it twice" '[ "$(dup_decisions)" = 0 ]'
 
 # --- clean stop ---
 kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
