@@ -357,6 +357,19 @@ code=$(get t-auditor '/v1/reports/evidence?format=html&tenant=other')
 check "format=html: one page, text escaped, no script" \
     "[ '$code' = 200 ] && grep -q '<!DOCTYPE html>' '$T/resp' && ! grep -qi '<script' '$T/resp' &&
      grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;, ok' '$T/resp' && grep -q '$OID' '$T/resp'"
+# The page as a browser builds it: headless Chromium parses it and dumps the
+# DOM. A note with markup must come out as text, never as an element.
+cp "$T/resp" "$T/report.html"
+if command -v chromium >/dev/null 2>&1; then
+	timeout 60 chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
+	    --user-data-dir="$T/chromium" --dump-dom "file://$T/report.html" \
+	    >"$T/report.dom" 2>/dev/null
+	check "headless Chromium renders the report: the alert's row, the note as text, no script element" \
+	    "grep -q '<table' '$T/report.dom' && grep '<tr' '$T/report.dom' | grep -q '$OID' &&
+	     ! grep -qi '<script' '$T/report.dom' && grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' '$T/report.dom'"
+else
+	echo "ok headless Chromium renders the report (skipped: chromium is not installed; .ci/run installs it)"
+fi
 code=$(get t-aud-other '/v1/reports/evidence')
 check "a tenant-scoped auditor's report holds none of another tenant's alerts" \
     "[ '$code' = 200 ] && grep -q '$OID' '$T/resp' && ! grep -q '\"tenant\":\"acme\"' '$T/resp'"
