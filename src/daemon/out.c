@@ -674,8 +674,11 @@ output_reopen(struct output *o)
 		o->kind->reopen(o);
 }
 
-/* Marks the first n entries delivered, in one transaction when possible. */
-static void
+/*
+ * Marks the first n entries delivered, in one transaction when possible.
+ * -1 if that transaction did not commit (the entries will repeat).
+ */
+static int
 mark_done(struct output *o, struct outbox_item *items, int n)
 {
 	int	 i, tx;
@@ -683,16 +686,19 @@ mark_done(struct output *o, struct outbox_item *items, int n)
 	tx = n > 1 && store_begin(o->d->store) == 0;
 	for (i = 0; i < n; i++)
 		delivery_done(o, items[i].alert_id, items[i].json);
-	if (tx && store_commit(o->d->store) == -1)
+	if (tx && store_commit(o->d->store) == -1) {
 		log_warnx("%s: cannot record deliveries; they will repeat",
 		    o->name);
+		return -1;
+	}
+	return 0;
 }
 
 void
 output_flush(struct daemon *d, struct output *o)
 {
 	struct outbox_item	 items[FLUSH_MAX];
-	int			 i, n, ndone = 0, max;
+	int			 i, n, ndone = 0, max, recorded;
 
 	if (o->inflight != NULL || daemon_now() < o->hold_until)
 		return;
@@ -720,14 +726,16 @@ output_flush(struct daemon *d, struct output *o)
 		delivery_failed(o, items[0].alert_id, items[0].attempts);
 		ndone = 0;
 	}
-	mark_done(o, items, ndone);
+	recorded = mark_done(o, items, ndone) == 0;
 	store_outbox_items_free(items, n);
 	/*
 	 * A full batch may have more behind it: go on from a fresh turn of the
 	 * loop (so ingestion is served in between) rather than at the next
 	 * tick, which left a burst of alerts trickling out at 64 a second.
+	 * Not when the store could not record them: the same batch would be
+	 * written again on every turn; the tick retries it.
 	 */
-	if (ndone == max && max > 1) {
+	if (recorded && ndone == max && max > 1) {
 		struct timeval now = { 0, 0 };
 
 		evtimer_add(o->again, &now);
