@@ -101,6 +101,7 @@ struct ruleset {
 	struct suppression *sups;
 	int		 nsups;
 	struct calendar	*cal;
+	char		*cal_path;	/* the calendar's file (realpath), or NULL */
 	struct hmap	 by_type;	/* event type -> struct rule_list * */
 	struct hmap	 facts_by_type;	/* event type -> struct fact_list * */
 	char		 hash[65];	/* sha256 over all loaded files */

@@ -233,9 +233,12 @@ add_error(struct backtest *bt, char *line)
 }
 
 /*
- * Keeps the error lines of the loader's output, the candidate directory's
- * path taken out wherever it appears: "appi.yaml:3:5: error: ...", "cannot
- * load calendar ../conf/holidays/x.yaml".
+ * Keeps the error lines of the loader's output about the candidate's own
+ * files, the candidate directory's path taken out wherever it appears:
+ * "appi.yaml:3:5: error: ...", "cannot load calendar ../conf/holidays/x.yaml".
+ * An error inside another file (a `calendar:` naming /etc/shadow or the
+ * metadata) would quote that file's lines to the client: it is counted, not
+ * shown.
  */
 static void
 keep_errors(struct backtest *bt, const char *text, const char *dir)
@@ -244,6 +247,7 @@ keep_errors(struct backtest *bt, const char *text, const char *dir)
 	const char	*line, *end, *p, *hit;
 	struct sbuf	 b;
 	size_t		 plen;
+	int		 hidden = 0;
 
 	snprintf(prefix, sizeof(prefix), "%s/", dir);
 	plen = strlen(prefix);
@@ -251,6 +255,10 @@ keep_errors(struct backtest *bt, const char *text, const char *dir)
 		end = line + strcspn(line, "\n");
 		if (memmem(line, end - line, ": error: ", 9) == NULL)
 			continue;
+		if ((size_t)(end - line) < plen || memcmp(line, prefix, plen) != 0) {
+			hidden++;
+			continue;
+		}
 		sbuf_init(&b);
 		for (p = line; (hit = memmem(p, end - p, prefix, plen)) != NULL;
 		    p = hit + plen)
@@ -258,6 +266,34 @@ keep_errors(struct backtest *bt, const char *text, const char *dir)
 		sbuf_add(&b, p, end - p);
 		add_error(bt, b.s);
 	}
+	if (hidden > 0) {
+		sbuf_init(&b);
+		sbuf_printf(&b, "%d error(s) in a file outside the candidate set "
+		    "(a calendar?) are not shown", hidden);
+		add_error(bt, b.s);
+	}
+}
+
+/*
+ * A candidate judges with the calendar of the rules in force, and reads no
+ * other: `calendar:` is a path, and the daemon must not load files of its
+ * own choosing on a client's word. 0, or -1 with the reason in bt.
+ */
+static int
+same_calendar(const struct daemon *d, const struct ruleset *rs,
+    struct backtest *bt)
+{
+	const char *live = d->rs ? d->rs->cal_path : NULL;
+
+	if (rs->cal_path == NULL && live == NULL)
+		return 0;
+	if (rs->cal_path != NULL && live != NULL &&
+	    strcmp(rs->cal_path, live) == 0)
+		return 0;
+	bt->status = BT_RULES_INVALID;
+	add_error(bt, xstrdup("the candidate's `calendar` must name the calendar "
+	    "of the rules in force (the same file)"));
+	return -1;
 }
 
 static struct ruleset *
@@ -285,6 +321,9 @@ load_candidate(const struct daemon *d, const struct cand_dir *cd,
 		if (bt->nerrors == 0)
 			add_error(bt, xstrdup("the candidate rule set could not be "
 			    "loaded"));
+	} else if (same_calendar(d, rs, bt) == -1) {
+		ruleset_free(rs);
+		rs = NULL;
 	}
 	free(text);
 	return rs;

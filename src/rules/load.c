@@ -841,7 +841,9 @@ load_calendar(struct loader *ld, yaml_node_t *n)
 	if ((ld->rs->cal = calendar_load(path, &nerr)) == NULL) {
 		ydoc_error(ld->doc, n, "cannot load calendar %s", path);
 		ld->nerrors += nerr ? nerr : 1;
+		return;
 	}
+	ld->rs->cal_path = realpath(path, NULL);
 }
 
 static void
@@ -1064,7 +1066,8 @@ ruleset_load(const char *const *paths, int npaths, const char *cal_path,
 	if (cal_path && (rs->cal = calendar_load(cal_path, &nerr)) == NULL) {
 		ld.nerrors++;
 		nerr = nerr ? nerr : 1;
-	}
+	} else if (cal_path)
+		rs->cal_path = realpath(cal_path, NULL);
 	for (i = 0; i < npaths; i++)
 		collect(paths[i], &rs->files, &rs->nfiles);
 	docs = xcalloc(rs->nfiles ? rs->nfiles : 1, sizeof(*docs));
@@ -1140,6 +1143,7 @@ ruleset_free(struct ruleset *rs)
 	hmap_free(&rs->by_type, list_free);
 	hmap_free(&rs->facts_by_type, list_free);
 	calendar_free(rs->cal);
+	free(rs->cal_path);
 	free(rs);
 }
 

@@ -583,6 +583,18 @@ sed -i 's#calendar: ../conf/holidays/jp.yaml#calendar: ../conf/holidays/none.yam
 code=$(backtest t-op "$(bt_body "$T/cand")")
 check "a broken candidate gets 400 rules_invalid with every error as file:line:col" \
     "[ '$code' = 400 ] && bt_py 'd[\"error\"][\"code\"] == \"rules_invalid\" and any(e.startswith(\"appi.yaml:\") and \": error: \" in e for e in d[\"error\"][\"errors\"]) and any(e.startswith(\"fire.yaml:10:\") and \"../conf/holidays/none.yaml\" in e for e in d[\"error\"][\"errors\"])' && ! grep -q '$T' '$T/resp'"
+# `calendar:` is a path: a candidate must not make the daemon read and quote
+# its other files (here the metadata, with every tenant's contracts).
+rm -rf "$T/cand2" && mkdir -p "$T/cand2" && cp "$T/rules/"*.yaml "$T/cand2/"
+sed -i "s#calendar: ../conf/holidays/jp.yaml#calendar: $T/meta/m.yaml#" "$T/cand2/"*.yaml
+code=$(backtest t-op "$(bt_body "$T/cand2")")
+check "a candidate's calendar naming another file: 400, none of that file's lines quoted" \
+    "[ '$code' = 400 ] && grep -q 'not shown' '$T/resp' && ! grep -q 'C-1' '$T/resp' && ! grep -q 'contracts' '$T/resp'"
+cp "$T/conf/holidays/jp.yaml" "$T/var/jp-copy.yaml"
+sed -i "s#calendar: $T/meta/m.yaml#calendar: $T/var/jp-copy.yaml#" "$T/cand2/"*.yaml
+code=$(backtest t-op "$(bt_body "$T/cand2")")
+check "a candidate judges with the calendar in force only (a copy elsewhere is refused)" \
+    "[ '$code' = 400 ] && grep -q 'calendar of the rules in force' '$T/resp'"
 code=$(backtest t-op '{"files": {"../evil.yaml": "x: 1"}}')
 check "a file name with a path is refused (400)" \
     "[ '$code' = 400 ] && grep -q 'no paths' '$T/resp' && [ ! -e '$T/var/evil.yaml' ]"
