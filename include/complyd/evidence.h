@@ -50,6 +50,7 @@ int evidence_decision(struct store *st, const struct decision *d, int64_t at_ms)
 struct evidence_verdict {
 	int		 ok;
 	int64_t		 entries;		/* entries checked */
+	int64_t		 redacted;		/* of them, bundle lines without a body */
 	char		 head[EVIDENCE_HEX];	/* the last chain ("" when empty) */
 	int64_t		 first_bad_seq;		/* when !ok: where it broke */
 	char		 reason[256];
@@ -73,7 +74,8 @@ int evidence_verify(struct store *st, struct evidence_verdict *v);
 
 /*
  * A bundle is JSON lines: one header line, then one line per entry (seq,
- * recorded_at, tenant, kind, entry_hash, chain, body as a JSON string).
+ * recorded_at, tenant, kind, entry_hash, chain, body as a JSON string; a
+ * redacted entry only seq, entry_hash, chain, "body": null, "redacted": true).
  */
 /* Appends the header line: entries and head of the log, the reader's tenants (NULL: all). */
 void evidence_bundle_header(struct sbuf *b, int64_t entries, const char *head,

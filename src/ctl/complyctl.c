@@ -28,7 +28,7 @@ static const struct command {
 	{ "deadlines",	ctl_api,	"deadlines [--socket PATH | -c FILE] [--due-before DATE]" },
 	{ "report",	ctl_api,	"report [--socket PATH | -c FILE] [--from TIME] [--to TIME] "
 	    "[--tenant T] [--format json|csv|html]" },
-	{ "verify",	ctl_verify,	"verify [--socket PATH | -c FILE] | verify --bundle FILE" },
+	{ "verify",	ctl_verify,	"verify [--socket PATH | -c FILE] | verify --bundle FILE [--head HEX]" },
 	{ "reload",	ctl_api,	"reload [--socket PATH | -c FILE]" },
 	{ "rules",	ctl_api,	"rules [--socket PATH | -c FILE]" },
 	{ "backtest",	ctl_api,	"backtest [--socket PATH | -c FILE] DIR [--from TIME] "

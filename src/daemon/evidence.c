@@ -461,10 +461,18 @@ evidence_bundle_line(struct sbuf *b, const struct evidence_row *r, int redact)
 	cJSON	*o = cJSON_CreateObject();
 	char	 ts[32];
 
+	/*
+	 * A redacted line is another tenant's: its tenant, kind and time would
+	 * say who else the SOC serves and when things happened to them. Only
+	 * what the chain needs is left.
+	 */
 	cJSON_AddNumberToObject(o, "seq", (double)r->seq);
-	cJSON_AddStringToObject(o, "recorded_at", when_fmt_instant(r->recorded_ms, ts));
-	add_str_or_null(o, "tenant", r->tenant);
-	cJSON_AddStringToObject(o, "kind", r->kind);
+	if (!redact) {
+		cJSON_AddStringToObject(o, "recorded_at",
+		    when_fmt_instant(r->recorded_ms, ts));
+		add_str_or_null(o, "tenant", r->tenant);
+		cJSON_AddStringToObject(o, "kind", r->kind);
+	}
 	cJSON_AddStringToObject(o, "entry_hash", r->entry_hash);
 	cJSON_AddStringToObject(o, "chain", r->chain);
 	if (redact) {
@@ -477,34 +485,57 @@ evidence_bundle_line(struct sbuf *b, const struct evidence_row *r, int redact)
 	cJSON_Delete(o);
 }
 
-/* A bundle line as a row (strings into o); -1 if it is not one. */
+/* A seq as JSON gives it: a whole number 1..2^53, else -1. */
+static int64_t
+json_seq(const cJSON *n)
+{
+	if (!cJSON_IsNumber(n) || !(n->valuedouble >= 1 &&
+	    n->valuedouble <= 9007199254740992.0) ||
+	    n->valuedouble != (double)(int64_t)n->valuedouble)
+		return -1;
+	return (int64_t)n->valuedouble;
+}
+
+/*
+ * A bundle line as a row (strings into o); -1 if it is not one. A line
+ * without a body must say it is redacted, and then carries only seq and the
+ * hashes; one with a body carries its time, tenant and kind as well.
+ */
 static int
 line_row(const cJSON *o, struct evidence_row *r)
 {
-	const cJSON	*seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
 	const cJSON	*tenant = cJSON_GetObjectItemCaseSensitive(o, "tenant");
 	const cJSON	*body = cJSON_GetObjectItemCaseSensitive(o, "body");
 	const char	*at;
 
-	at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "recorded_at"));
-	if (!cJSON_IsNumber(seq) || at == NULL ||
-	    when_parse_instant(at, &r->recorded_ms) == -1 ||
-	    (!cJSON_IsNull(tenant) && !cJSON_IsString(tenant)) ||
-	    (!cJSON_IsNull(body) && !cJSON_IsString(body)))
+	memset(r, 0, sizeof(*r));
+	if ((r->seq = json_seq(cJSON_GetObjectItemCaseSensitive(o, "seq"))) == -1)
 		return -1;
-	r->seq = (int64_t)seq->valuedouble;
-	r->tenant = cJSON_GetStringValue(tenant);
-	r->kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind"));
 	r->entry_hash = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o,
 	    "entry_hash"));
 	r->chain = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "chain"));
+	if (r->entry_hash == NULL || r->chain == NULL)
+		return -1;
+	if (cJSON_IsNull(body))
+		return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+		    "redacted")) ? 0 : -1;
+	at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "recorded_at"));
+	if (!cJSON_IsString(body) || at == NULL ||
+	    when_parse_instant(at, &r->recorded_ms) == -1 ||
+	    (!cJSON_IsNull(tenant) && !cJSON_IsString(tenant)))
+		return -1;
+	r->tenant = cJSON_GetStringValue(tenant);
+	r->kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind"));
 	r->body = cJSON_GetStringValue(body);
-	return r->kind && r->entry_hash && r->chain ? 0 : -1;
+	return r->kind ? 0 : -1;
 }
 
-/* The header's entries and head; -1 if the line is not a bundle header. */
+/*
+ * The header's entries and head, and whether it was exported for every
+ * tenant (then nothing may be redacted); -1 if the line is not a header.
+ */
 static int
-bundle_header(const char *line, int64_t *entries, char *head)
+bundle_header(const char *line, int64_t *entries, char *head, int *all)
 {
 	cJSON		*o = cJSON_Parse(line);
 	const cJSON	*fmt, *n;
@@ -515,8 +546,8 @@ bundle_header(const char *line, int64_t *entries, char *head)
 	n = cJSON_GetObjectItemCaseSensitive(o, "entries");
 	h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "head"));
 	if (cJSON_IsNumber(fmt) && fmt->valueint == BUNDLE_FORMAT &&
-	    cJSON_IsNumber(n) && h != NULL && strlen(h) < EVIDENCE_HEX) {
-		*entries = (int64_t)n->valuedouble;
+	    (*entries = json_seq(n)) != -1 && h != NULL && strlen(h) < EVIDENCE_HEX) {
+		*all = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "tenants"));
 		snprintf(head, EVIDENCE_HEX, "%s", h);
 		rc = 0;
 	}
@@ -535,6 +566,7 @@ evidence_bundle_verify(FILE *f, struct evidence_verdict *v)
 	char			 why[128];
 	int64_t			 entries = 0;
 	long			 lineno = 0;
+	int			 all = 0;
 	cJSON			*o;
 
 	evidence_check_init(&c);
@@ -545,9 +577,9 @@ evidence_bundle_verify(FILE *f, struct evidence_verdict *v)
 			break;
 		}
 		if (lineno == 1) {
-			if (bundle_header(line, &entries, head) == -1)
+			if (bundle_header(line, &entries, head, &all) == -1)
 				broken(&c, 0, "the first line is not a complyd evidence "
-				    "bundle header");
+				    "bundle header with at least one entry");
 			continue;
 		}
 		if (str_blank(line, (size_t)len))
@@ -557,8 +589,11 @@ evidence_bundle_verify(FILE *f, struct evidence_verdict *v)
 			snprintf(why, sizeof(why), "line %ld is not an evidence entry",
 			    lineno);
 			broken(&c, c.v.entries + 1, why);
-		} else
-			evidence_check_next(&c, &r);
+		} else if (r.body == NULL && all)
+			broken(&c, r.seq, "an entry is redacted in a bundle exported "
+			    "for every tenant");
+		else if (evidence_check_next(&c, &r) == 0 && r.body == NULL)
+			c.v.redacted++;
 		cJSON_Delete(o);
 	}
 	if (ferror(f)) {

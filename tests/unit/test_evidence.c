@@ -370,12 +370,14 @@ bundle(struct store *st, const char *hide)
 	struct bundle_ctx	 x = { tmpfile(), hide };
 	struct sbuf		 b;
 	char			 head[65];
+	char			*visible[] = { "a", NULL };
 	int64_t			 n;
 
 	assert_non_null(x.f);
 	assert_int_equal(store_evidence_head(st, &n, head, sizeof(head)), 0);
 	sbuf_init(&b);
-	evidence_bundle_header(&b, n, head, NULL, AT);
+	/* Hiding b's bodies is the export for a token of tenant a. */
+	evidence_bundle_header(&b, n, head, hide ? visible : NULL, AT);
 	fputs(b.s, x.f);
 	sbuf_free(&b);
 	assert_int_equal(store_evidence_each(st, 0, bundle_row, &x), 0);
@@ -428,12 +430,48 @@ bundle_check(FILE *f, int ok, int64_t seq, const char *why)
 	}
 }
 
+/* The header as if exported for every tenant (then nothing may be redacted). */
+static void
+header_all(char *line)
+{
+	char	*p = strstr(line, "\"tenants\":[\"a\"]");
+
+	assert_non_null(p);
+	/* "tenants":["a"] (15 bytes) becomes "tenants":null (14). */
+	memmove(p + 14, p + 15, strlen(p + 15) + 1);
+	memcpy(p, "\"tenants\":null", 14);
+}
+
+/* A redacted line that drops "redacted": true. */
+static void
+unmark(char *line)
+{
+	char	*p = strstr(line, ",\"redacted\":true");
+
+	assert_non_null(p);
+	memmove(p, p + 16, strlen(p + 16) + 1);
+}
+
+/* Whether f holds text s anywhere (f is rewound). */
+static int
+holds(FILE *f, const char *s)
+{
+	char	 buf[8192];
+	int	 found = 0;
+
+	while (!found && fgets(buf, sizeof(buf), f) != NULL)
+		found = strstr(buf, s) != NULL;
+	rewind(f);
+	return found;
+}
+
 static void
 test_bundle(void **state)
 {
 	struct fixture		*f = *state;
 	struct store		*st = open_ok(f);
 	struct evidence_verdict	 v;
+	FILE			*b;
 
 	fill(st);
 	assert_int_equal(evidence_verify(st, &v), 0);
@@ -446,6 +484,14 @@ test_bundle(void **state)
 	bundle_check(edit(bundle(st, NULL), 4, NULL), 0, 3, "missing or out of place");
 	bundle_check(edit(bundle(st, NULL), 6, NULL), 0, 5, "header says 5");
 	bundle_check(edit(bundle(st, NULL), 1, NULL), 0, 0, "not a complyd evidence");
+	/* A redacted line names neither the other tenant nor what happened. */
+	b = bundle(st, "b");
+	assert_true(holds(b, "\"redacted\":true"));
+	assert_false(holds(b, "\"tenant\":\"b\""));
+	fclose(b);
+	/* Redaction only where the header's tenants leave some out, and said. */
+	bundle_check(edit(bundle(st, "b"), 1, header_all), 0, 3, "exported for every tenant");
+	bundle_check(edit(bundle(st, "b"), 4, unmark), 0, 3, "line 4 is not an evidence entry");
 	store_close(st);
 }
 
