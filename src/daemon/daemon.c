@@ -516,6 +516,23 @@ load_set(struct daemon *d, struct ruleset **rs, struct registry **reg,
 	return 0;
 }
 
+/* Appends the load of *rs to the evidence log; on failure frees the set: -1. */
+static int
+record_load(struct daemon *d, struct ruleset **rs, struct registry **reg,
+    struct tokens **tok)
+{
+	if (evidence_ruleset_loaded(d->store, (*rs)->hash, (*rs)->nrules,
+	    daemon_now()) == 0)
+		return 0;
+	log_warnx("rules %.12s: the load could not be recorded in the evidence "
+	    "log", (*rs)->hash);
+	ruleset_free(*rs);
+	registry_free(*reg);
+	tokens_free(*tok);
+	*rs = NULL;
+	return -1;
+}
+
 static void
 swap_in(struct daemon *d, struct ruleset *rs, struct registry *reg,
     struct tokens *tok)
@@ -537,8 +554,6 @@ swap_in(struct daemon *d, struct ruleset *rs, struct registry *reg,
 	d->tokens = tok;
 	d->en = en;
 	d->st = st;
-	if (evidence_ruleset_loaded(d->store, rs->hash, rs->nrules, now) == -1)
-		log_warnx("rules %.12s: the load could not be recorded", rs->hash);
 	log_info("rules %.12s: %d rule(s), %lld journaled event(s) replayed", rs->hash,
 	    rs->nrules, (long long)store_event_count(d->store));
 }
@@ -626,7 +641,13 @@ daemon_reload(struct daemon *d)
 		}
 		swap_set_paths(&d->cf, &cf);
 	}
-	if (load_set(d, &rs, &reg, &tok) == -1) {
+	/*
+	 * The load goes into the evidence log before the replay that judges
+	 * with the new set, so what that replay decides follows it in the log;
+	 * a load that cannot be recorded is not made.
+	 */
+	if (load_set(d, &rs, &reg, &tok) == -1 ||
+	    record_load(d, &rs, &reg, &tok) == -1) {
 		d->stats.reload_failures++;
 		if (!first) {
 			swap_set_paths(&d->cf, &cf);

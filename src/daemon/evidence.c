@@ -319,10 +319,18 @@ evidence_decision(struct store *st, const struct decision *d, int64_t at_ms)
 	ev = cJSON_AddArrayToObject(body, "evidence");
 	if (d->evidence != NULL)
 		cJSON_AddItemToArray(ev, cJSON_CreateString(d->evidence));
-	/* The same decision, made again by a replay, has the same key. */
+	/*
+	 * The same decision, made again by a replay, has the same key; one that
+	 * differs in its due day or law version (a reload with new rules, an
+	 * upsert that moved the due) is a new decision. Strings go in with
+	 * their lengths, so no byte inside one can make two keys alike.
+	 */
 	sbuf_init(&nkey);
-	sbuf_printf(&nkey, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld", kind, d->tenant,
-	    d->rule, d->key, d->scope ? d->scope : "", (long long)d->at);
+	sbuf_printf(&nkey, "%s %zu:%s %zu:%s %zu:%s %zu:%s %lld %lld %s", kind,
+	    strlen(d->tenant), d->tenant, strlen(d->rule), d->rule,
+	    strlen(d->key), d->key, d->scope ? strlen(d->scope) : 0,
+	    d->scope ? d->scope : "", (long long)d->at, (long long)d->due,
+	    d->law_version ? d->law_version : "-");
 	rc = append(st, d->tenant, kind, body, nkey.s, at_ms);
 	sbuf_free(&nkey);
 	return rc;

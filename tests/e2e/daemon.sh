@@ -476,6 +476,11 @@ cp "$T/m.good" "$T/meta/m.yaml"
 curl -s -o /dev/null --unix-socket "$T/var/api.sock" -X POST http://x/v1/rules/reload
 check "a reload with the purpose removed raises that use at once, not at the next restart" \
     "[ \"\$(md1_alerts)\" = 1 ]"
+md1_after_load() {
+	[ "$(db_count "select max(seq) from evidence where kind = 'ruleset.loaded'")" -lt \
+	  "$(db_count "select seq from evidence where kind = 'alert.raised' and body like '%\"md1\"%'")" ]
+}
+check "the evidence log records the load before what its replay raised" md1_after_load
 
 # --- a reload re-reads the config: new rule paths and max_body at once, listeners at restart ---
 mkdir -p "$T/rules2" && cp "$T/rules/subcontract.yaml" "$T/rules2/"

@@ -201,7 +201,15 @@ test_decision_idempotent(void **state)
 	d.kind = DECISION_CLOSED;
 	assert_int_equal(evidence_decision(st, &d, AT), 1);
 	assert_int_equal(evidence_decision(st, &d, AT), 0);
-	verify_ok(st, 5);
+	/* Rules reloaded with another term: the due moved, a new decision. */
+	d.kind = DECISION_OPENED;
+	d.due += 30;
+	assert_int_equal(evidence_decision(st, &d, AT), 1);
+	/* And under another law version. */
+	d.law_version = "shitauke";
+	assert_int_equal(evidence_decision(st, &d, AT), 1);
+	assert_int_equal(evidence_decision(st, &d, AT), 0);
+	verify_ok(st, 7);
 	store_close(st);
 	db = raw_open(f);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM evidence WHERE kind = "
