@@ -17,6 +17,8 @@
 
 #define BACKTEST_MAX_FILES	64
 #define BACKTEST_MAX_EVENTS	500000	/* journal events replayed, at most */
+/* Alerts one run may raise (~3 KiB each held until sorted), at most. */
+#define BACKTEST_MAX_RUN_ALERTS	200000
 
 struct backtest_file {
 	const char	*name;		/* NAME.yaml: see backtest_name_ok */
@@ -37,6 +39,7 @@ enum backtest_status {
 	BT_BAD_FILE,		/* a file name given twice: why */
 	BT_RULES_INVALID,	/* errors[] */
 	BT_TOO_MANY_EVENTS,	/* over BACKTEST_MAX_EVENTS: nothing was judged */
+	BT_TOO_MANY_ALERTS,	/* a run over BACKTEST_MAX_RUN_ALERTS: stopped there */
 	BT_FAILED		/* the temporary directory or the journal: why */
 };
 

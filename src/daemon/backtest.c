@@ -335,9 +335,10 @@ load_candidate(const struct daemon *d, const struct cand_dir *cd,
 struct pass {
 	const struct backtest_query	*q;
 	struct replay_run		*cand, *live;
+	const struct alert_vec		*cand_out, *live_out;
 	instant_t			 end;
 	size_t				 n;
-	int				 too_many;
+	int				 too_many, too_many_alerts;
 };
 
 static int
@@ -360,6 +361,10 @@ pass_one(void *arg, const char *json, size_t len, int64_t seq)
 			replay_run_event(p->cand, &ev);
 			replay_run_event(p->live, &ev);
 			p->n++;
+			/* Memory: every alert is held until the window is cut. */
+			if (p->cand_out->n > BACKTEST_MAX_RUN_ALERTS ||
+			    p->live_out->n > BACKTEST_MAX_RUN_ALERTS)
+				p->too_many_alerts = stop = 1;
 		}
 	}
 	event_dispose(&ev);
@@ -407,7 +412,7 @@ judge(struct daemon *d, const struct backtest_query *q, struct ruleset *rs,
 	struct registry		*creg = metadata(d), *lreg = metadata(d);
 	struct replay_opts	 o = { 1, 0, 1 };
 	struct replay_result	 res;
-	struct pass		 p = { q, NULL, NULL, 0, 0, 0 };
+	struct pass		 p = { q, NULL, NULL, &bt->cand, &bt->live, 0, 0, 0, 0 };
 	uint64_t		*hits = xcalloc(d->rs->nrules + 1, sizeof(*hits));
 	instant_t		 now = daemon_now();
 	int			 i, rc;
@@ -435,6 +440,9 @@ judge(struct daemon *d, const struct backtest_query *q, struct ruleset *rs,
 	else if (p.too_many)
 		fail(bt, BT_TOO_MANY_EVENTS, "the window holds more than %d "
 		    "journaled events", BACKTEST_MAX_EVENTS);
+	else if (p.too_many_alerts)
+		fail(bt, BT_TOO_MANY_ALERTS, "a run raised more than %d alerts "
+		    "before the window's end", BACKTEST_MAX_RUN_ALERTS);
 	keep_window(&bt->cand, q);
 	keep_window(&bt->live, q);
 }

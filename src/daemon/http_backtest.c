@@ -193,7 +193,7 @@ answer(struct backtest *bt)
 static void
 reply_backtest(struct evhttp_request *req, struct backtest *bt)
 {
-	char	 msg[300];
+	char	 msg[400];
 
 	switch (bt->status) {
 	case BT_OK:
@@ -209,6 +209,11 @@ reply_backtest(struct evhttp_request *req, struct backtest *bt)
 		snprintf(msg, sizeof(msg), "%s; give an earlier \"to\" or a "
 		    "\"tenant\"", bt->why);
 		reply_error(req, 422, "too_many_events", msg);
+		break;
+	case BT_TOO_MANY_ALERTS:
+		snprintf(msg, sizeof(msg), "%s; narrow the window or the "
+		    "tenant, or the candidate", bt->why);
+		reply_error(req, 422, "too_many_alerts", msg);
 		break;
 	case BT_FAILED:
 		reply_error(req, 500, "internal", bt->why);
