@@ -115,6 +115,7 @@ route_evidence_export(struct reqctx *c)
 	out = evbuffer_new();
 	/* The buffer owns fd now (closed once sent); 0 bytes: nothing to add. */
 	if (size > 0 && evbuffer_add_file(out, fd, 0, size) == -1) {
+		close(fd);	/* not taken by the buffer when it fails */
 		evbuffer_free(out);
 		reply_error(c->req, 500, "internal", "the bundle could not be sent");
 		return;

@@ -179,12 +179,19 @@ history_text(struct sbuf *b, const cJSON *h)
 		sbuf_printf(b, ": %s", str_of(h, "note"));
 }
 
-/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
+/*
+ * RFC 4180: a field with a comma, quote or line break is quoted, quotes
+ * doubled. A field that a spreadsheet would take for a formula (=, +, -, @,
+ * tab, CR first: a contract id from an ingested event, say) gets a leading
+ * apostrophe, so opening the report runs nothing (OWASP "CSV injection").
+ */
 static void
 csv_field(struct sbuf *b, const char *v, int last)
 {
 	const char	*p;
 
+	if (*v != '\0' && strchr("=+-@\t\r", *v) != NULL)
+		sbuf_add(b, "'", 1);
 	if (strpbrk(v, ",\"\r\n") == NULL)
 		sbuf_puts(b, v);
 	else {

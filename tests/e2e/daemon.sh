@@ -364,7 +364,10 @@ assert d['rulesets'] and len(d['rulesets'][0]['rules_sha256']) == 64 and d['rule
 assert any(e['tenant'] == 'acme' and e['type'] == 'personal_data.used' and e['count'] > 0 for e in d['events'])
 assert len(d['evidence_log']['head']) == 64 and d['evidence_log']['entries'] > 0
 \" '$T/resp'"
+post t-ingest '{"id":"ot-formula","time":"'"$NOW"'","tenant":"other","type":"personal_data.used","dataset":"=HYPERLINK(1)","purpose":"x","operator":"op"}' >/dev/null
 code=$(get t-auditor '/v1/reports/evidence?format=csv')
+check "format=csv: a key a spreadsheet would run as a formula starts with an apostrophe" \
+    "grep -q \",'=HYPERLINK(1),ot-formula,\" '$T/resp'"
 check "format=csv: a header row, one RFC 4180 row per alert, the history in it" \
     "[ '$code' = 200 ] && head -n 1 '$T/resp' | grep -q '^id,tenant,time,rule,obligation,law,law_version,article,severity,status,key,evidence,state,history' &&
      grep '^$HID,' '$T/resp' | grep -q 'acknowledged by mgr: looking into it' &&
