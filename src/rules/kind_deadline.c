@@ -250,6 +250,20 @@ rearm(struct engine *en, struct rule *r, struct slot *s, instant_t after)
 	arm_next(en, r, s, after);
 }
 
+/*
+ * The key alerts and decisions name: the slot's key without its scope,
+ * into key (the caller frees it). Returns the scope, or NULL.
+ */
+static const char *
+slot_alert_key(const struct rule *r, const struct slot *s, struct sbuf *key)
+{
+	const char	*scope = deadline_slot_scope(r, s);
+
+	sbuf_init(key);
+	sbuf_add(key, s->key, scope ? (size_t)(scope - 1 - s->key) : strlen(s->key));
+	return scope;
+}
+
 static void
 raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
     instant_t at)
@@ -259,11 +273,8 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	struct alert_req		 q;
 	char				 buf[16];
 	struct sbuf			 key;
-	const char			*scope = deadline_slot_scope(r, s);
+	const char			*scope = slot_alert_key(r, s, &key);
 
-	/* The alert key is the slot's key without its scope. */
-	sbuf_init(&key);
-	sbuf_add(&key, s->key, scope ? (size_t)(scope - 1 - s->key) : strlen(s->key));
 	v = s->version >= 0 ? &r->law->versions[s->version] : NULL;
 	env = engine_env(en, r, NULL, s->tenant, key.s,
 	    engine_record(en, r, s->tenant, key.s), v);
@@ -297,14 +308,13 @@ decide(struct engine *en, const struct slot *s, enum decision_kind kind,
     instant_t at, const char *by)
 {
 	const struct rule	*r = s->rule;
-	const char		*scope = deadline_slot_scope(r, s);
+	const char		*scope;
 	struct decision		 dc;
 	struct sbuf		 key;
 
 	if (!engine_decides(en))
 		return;
-	sbuf_init(&key);
-	sbuf_add(&key, s->key, scope ? (size_t)(scope - 1 - s->key) : strlen(s->key));
+	scope = slot_alert_key(r, s, &key);
 	memset(&dc, 0, sizeof(dc));
 	dc.kind = kind;
 	dc.tenant = s->tenant;
