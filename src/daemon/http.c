@@ -264,8 +264,7 @@ dispatch(struct evhttp_request *req, void *arg)
 	if (path_known) {
 		add_allow(req, path);
 		reply_error(req, 405, "method_not_allowed", "method not allowed here");
-	}
-	else
+	} else
 		reply_error(req, 404, "not_found", "no such route");
 	if (u)
 		evhttp_uri_free(u);
