@@ -40,14 +40,6 @@ struct replay_opts {
 	int		 quiet;		/* no per-line errors on stderr */
 };
 
-/*
- * An --until (or a test case's until): RFC 3339, or a date YYYY-MM-DD
- * meaning the end of that day in Asia/Tokyo, 00:00 of the next day, so that
- * what broke at the end of that day fires (the end of D as day_end(D)).
- * 0, or -1 if it is neither.
- */
-int replay_parse_until(const char *s, instant_t *out);
-
 struct replay_result {
 	size_t			 lines, rejected;
 	struct engine_stats	 stats;

@@ -22,6 +22,13 @@ typedef int32_t date_t;		/* days since 1970-01-01, as a JST calendar day */
 int when_parse_instant(const char *s, instant_t *out);
 /* Parses "YYYY-MM-DD" (exactly, valid calendar day); 0 or -1. */
 int when_parse_date(const char *s, date_t *out);
+/*
+ * A time bound as users write one: an instant (RFC 3339 with offset), or a
+ * date D read as 00:00 Asia/Tokyo of D + days_after (0: the start of D, as
+ * the API's since/until/from/to; 1: the end of D, as replay's --until).
+ * 0 or -1.
+ */
+int when_parse_bound(const char *s, int days_after, instant_t *out);
 /* The JST calendar day that contains instant t. */
 date_t when_date_of(instant_t t);
 /* 00:00 JST at the start of day d. */

@@ -185,6 +185,19 @@ when_parse_date(const char *s, date_t *out)
 	return 0;
 }
 
+int
+when_parse_bound(const char *s, int days_after, instant_t *out)
+{
+	date_t	 d;
+
+	if (when_parse_instant(s, out) == 0)
+		return 0;
+	if (when_parse_date(s, &d) == -1)
+		return -1;
+	*out = when_day_start(d + days_after);
+	return 0;
+}
+
 date_t
 when_date_of(instant_t t)
 {

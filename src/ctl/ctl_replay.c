@@ -46,7 +46,7 @@ ctl_replay(int argc, char **argv)
 		case 'm': meta = optarg; break;
 		case 'q': o.quiet = 1; break;
 		case 'u':
-			if (replay_parse_until(optarg, &o.until) == -1) {
+			if (when_parse_bound(optarg, 1, &o.until) == -1) {
 				log_warnx("--until: not an RFC 3339 time or a date: %s", optarg);
 				return 2;
 			}

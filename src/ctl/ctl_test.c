@@ -175,7 +175,7 @@ run_case(struct ruleset *rs, struct tcase *tc, int verbose)
 	memset(&o, 0, sizeof(o));
 	memset(&res, 0, sizeof(res));
 	if ((u = ydoc_get(tc->doc, tc->node, "until")) != NULL) {
-		if (ydoc_str(u) == NULL || replay_parse_until(ydoc_str(u), &o.until) == -1)
+		if (ydoc_str(u) == NULL || when_parse_bound(ydoc_str(u), 1, &o.until) == -1)
 			ydoc_error(tc->doc, u, "until: an RFC 3339 time with offset, or a date");
 		o.has_until = 1;
 	}

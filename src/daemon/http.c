@@ -109,22 +109,29 @@ reply_error(struct evhttp_request *req, int code, const char *what,
 	reply_json(req, code, o);
 }
 
+/* The socket of req's connection, or -1. */
+static evutil_socket_t
+request_fd(struct evhttp_request *req)
+{
+	struct evhttp_connection	*c = evhttp_request_get_connection(req);
+	struct bufferevent		*bev;
+
+	if (c == NULL || (bev = evhttp_connection_get_bufferevent(c)) == NULL)
+		return -1;
+	return bufferevent_getfd(bev);
+}
+
 /* The peer's uid on a unix socket, or -1 (TCP). */
 static long
 peer_uid(struct evhttp_request *req)
 {
-	struct evhttp_connection	*c = evhttp_request_get_connection(req);
-	struct bufferevent		*bev;
 	struct sockaddr_storage		 ss;
 	socklen_t			 sl = sizeof(ss);
 	struct ucred			 cr;
 	socklen_t			 cl = sizeof(cr);
-	evutil_socket_t			 fd;
+	evutil_socket_t			 fd = request_fd(req);
 
-	if (c == NULL || (bev = evhttp_connection_get_bufferevent(c)) == NULL)
-		return -1;
-	fd = bufferevent_getfd(bev);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	if (fd == -1 || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
 	    ss.ss_family != AF_UNIX ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == -1)
 		return -1;
@@ -139,16 +146,14 @@ peer_uid(struct evhttp_request *req)
 static int
 peer_local(struct evhttp_request *req)
 {
-	struct evhttp_connection	*c = evhttp_request_get_connection(req);
-	struct bufferevent		*bev;
 	struct sockaddr_storage		 ss;
 	socklen_t			 sl = sizeof(ss);
 	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)&ss;
 	const unsigned char		*a6 = s6->sin6_addr.s6_addr;
 	static const unsigned char	 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	evutil_socket_t			 fd = request_fd(req);
 
-	if (c == NULL || (bev = evhttp_connection_get_bufferevent(c)) == NULL ||
-	    getpeername(bufferevent_getfd(bev), (struct sockaddr *)&ss, &sl) == -1)
+	if (fd == -1 || getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
 		return 0;
 	switch (ss.ss_family) {
 	case AF_UNIX:

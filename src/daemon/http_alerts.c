@@ -42,20 +42,6 @@ one_of(const char *v, const char *const *list)
 	return 0;
 }
 
-int
-http_parse_bound(const char *v, int64_t *ms)
-{
-	date_t d;
-
-	if (when_parse_instant(v, ms) == 0)
-		return 0;
-	if (when_parse_date(v, &d) == 0) {
-		*ms = when_day_start(d);
-		return 0;
-	}
-	return -1;
-}
-
 static void
 history_row(void *arg, int64_t at_ms, const char *state, const char *actor,
     const char *note)
@@ -141,10 +127,10 @@ alert_query(struct evkeyvalq *kv, struct alert_query *q, long *limit)
 		else if (strcmp(p->key, "obligation") == 0)
 			q->obligation = p->value;
 		else if (strcmp(p->key, "since") == 0) {
-			if (http_parse_bound(p->value, &q->since_ms) == -1)
+			if (when_parse_bound(p->value, 0, &q->since_ms) == -1)
 				return "since must be RFC 3339 with an offset, or YYYY-MM-DD";
 		} else if (strcmp(p->key, "until") == 0) {
-			if (http_parse_bound(p->value, &q->until_ms) == -1)
+			if (when_parse_bound(p->value, 0, &q->until_ms) == -1)
 				return "until must be RFC 3339 with an offset, or YYYY-MM-DD";
 		} else if (strcmp(p->key, "limit") == 0) {
 			*limit = strtol(p->value, &end, 10);

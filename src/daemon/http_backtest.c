@@ -95,10 +95,10 @@ read_request(const cJSON *o, struct bt_request *r)
 		if (k == 0 && (bad = read_files(it, r)) != NULL)
 			return bad;
 		if (k == 1 && (!cJSON_IsString(it) ||
-		    http_parse_bound(it->valuestring, &r->q.from) == -1))
+		    when_parse_bound(it->valuestring, 0, &r->q.from) == -1))
 			return "from must be RFC 3339 with an offset, or YYYY-MM-DD";
 		if (k == 2 && (!cJSON_IsString(it) ||
-		    http_parse_bound(it->valuestring, &r->q.to) == -1))
+		    when_parse_bound(it->valuestring, 0, &r->q.to) == -1))
 			return "to must be RFC 3339 with an offset, or YYYY-MM-DD";
 		if (k == 3 && (!cJSON_IsString(it) || *it->valuestring == '\0'))
 			return "tenant must be a tenant's name";

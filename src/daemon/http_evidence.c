@@ -145,10 +145,10 @@ report_params(struct evkeyvalq *kv, struct report_query *q,
 	*fmt = FMT_JSON;
 	TAILQ_FOREACH(p, kv, next) {
 		if (strcmp(p->key, "from") == 0) {
-			if (http_parse_bound(p->value, &q->from_ms) == -1)
+			if (when_parse_bound(p->value, 0, &q->from_ms) == -1)
 				return "from must be RFC 3339 with an offset, or YYYY-MM-DD";
 		} else if (strcmp(p->key, "to") == 0) {
-			if (http_parse_bound(p->value, &q->to_ms) == -1)
+			if (when_parse_bound(p->value, 0, &q->to_ms) == -1)
 				return "to must be RFC 3339 with an offset, or YYYY-MM-DD";
 		} else if (strcmp(p->key, "tenant") == 0) {
 			if (*p->value == '\0')

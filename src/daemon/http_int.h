@@ -30,11 +30,6 @@ int may_see(const struct principal *p, const char *tenant);
 void route_alerts(struct reqctx *c);
 void route_alert_ack(struct reqctx *c);
 void route_alert_resolve(struct reqctx *c);
-/*
- * A time bound as GET /v1/alerts reads since= and until=: an instant (RFC
- * 3339 with offset) or a date (00:00 Asia/Tokyo of it). 0, or -1.
- */
-int http_parse_bound(const char *v, int64_t *ms);
 
 /* http_backtest.c: POST /v1/rules/backtest. */
 void route_backtest(struct reqctx *c);

@@ -373,20 +373,6 @@ in_time_order(char *const *files, int nfiles)
 	return ordered;
 }
 
-int
-replay_parse_until(const char *s, instant_t *out)
-{
-	date_t d;
-
-	if (when_parse_instant(s, out) == 0)
-		return 0;
-	if (when_parse_date(s, &d) == 0) {
-		*out = when_day_start(d + 1);
-		return 0;
-	}
-	return -1;
-}
-
 /* Closes an input read to its end; -1, reported, if reading it failed (EISDIR). */
 int
 close_input(FILE *f, const char *path)
