@@ -93,6 +93,16 @@ struct expr_env {
 	void		*lookup_arg;
 	cJSON		*scratch;	/* values built during evaluation; see expr_env_reset */
 	char		 err[256];	/* first error of the last failed evaluation */
+	/*
+	 * Macro results kept for reuse (expr_eval.c, ev_macro): several rules
+	 * ask `subject(record)` of one record in one event. Off while memo_gen
+	 * is NULL. An entry stands while *memo_gen (the registry's: it moves
+	 * whenever a record tree may move) and memo_epoch (the engine's: it
+	 * moves with every event) are what they were when it was made.
+	 */
+	const uint64_t	*memo_gen;
+	uint64_t	 memo_epoch;
+	struct expr_memo *memo;
 };
 
 struct expr;

@@ -36,6 +36,12 @@ int registry_load(struct registry *r, const char *path, int *nerrors);
 struct ydoc;
 int registry_load_node(struct registry *r, struct ydoc *d, yaml_node_t *root);
 /* The record as it stood at t (latest version from <= t), or NULL. */
+/*
+ * A counter that moves whenever a tree registry_get handed out may stop
+ * being that record as it stood (a version added or replaced, a tree
+ * unpacked into the cache): what holds trees by address checks it.
+ */
+const uint64_t *registry_generation(const struct registry *r);
 const cJSON *registry_get(const struct registry *r, enum rec_kind k,
     const char *tenant, const char *id, instant_t t);
 /* 1 if the record exists at any time. */

@@ -52,6 +52,7 @@ struct cache_ent {
 struct reg_cache {
 	struct cache_ent e[REG_CACHE];
 	int		 hand;
+	uint64_t	 gen;	/* see registry_generation */
 };
 
 struct registry {
@@ -100,11 +101,18 @@ registry_keep_history(struct registry *r, int keep)
 	r->history = keep;
 }
 
+const uint64_t *
+registry_generation(const struct registry *r)
+{
+	return &r->cache->gen;
+}
+
 static void
 uncache(struct registry *r, struct rec_version *v)
 {
 	if (v->cached < 0)
 		return;
+	r->cache->gen++;
 	r->cache->e[v->cached].json = NULL;
 	r->cache->e[v->cached].ver = NULL;
 	v->cached = -1;
@@ -119,6 +127,7 @@ tree(const struct registry *r, struct rec_version *v)
 
 	if (v->cached >= 0)
 		return c->e[v->cached].json;
+	c->gen++;	/* a tree may take an old one's place */
 	e = &c->e[c->hand];
 	if (e->ver)
 		e->ver->cached = -1;
@@ -262,6 +271,7 @@ insert_version(struct registry *r, struct rec *rc, instant_t t,
 {
 	int i;
 
+	r->cache->gen++;
 	if (!r->history && rc->n > 0 && rc->v[rc->n - 1].from <= t) {
 		struct rec_version *last = &rc->v[rc->n - 1];
 

@@ -86,6 +86,7 @@ engine_new(struct ruleset *rs, struct registry *reg, struct state *st,
 	en->env.cal = rs->cal;
 	en->env.lookup = lookup;
 	en->env.lookup_arg = en;
+	en->env.memo_gen = registry_generation(reg);
 	for (i = 0; i < rs->nrules; i++) {
 		if (rs->rules[i]->subject < 0 || !rule_kinds[rs->rules[i]->kind]->record)
 			continue;
@@ -278,6 +279,7 @@ engine_start(struct engine *en, instant_t t)
 	int			k;
 
 	en->clock = en->lookup_at = t;
+	en->env.memo_epoch++;
 	en->starting = 1;
 	for (k = 0; k < REC__COUNT; k++) {
 		a.kind = k;
@@ -401,6 +403,7 @@ engine_event(struct engine *en, const struct soc_event *ev)
 	instant_t		 to = ev->time;
 	int			 i;
 
+	en->env.memo_epoch++;	/* macro values kept for the last event are not this one's */
 	/* Live, an event stamped in the future must not fire anyone's timers early. */
 	if (en->horizon && to > en->horizon())
 		to = en->horizon();

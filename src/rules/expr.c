@@ -978,6 +978,33 @@ expr_macro_key(const struct expr_macro *m, struct sbuf *out)
 	sbuf_printf(out, "%s\x1f%s", m->file ? m->file : "", m->name);
 }
 
+/*
+ * What a macro body depends on besides its arguments: the names it reads
+ * (nested macros included) and whether it looks records up, whose value
+ * may change within an event. ev_macro keeps only pure bodies' values.
+ */
+static void
+body_deps(const struct node *n, unsigned *uses, int *pure)
+{
+	int	 i;
+
+	if (n == NULL)
+		return;
+	if (n->k == N_VAR)
+		*uses |= EV_BIT(n->op);
+	else if (n->k == N_CALL && (n->fn->flags & F_LOOKUP))
+		*pure = 0;
+	else if (n->k == N_MACRO) {
+		*uses |= n->uses;
+		*pure &= n->pure;
+	}
+	if (n->k != N_MACRO)	/* its body is in its uses already */
+		body_deps(n->a, uses, pure);
+	body_deps(n->b, uses, pure);
+	for (i = 0; i < n->ac; i++)
+		body_deps(n->av[i], uses, pure);
+}
+
 /* Compiles macro m's body at a use site (off) with arguments av. */
 static struct node *
 expand(struct comp *c, const struct expr_macro *m, struct node **av, int ac,
@@ -1012,6 +1039,9 @@ expand(struct comp *c, const struct expr_macro *m, struct node **av, int ac,
 	n->a = body;
 	n->av = av;
 	n->ac = ac;
+	n->macro = m;
+	n->pure = 1;
+	body_deps(body, &n->uses, &n->pure);
 	return n;
 }
 

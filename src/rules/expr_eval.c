@@ -538,21 +538,182 @@ ev_call(struct ctx *c, const struct node *n, struct val *out)
 	return f->fn(c, n, av, out);
 }
 
-/* Arguments are evaluated once, in the caller's frame; the body sees them as its frame. */
+/* ---- macro results kept for reuse ---- */
+
+#define MEMO_SLOTS	64	/* direct-mapped: a clash only costs a re-evaluation */
+#define MEMO_ARGS	8	/* = the most a macro takes */
+#define MEMO_STR	48	/* longer string inputs are not kept */
+
+/*
+ * One macro's value for one set of inputs: its arguments and the names its
+ * body reads. Strings are copied into the entry (scratch ones die with the
+ * rule); objects and lists are kept by address, which is why only those
+ * that are the event, the record or the params qualify (see same_input).
+ */
+struct memo_ent {
+	uint64_t		 gen, epoch;
+	const struct expr_macro	*m;
+	struct val		 in[MEMO_ARGS + EV__COUNT];
+	int			 nin;
+	struct val		 result;
+	char			 strs[MEMO_ARGS + EV__COUNT][MEMO_STR];
+};
+
+struct expr_memo {
+	struct memo_ent	 e[MEMO_SLOTS];
+};
+
+/* Whether v can be told apart from another input by value or a stable address. */
 static int
-ev_macro(struct ctx *c, const struct node *n, struct val *out)
+keepable(const struct expr_env *env, const struct val *v)
 {
-	struct val		 av[8];
-	const struct val	*saved = c->frame;
-	int			 i, r;
+	if (v->t == V_STR)
+		return strlen(v->u.s) < MEMO_STR;
+	if (v->t == V_LIST || v->t == V_OBJ)
+		return v->u.j == env->vars[EV_EVENT].u.j ||
+		    v->u.j == env->vars[EV_RECORD].u.j ||
+		    v->u.j == env->vars[EV_PARAMS].u.j;
+	return 1;
+}
+
+static int
+same_path(const char *a, const char *b)
+{
+	if (a == b)
+		return 1;
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * a (kept) and b are one input: same type and value, and the same path for
+ * error text. Lists and objects by address: keepable vouched for them.
+ */
+static int
+same_input(const struct val *a, const struct val *b)
+{
+	if (a->t != b->t || !same_path(a->path, b->path))
+		return 0;
+	if (a->t == V_LIST || a->t == V_OBJ)
+		return a->u.j == b->u.j;
+	return ex_veq(a, b);
+}
+
+/* The inputs of macro node n: its arguments, then the names its body reads. */
+static int
+memo_inputs(const struct ctx *c, const struct node *n, const struct val *av,
+    struct val *in)
+{
+	int	 i, k = 0;
 
 	for (i = 0; i < n->ac; i++)
-		if (ex_ev(c, n->av[i], &av[i]) == -1)
+		in[k++] = av[i];
+	for (i = 0; i < EV__COUNT; i++)
+		if (n->uses & EV_BIT(i))
+			in[k++] = c->env->vars[i];
+	for (i = 0; i < k; i++)
+		if (!keepable(c->env, &in[i]))
 			return -1;
+	return k;
+}
+
+static struct memo_ent *
+memo_slot(const struct expr_env *env, const struct node *n, const struct val *av)
+{
+	uintptr_t	 h = (uintptr_t)n->macro;
+
+	if (n->ac > 0 && (av[0].t == V_OBJ || av[0].t == V_LIST))
+		h ^= (uintptr_t)av[0].u.j >> 4;
+	h ^= h >> 17;
+	return &env->memo->e[(h * 0x9E3779B1u) % MEMO_SLOTS];
+}
+
+/* The kept value of n for these inputs: 1 with *out set, or 0. */
+static int
+memo_get(const struct ctx *c, const struct node *n, const struct val *in,
+    int nin, const struct memo_ent *e, struct val *out)
+{
+	int	 i;
+
+	if (e->m != n->macro || e->nin != nin || e->gen != *c->env->memo_gen ||
+	    e->epoch != c->env->memo_epoch)
+		return 0;
+	for (i = 0; i < nin; i++)
+		if (!same_input(&e->in[i], &in[i]))
+			return 0;
+	*out = e->result;
+	return 1;
+}
+
+static void
+memo_put(const struct ctx *c, const struct node *n, const struct val *in,
+    int nin, struct memo_ent *e, const struct val *result)
+{
+	int	 i;
+
+	e->m = n->macro;
+	e->gen = *c->env->memo_gen;
+	e->epoch = c->env->memo_epoch;
+	e->nin = nin;
+	for (i = 0; i < nin; i++) {
+		e->in[i] = in[i];
+		if (in[i].t == V_STR) {
+			memcpy(e->strs[i], in[i].u.s, strlen(in[i].u.s) + 1);
+			e->in[i].u.s = e->strs[i];
+		}
+	}
+	e->result = *result;
+}
+
+/* Values that point nowhere: a string or list may be scratch, gone after the rule. */
+static int
+scalar(const struct val *v)
+{
+	return v->t != V_STR && v->t != V_LIST && v->t != V_OBJ;
+}
+
+static int
+body(struct ctx *c, const struct node *n, const struct val *av, struct val *out)
+{
+	const struct val	*saved = c->frame;
+	int			 r;
+
 	c->frame = av;
 	r = ex_ev(c, n->a, out);
 	c->frame = saved;
 	return r;
+}
+
+/*
+ * Arguments are evaluated once, in the caller's frame; the body sees them
+ * as its frame. A pure body's value is a function of its inputs, so within
+ * one event and one registry state it is computed once. Kept only when it
+ * succeeded without noting an error (the first error noted is the one
+ * reported: a body that notes one must run again) and is a plain value.
+ */
+static int
+ev_macro(struct ctx *c, const struct node *n, struct val *out)
+{
+	struct val		 av[MEMO_ARGS], in[MEMO_ARGS + EV__COUNT];
+	struct memo_ent		*e;
+	int			 i, nin, clean;
+
+	for (i = 0; i < n->ac; i++)
+		if (ex_ev(c, n->av[i], &av[i]) == -1)
+			return -1;
+	if (c->env->memo_gen == NULL || !n->pure ||
+	    (nin = memo_inputs(c, n, av, in)) < 0)
+		return body(c, n, av, out);
+	if (c->env->memo == NULL)
+		c->env->memo = xcalloc(1, sizeof(*c->env->memo));
+	e = memo_slot(c->env, n, av);
+	if (memo_get(c, n, in, nin, e, out))
+		return 0;
+	clean = c->env->err[0] == '\0';
+	if (body(c, n, av, out) == -1)
+		return -1;
+	if (clean && c->env->err[0] == '\0' && scalar(out))
+		memo_put(c, n, in, nin, e, out);
+	return 0;
 }
 
 int
@@ -615,6 +776,8 @@ void
 expr_env_free(struct expr_env *env)
 {
 	expr_env_reset(env);
+	free(env->memo);
+	env->memo = NULL;
 }
 
 int

@@ -599,9 +599,9 @@ chk_matches(struct comp *c, struct node *n)
 /* ---- the table ---- */
 
 static const struct func funcs[] = {
-	{ "contract", 1, 1, { M_STR }, T_OBJ, 0, fn_lookup, NULL },
-	{ "dataset", 1, 1, { M_STR }, T_OBJ, 0, fn_lookup, NULL },
-	{ "facility", 1, 1, { M_STR }, T_OBJ, 0, fn_lookup, NULL },
+	{ "contract", 1, 1, { M_STR }, T_OBJ, F_LOOKUP, fn_lookup, NULL },
+	{ "dataset", 1, 1, { M_STR }, T_OBJ, F_LOOKUP, fn_lookup, NULL },
+	{ "facility", 1, 1, { M_STR }, T_OBJ, F_LOOKUP, fn_lookup, NULL },
 	{ "date", 1, 1, { M_DATE | TB(T_TIME) }, T_DATE, 0, fn_date, chk_literal_date },
 	{ "time", 1, 1, { M_STR | TB(T_TIME) }, T_TIME, 0, fn_time, chk_literal_date },
 	{ "day_start", 1, 1, { M_DATE }, T_TIME, 0, fn_day_start, NULL },

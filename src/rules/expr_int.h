@@ -67,6 +67,10 @@ struct node {
 	pcre2_code	*re;		/* matches() */
 	pcre2_match_data *md;		/* matches(): made at load, reused */
 	pcre2_match_context *mctx;
+	/* N_MACRO: its macro, the names its body reads, whether its value may be kept. */
+	const struct expr_macro *macro;
+	unsigned	 uses;		/* EV_BIT mask */
+	int		 pure;		/* no registry look-up inside */
 };
 
 struct ablk;
@@ -111,6 +115,7 @@ struct ctx {
 
 #define F_NULLOK	0x1	/* null arguments reach the function */
 #define F_LAZY		0x2	/* the function evaluates its arguments itself */
+#define F_LOOKUP	0x4	/* reads the registry: its value may change */
 
 struct func {
 	const char	*name;

@@ -58,6 +58,10 @@ static struct expr_macro	 macros[] = {
 	{ "subject", "r.principal.capital_jpy > 50_000_000 and "
 	    "(r.entrustee.capital_jpy ?? 0) <= 50_000_000", "macros.yaml", 11, 9,
 	    1, { "r" } },
+	{ "cap_of", "r.principal.capital_jpy", "macros.yaml", 12, 9, 1, { "r" } },
+	{ "amount_of", "contract(i).amount_jpy", "macros.yaml", 13, 9, 1, { "i" } },
+	{ "new_law", "version == 'toritekiho-2026'", "macros.yaml", 14, 9, 0,
+	    { NULL } },
 };
 
 static int
@@ -897,6 +901,98 @@ test_values(void **state)
 	    V_BOOL);
 }
 
+/* ---- macro values kept for reuse (ev_macro) ---- */
+
+static void
+eval_num_is(const struct expr *e, struct expr_env *env, double want)
+{
+	double	 x;
+
+	assert_int_equal(expr_eval_num(e, env, &x), 0);
+	assert_true(x == want);
+}
+
+/*
+ * A kept value is observed by changing a record in place, which the
+ * registry never does: without a move of the generation or the epoch the
+ * macro answers from its memory, with one it reads the record again.
+ */
+static void
+test_macro_memo(void **state)
+{
+	struct expr_scope	 sc = scope_all();
+	struct expr_env		 env;
+	struct expr		*cap, *cap2, *amount, *law, *twice2, *twice3, *bad;
+	cJSON			*capital;
+	uint64_t		 gen = 0;
+	char			 first[256];
+	int			 nerr = 0, ok, calls;
+
+	(void)state;
+	sc.vars |= EV_BIT(EV_RECORD);
+	env_fill(&env);
+	env.vars[EV_RECORD] = val_json(g_contract);
+	env.memo_gen = &gen;
+	capital = cJSON_GetObjectItem(cJSON_GetObjectItem(g_contract, "principal"),
+	    "capital_jpy");
+	cap = expr_compile("cap_of(record)", &sc, T_ANY, "t", 1, 1, &nerr);
+	cap2 = expr_compile("cap_of(record) + 0", &sc, T_ANY, "u", 1, 1, &nerr);
+	amount = expr_compile("amount_of('C-1')", &sc, T_ANY, "t", 1, 1, &nerr);
+	law = expr_compile("new_law", &sc, T_ANY, "t", 1, 1, &nerr);
+	twice2 = expr_compile("twice(2)", &sc, T_ANY, "t", 1, 1, &nerr);
+	twice3 = expr_compile("twice(3)", &sc, T_ANY, "t", 1, 1, &nerr);
+	bad = expr_compile("cap_of(event) > 1", &sc, T_ANY, "t", 1, 1, &nerr);
+	assert_int_equal(nerr, 0);
+
+	/* kept: another expression asking the same of the same record */
+	eval_num_is(cap, &env, 300000000);
+	cJSON_SetNumberValue(capital, 7);
+	eval_num_is(cap2, &env, 300000000);
+	/* the registry moved: read again */
+	gen++;
+	eval_num_is(cap2, &env, 7);
+	/* a new event: read again */
+	cJSON_SetNumberValue(capital, 300000000);
+	env.memo_epoch++;
+	eval_num_is(cap, &env, 300000000);
+	/* another argument is another value */
+	eval_num_is(twice2, &env, 4);
+	eval_num_is(twice3, &env, 6);
+	eval_num_is(twice2, &env, 4);
+	/* a name the body reads is an input too */
+	assert_int_equal(expr_eval_bool(law, &env, &ok), 0);
+	assert_true(ok);
+	env.vars[EV_VERSION] = val_str("shitauke");
+	assert_int_equal(expr_eval_bool(law, &env, &ok), 0);
+	assert_false(ok);
+	/* a body that looks records up runs every time */
+	calls = g_lookups;
+	eval_num_is(amount, &env, 1200000);
+	eval_num_is(amount, &env, 1200000);
+	assert_int_equal(g_lookups, calls + 2);
+	/* a kept null still names its field in the error */
+	assert_int_equal(expr_eval_bool(bad, &env, &ok), -1);
+	snprintf(first, sizeof(first), "%s", env.err);
+	assert_non_null(strstr(first, "capital_jpy"));
+	assert_int_equal(expr_eval_bool(bad, &env, &ok), -1);
+	assert_string_equal(env.err, first);
+	/* off without a generation to check against */
+	env.memo_gen = NULL;
+	eval_num_is(cap, &env, 300000000);
+	cJSON_SetNumberValue(capital, 9);
+	eval_num_is(cap, &env, 9);
+	cJSON_SetNumberValue(capital, 300000000);
+
+	expr_free(cap);
+	expr_free(cap2);
+	expr_free(amount);
+	expr_free(law);
+	expr_free(twice2);
+	expr_free(twice3);
+	expr_free(bad);
+	expr_env_free(&env);
+}
+
 int
 main(void)
 {
@@ -908,6 +1004,7 @@ main(void)
 		cmocka_unit_test(test_regex_limit),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_macro_memo),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
