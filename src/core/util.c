@@ -142,12 +142,16 @@ hash64(const void *p, size_t n, uint64_t seed)
 {
 	const unsigned char	*c = p;
 	uint64_t		 h = seed;
-	size_t			 i;
 
-	for (i = 0; i < n; i++) {
-		h ^= c[i];
-		h *= 0x100000001b3ULL;
+	/* Four bytes a turn: the same hash, with a quarter of the loop's overhead. */
+	for (; n >= 4; n -= 4, c += 4) {
+		h = (h ^ c[0]) * 0x100000001b3ULL;
+		h = (h ^ c[1]) * 0x100000001b3ULL;
+		h = (h ^ c[2]) * 0x100000001b3ULL;
+		h = (h ^ c[3]) * 0x100000001b3ULL;
 	}
+	for (; n > 0; n--, c++)
+		h = (h ^ *c) * 0x100000001b3ULL;
 	return h;
 }
 

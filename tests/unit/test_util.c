@@ -76,6 +76,28 @@ test_hash64(void **state)
 	    0x85944171f73967e8ULL);
 }
 
+/* The unrolled loop against FNV-1a a byte at a time, at every length around its stride. */
+static void
+test_hash64_lengths(void **state)
+{
+	unsigned char	 buf[68];
+	uint64_t	 want;
+	size_t		 n, i, off;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 37 + 200);	/* high bytes too */
+	/* From an odd address too: no alignment is assumed. */
+	for (off = 0; off < 2; off++)
+		for (n = 0; n + off <= sizeof(buf); n++) {
+			want = 0x1234567890abcdefULL;
+			for (i = 0; i < n; i++)
+				want = (want ^ buf[off + i]) * 0x100000001b3ULL;
+			if (hash64(buf + off, n, 0x1234567890abcdefULL) != want)
+				fail_msg("offset %zu, length %zu: not FNV-1a", off, n);
+		}
+}
+
 static void
 test_hmap_basic(void **state)
 {
@@ -230,6 +252,7 @@ main(void)
 		cmocka_unit_test(test_xstrndup),
 		cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_hash64),
+		cmocka_unit_test(test_hash64_lengths),
 		cmocka_unit_test(test_hmap_basic),
 		cmocka_unit_test(test_hmap_grow),
 		cmocka_unit_test(test_hmap_each_free),
