@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -297,6 +298,42 @@ test_with(void **state)
 	jpack_keys_free(k);
 }
 
+/* Buffers whose tags make no sense read back as NULL, not as a partial tree. */
+static void
+test_tree_malformed(void **state)
+{
+	static const struct {
+		const char		*name;
+		unsigned char		 p[8];
+	} cases[] = {
+		{ "no nodes", { 0 } },
+		{ "an unknown tag", { 1, 9 } },
+		{ "fewer nodes than the array holds", { 2, 6, 2, 0, 0 } },
+		{ "an unknown tag inside an array", { 3, 6, 2, 0, 12 } },
+		{ "a key past the dictionary", { 2, 7, 1, 5, 0 } },
+	};
+	struct jpack_keys	*k = jpack_keys_new();
+	cJSON			*one = cJSON_Parse("{\"a\":null}"), *t;
+	unsigned char		*p, buf[8];
+	size_t			 i, len;
+
+	(void)state;
+	p = jpack(k, one, &len);	/* the dictionary holds one name, "a" (0) */
+	for (i = 0; i < NELEM(cases); i++) {
+		memcpy(buf, cases[i].p, sizeof(buf));
+		if ((t = jpack_tree(k, buf)) != NULL)
+			fail_msg("%s: a tree came back", cases[i].name);
+	}
+	/* The good one, for contrast. */
+	t = jpack_tree(k, p);
+	assert_non_null(t);
+	assert_string_equal(t->child->string, "a");
+	free(t);
+	free(p);
+	cJSON_Delete(one);
+	jpack_keys_free(k);
+}
+
 int
 main(void)
 {
@@ -309,6 +346,7 @@ main(void)
 		cmocka_unit_test(test_smaller_than_text),
 		cmocka_unit_test(test_with),
 		cmocka_unit_test(test_with_name_twice),
+		cmocka_unit_test(test_tree_malformed),
 		cmocka_unit_test(test_non_finite_is_null),
 	};
 
