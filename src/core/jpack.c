@@ -81,6 +81,8 @@ key_number(struct jpack_keys *k, const char *name)
 static void
 put_bytes(struct pbuf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;		/* b->p may still be NULL: memcpy must not see it */
 	if (b->len + n > b->cap) {
 		while (b->len + n > b->cap)
 			b->cap = b->cap ? b->cap * 2 : 128;
@@ -432,6 +434,113 @@ jpack_tree(const struct jpack_keys *k, unsigned char *p)
 	if (t == NULL)
 		free(block);
 	return t;
+}
+
+/* --- a record's next version, from its packed bytes --- */
+
+/* The end of the value at p; adds its nodes to *nodes. NULL on an unknown tag. */
+static const unsigned char *
+skip_value(const unsigned char *p, size_t *nodes)
+{
+	uint64_t	 n, i;
+	unsigned char	 tag = *p++;
+
+	(*nodes)++;
+	switch (tag) {
+	case P_NULL: case P_FALSE: case P_TRUE:
+		return p;
+	case P_INT:
+		get_varint(&p);
+		return p;
+	case P_DBL:
+		return p + sizeof(double);
+	case P_STR:
+		n = get_varint(&p);
+		return p + n + 1;
+	case P_ARR: case P_OBJ:
+		n = get_varint(&p);
+		for (i = 0; i < n && p != NULL; i++) {
+			if (tag == P_OBJ)
+				get_varint(&p);
+			p = skip_value(p, nodes);
+		}
+		return p;
+	default:
+		return NULL;
+	}
+}
+
+/* The dictionary number of name, or -1 if no value has used it. */
+static long
+key_find(const struct jpack_keys *k, const char *name)
+{
+	return (long)(uintptr_t)hmap_get(&k->index, name) - 1;
+}
+
+/*
+ * As jpack_with on p's tree, and byte for byte the same (a test holds them
+ * to it): members left as they are copy over as bytes, which is what packing
+ * their unpacked values again would write, so a fact costs a copy instead of
+ * a dictionary look-up per member.
+ */
+unsigned char *
+jpack_set(struct jpack_keys *k, const unsigned char *p, char *const *fields,
+    const cJSON *const *vals, int n, size_t *len)
+{
+	struct pbuf		 body = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
+	long			 key[32];	/* of fields[j], -1 if new; -2: not placed */
+	const unsigned char	*run, *end;
+	uint64_t		 count, i, kn;
+	size_t			 nodes, old = 0, kept = 0;
+	unsigned		 used = 0;	/* bit j: vals[j] placed */
+	int			 j, set;
+
+	if (n > 32)
+		return NULL;
+	nodes = get_varint(&p);
+	if (*p++ != P_OBJ)
+		return NULL;
+	count = get_varint(&p);
+	/* Only the last value given for a name is placed (last_given). */
+	for (j = 0; j < n; j++)
+		key[j] = vals[j] && last_given(fields, vals, n, fields[j]) == j ?
+		    key_find(k, fields[j]) : -2;
+	/* Members that stay are copied in runs, up to the next one set. */
+	for (i = 0, run = p; i < count; i++, p = end) {
+		kn = get_varint(&p);
+		for (j = 0; j < n; j++)
+			if (key[j] >= 0 && (uint64_t)key[j] == kn)
+				break;
+		/* The first member of that name takes the value, as in put_object_with. */
+		set = j < n && !(used & (1u << j));
+		if ((end = skip_value(p, set ? &old : &kept)) == NULL) {
+			free(body.p);
+			return NULL;
+		}
+		if (set) {
+			put_bytes(&body, run, p - run);	/* through this member's key */
+			put_value(k, &body, vals[j]);
+			used |= 1u << j;
+			run = end;
+		}
+	}
+	put_bytes(&body, run, p - run);
+	for (j = 0; j < n; j++)
+		if (key[j] != -2 && !(used & (1u << j))) {
+			put_varint(&body, key[j] >= 0 ? (size_t)key[j] : key_number(k, fields[j]));
+			put_value(k, &body, vals[j]);
+			count++;
+		}
+	/* Two varints and a tag before the body: out never grows. */
+	out.cap = body.len + 21;
+	out.p = xmalloc(out.cap);
+	put_varint(&out, nodes - old + body.nodes);
+	put_byte(&out, P_OBJ);
+	put_varint(&out, count);
+	put_bytes(&out, body.p, body.len);
+	free(body.p);
+	*len = out.len;
+	return out.p;
 }
 
 /* --- one-block copies --- */

@@ -368,6 +368,21 @@ registry_put(struct registry *r, enum rec_kind k, const char *tenant,
 	changed(r, k, tenant, id, t);
 }
 
+/*
+ * cJSON_GetObjectItemCaseSensitive for a record's tree, whose members all
+ * have names: the first byte rules out most without a call to strcmp.
+ */
+static const cJSON *
+member(const cJSON *o, const char *name)
+{
+	const cJSON *it;
+
+	for (it = o->child; it; it = it->next)
+		if (it->string && it->string[0] == name[0] && strcmp(it->string, name) == 0)
+			return it;
+	return NULL;
+}
+
 int
 registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id, instant_t t, char *const *fields, cJSON **vals, int n)
@@ -380,12 +395,11 @@ registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
 
 	if ((rc = find(r, k, tenant, id)) != NULL && (i = version_at(rc, t)) >= 0 &&
 	    (cur = tree(r, &rc->v[i])) != NULL) {
-		for (j = 0; j < n; j++)
-			if (vals[j] && !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(cur,
-			    fields[j]), vals[j], 1))
+		for (j = 0; j < n && same; j++)
+			if (vals[j] && !cJSON_Compare(member(cur, fields[j]), vals[j], 1))
 				same = 0;
-		/* Packed from the tree in force: no copy of it is made. */
-		if (!same && (next = jpack_with(r->keys, cur, fields,
+		/* Patched from the packed version in force: no tree is packed again. */
+		if (!same && (next = jpack_set(r->keys, rc->v[i].packed, fields,
 		    (const cJSON *const *)vals, n, &len)) != NULL) {
 			insert_version(r, rc, t, next);
 			changed(r, k, tenant, id, t);
