@@ -195,17 +195,27 @@ hmap_grow(struct hmap *m)
 	m->cap = ncap;
 }
 
+uint64_t
+hmap_hash(const char *key)
+{
+	return hash64(key, strlen(key), HASH64_SEED);
+}
+
 void *
-hmap_get(const struct hmap *m, const char *key)
+hmap_get_hashed(const struct hmap *m, const char *key, uint64_t h)
 {
 	struct hmap_ent	*e;
-	uint64_t	 h;
 
 	if (m->len == 0)
 		return NULL;
-	h = hash64(key, strlen(key), HASH64_SEED);
 	e = hmap_slot(m->ents, m->cap, key, h);
 	return e->key ? e->val : NULL;
+}
+
+void *
+hmap_get(const struct hmap *m, const char *key)
+{
+	return m->len == 0 ? NULL : hmap_get_hashed(m, key, hmap_hash(key));
 }
 
 void *
@@ -218,7 +228,7 @@ hmap_put(struct hmap *m, const char *key, void *val)
 	/* Keep load under 70% so probe chains stay short and a free slot exists. */
 	if ((m->len + 1) * 10 > m->cap * 7)
 		hmap_grow(m);
-	h = hash64(key, strlen(key), HASH64_SEED);
+	h = hmap_hash(key);
 	e = hmap_slot(m->ents, m->cap, key, h);
 	if (e->key != NULL) {
 		old = e->val;

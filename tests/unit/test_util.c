@@ -130,6 +130,39 @@ test_hmap_basic(void **state)
 	assert_int_equal(m.len, 0);
 }
 
+/* One key, hashed once, looked up in two maps: as hmap_get, present or not. */
+static void
+test_hmap_get_hashed(void **state)
+{
+	static const char *const keys[] = { "subcontract.received",
+	    "personal_data.used", "", "absent", "subcontract.receive" };
+	struct hmap	 by_type, facts;
+	int		 a = 1, b = 2;
+	size_t		 i;
+
+	(void)state;
+	hmap_init(&by_type);
+	hmap_init(&facts);
+	assert_null(hmap_get_hashed(&facts, "x", hmap_hash("x")));	/* empty */
+	hmap_put(&by_type, "subcontract.received", &a);
+	hmap_put(&by_type, "personal_data.used", &b);
+	hmap_put(&by_type, "", &b);
+	hmap_put(&facts, "subcontract.received", &b);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		uint64_t h = hmap_hash(keys[i]);
+
+		assert_true(h == hash64(keys[i], strlen(keys[i]), HASH64_SEED));
+		assert_ptr_equal(hmap_get_hashed(&by_type, keys[i], h),
+		    hmap_get(&by_type, keys[i]));
+		assert_ptr_equal(hmap_get_hashed(&facts, keys[i], h),
+		    hmap_get(&facts, keys[i]));
+	}
+	assert_ptr_equal(hmap_get_hashed(&facts, "subcontract.received",
+	    hmap_hash("subcontract.received")), &b);
+	hmap_free(&by_type, NULL);
+	hmap_free(&facts, NULL);
+}
+
 static void
 test_hmap_grow(void **state)
 {
@@ -254,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_hash64),
 		cmocka_unit_test(test_hash64_lengths),
 		cmocka_unit_test(test_hmap_basic),
+		cmocka_unit_test(test_hmap_get_hashed),
 		cmocka_unit_test(test_hmap_grow),
 		cmocka_unit_test(test_hmap_each_free),
 		cmocka_unit_test(test_hset64),
