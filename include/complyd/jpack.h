@@ -29,6 +29,14 @@ unsigned char *jpack_with(struct jpack_keys *k, const cJSON *o,
     char *const *fields, const cJSON *const *vals, int n, size_t *len);
 
 /*
+ * The same from the packed object p (jpack/jpack_with with k) instead of its
+ * tree, and the same bytes: members that stay are copied, not packed again.
+ * NULL if p is not an object or n > 32.
+ */
+unsigned char *jpack_set(struct jpack_keys *k, const unsigned char *p,
+    char *const *fields, const cJSON *const *vals, int n, size_t *len);
+
+/*
  * The tree of p, in one malloc'd block: release it with free(), never with
  * cJSON_Delete, and never change it. Its strings point into p and its keys
  * into k, so it is valid while both are. p must come from jpack/jpack_with

@@ -44,6 +44,10 @@ struct hmap {
 void  hmap_init(struct hmap *m);
 /* Returns the value for `key`, or NULL. */
 void *hmap_get(const struct hmap *m, const char *key);
+/* The hash of key that hmap uses: a key looked up in several maps is hashed once. */
+uint64_t hmap_hash(const char *key);
+/* hmap_get of a key whose hmap_hash is h. */
+void *hmap_get_hashed(const struct hmap *m, const char *key, uint64_t h);
 /* Inserts or replaces; returns the previous value or NULL. */
 void *hmap_put(struct hmap *m, const char *key, void *val);
 /* Calls fn(key, val, arg) for each entry in unspecified order. */

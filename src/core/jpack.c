@@ -81,6 +81,8 @@ key_number(struct jpack_keys *k, const char *name)
 static void
 put_bytes(struct pbuf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;		/* b->p may still be NULL: memcpy must not see it */
 	if (b->len + n > b->cap) {
 		while (b->len + n > b->cap)
 			b->cap = b->cap ? b->cap * 2 : 128;
@@ -255,25 +257,50 @@ jpack_with(struct jpack_keys *k, const cJSON *o, char *const *fields,
 
 /* --- reading back --- */
 
+/* A varint and the byte after it, returned in registers. */
+struct varint {
+	uint64_t		 v;
+	const unsigned char	*p;
+};
+
+/* A varint of more than one byte (get_varint's rare case), up to 64 bits. */
+static struct varint __attribute__((noinline))
+get_varint_long(const unsigned char *p)
+{
+	struct varint	r = { 0, NULL };
+	int		shift = 0;
+
+	while (*p & 0x80 && shift < 63) {
+		r.v |= (uint64_t)(*p++ & 0x7f) << shift;
+		shift += 7;
+	}
+	r.v |= (uint64_t)(*p++ & 0x7f) << shift;
+	r.p = p;
+	return r;
+}
+
+/*
+ * Nearly every key number, count and length is one byte: that case is a
+ * compare, and the position stays in a register (no address of it escapes).
+ */
+static inline uint64_t
+get_varint(const unsigned char **pp)
+{
+	struct varint r;
+
+	if (**pp < 0x80)
+		return *(*pp)++;
+	r = get_varint_long(*pp);
+	*pp = r.p;
+	return r.v;
+}
+
 struct tree_ctx {
 	const struct jpack_keys	*k;
-	unsigned char		*p;
+	const unsigned char	*p;
 	cJSON			*nodes;
 	size_t			 used, n;
 };
-
-static uint64_t
-get_varint(struct tree_ctx *c)
-{
-	uint64_t	v = 0;
-	int		shift = 0;
-
-	while (*c->p & 0x80 && shift < 63) {
-		v |= (uint64_t)(*c->p++ & 0x7f) << shift;
-		shift += 7;
-	}
-	return v | (uint64_t)(*c->p++ & 0x7f) << shift;
-}
 
 static void
 set_number(cJSON *o, double d)
@@ -289,23 +316,73 @@ set_number(cJSON *o, double d)
 		o->valueint = (int)d;
 }
 
-static cJSON *get_value(struct tree_ctx *c);
-
-/* Children of an array or object: linked as cJSON links them (first->prev is the last). */
-static int
-get_children(struct tree_ctx *c, cJSON *o, int object)
+/* A scalar of tag tag at *pp into node o (zeroed); -1 if tag is not a scalar's. */
+static inline int
+get_scalar(const unsigned char **pp, unsigned char tag, cJSON *o)
 {
-	uint64_t	 n = get_varint(c), i, key;
-	cJSON		*prev = NULL, *it;
+	uint64_t	 u;
+	double		 d;
+
+	switch (tag) {
+	case P_NULL:	o->type = cJSON_NULL; break;
+	case P_FALSE:	o->type = cJSON_False; break;
+	case P_TRUE:	o->type = cJSON_True; o->valueint = 1; break;
+	case P_INT:
+		u = get_varint(pp);
+		set_number(o, (double)(int64_t)((u >> 1) ^ (~(u & 1) + 1)));
+		break;
+	case P_DBL:
+		memcpy(&d, *pp, sizeof(d));
+		*pp += sizeof(d);
+		set_number(o, d);
+		break;
+	case P_STR:
+		u = get_varint(pp);
+		o->type = cJSON_String;
+		o->valuestring = (char *)(uintptr_t)*pp;
+		*pp += u + 1;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Items of an array or object at c->p into o: linked as cJSON links them
+ * (first->prev is the last). A look-up that misses the cache of trees
+ * unpacks a record: scalars are decoded in this loop, with its state in
+ * locals, and only a nested array or object costs a call.
+ */
+static int
+get_items(struct tree_ctx *c, cJSON *o, int object)
+{
+	const unsigned char	*p = c->p;
+	char *const		*names = c->k->names;
+	uint64_t		 n = get_varint(&p), i, key, nkeys = c->k->n;
+	size_t			 used = c->used;
+	cJSON			*prev = NULL, *it;
+	unsigned char		 tag;
 
 	for (i = 0; i < n; i++) {
-		key = object ? get_varint(c) : 0;
-		if (object && key >= c->k->n)
+		if (used == c->n)
 			return -1;
-		if ((it = get_value(c)) == NULL)
+		it = &c->nodes[used++];
+		if (object) {
+			if ((key = get_varint(&p)) >= nkeys)
+				return -1;
+			it->string = names[key];
+		}
+		if ((tag = *p++) == P_ARR || tag == P_OBJ) {
+			it->type = tag == P_ARR ? cJSON_Array : cJSON_Object;
+			c->p = p;
+			c->used = used;
+			if (get_items(c, it, tag == P_OBJ) == -1)
+				return -1;
+			p = c->p;
+			used = c->used;
+		} else if (get_scalar(&p, tag, it) == -1)
 			return -1;
-		if (object)
-			it->string = c->k->names[key];
 		if (prev) {
 			prev->next = it;
 			it->prev = prev;
@@ -315,57 +392,19 @@ get_children(struct tree_ctx *c, cJSON *o, int object)
 	}
 	if (o->child)
 		o->child->prev = prev;
+	c->p = p;
+	c->used = used;
 	return 0;
-}
-
-static cJSON *
-get_value(struct tree_ctx *c)
-{
-	cJSON		*o;
-	uint64_t	 u, len;
-	double		 d;
-	unsigned char	 tag;
-
-	if (c->used == c->n)
-		return NULL;
-	o = &c->nodes[c->used++];
-	switch ((tag = *c->p++)) {
-	case P_NULL:	o->type = cJSON_NULL; break;
-	case P_FALSE:	o->type = cJSON_False; break;
-	case P_TRUE:	o->type = cJSON_True; o->valueint = 1; break;
-	case P_INT:
-		u = get_varint(c);
-		set_number(o, (double)(int64_t)((u >> 1) ^ (~(u & 1) + 1)));
-		break;
-	case P_DBL:
-		memcpy(&d, c->p, sizeof(d));
-		c->p += sizeof(d);
-		set_number(o, d);
-		break;
-	case P_STR:
-		len = get_varint(c);
-		o->type = cJSON_String;
-		o->valuestring = (char *)c->p;
-		c->p += len + 1;
-		break;
-	case P_ARR: case P_OBJ:
-		o->type = tag == P_ARR ? cJSON_Array : cJSON_Object;
-		if (get_children(c, o, tag == P_OBJ) == -1)
-			return NULL;
-		break;
-	default:
-		return NULL;
-	}
-	return o;
 }
 
 cJSON *
 jpack_tree_in(const struct jpack_keys *k, unsigned char *p, void **block,
     size_t *size)
 {
-	struct tree_ctx	 c = { k, p, NULL, 0, 0 };
+	struct tree_ctx	 c = { k, p, NULL, 1, 0 };
+	unsigned char	 tag;
 
-	c.n = get_varint(&c);
+	c.n = get_varint(&c.p);
 	if (c.n == 0 || c.n > SIZE_MAX / sizeof(cJSON))
 		return NULL;
 	if (*size < c.n * sizeof(cJSON)) {
@@ -375,7 +414,14 @@ jpack_tree_in(const struct jpack_keys *k, unsigned char *p, void **block,
 	}
 	c.nodes = *block;
 	memset(c.nodes, 0, c.n * sizeof(cJSON));
-	return get_value(&c);
+	/* The root is node 0 (c.used starts past it). */
+	if ((tag = *c.p++) == P_ARR || tag == P_OBJ) {
+		c.nodes->type = tag == P_ARR ? cJSON_Array : cJSON_Object;
+		if (get_items(&c, c.nodes, tag == P_OBJ) == -1)
+			return NULL;
+	} else if (get_scalar(&c.p, tag, c.nodes) == -1)
+		return NULL;
+	return c.nodes;
 }
 
 cJSON *
@@ -388,6 +434,113 @@ jpack_tree(const struct jpack_keys *k, unsigned char *p)
 	if (t == NULL)
 		free(block);
 	return t;
+}
+
+/* --- a record's next version, from its packed bytes --- */
+
+/* The end of the value at p; adds its nodes to *nodes. NULL on an unknown tag. */
+static const unsigned char *
+skip_value(const unsigned char *p, size_t *nodes)
+{
+	uint64_t	 n, i;
+	unsigned char	 tag = *p++;
+
+	(*nodes)++;
+	switch (tag) {
+	case P_NULL: case P_FALSE: case P_TRUE:
+		return p;
+	case P_INT:
+		get_varint(&p);
+		return p;
+	case P_DBL:
+		return p + sizeof(double);
+	case P_STR:
+		n = get_varint(&p);
+		return p + n + 1;
+	case P_ARR: case P_OBJ:
+		n = get_varint(&p);
+		for (i = 0; i < n && p != NULL; i++) {
+			if (tag == P_OBJ)
+				get_varint(&p);
+			p = skip_value(p, nodes);
+		}
+		return p;
+	default:
+		return NULL;
+	}
+}
+
+/* The dictionary number of name, or -1 if no value has used it. */
+static long
+key_find(const struct jpack_keys *k, const char *name)
+{
+	return (long)(uintptr_t)hmap_get(&k->index, name) - 1;
+}
+
+/*
+ * As jpack_with on p's tree, and byte for byte the same (a test holds them
+ * to it): members left as they are copy over as bytes, which is what packing
+ * their unpacked values again would write, so a fact costs a copy instead of
+ * a dictionary look-up per member.
+ */
+unsigned char *
+jpack_set(struct jpack_keys *k, const unsigned char *p, char *const *fields,
+    const cJSON *const *vals, int n, size_t *len)
+{
+	struct pbuf		 body = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
+	long			 key[32];	/* of fields[j], -1 if new; -2: not placed */
+	const unsigned char	*run, *end;
+	uint64_t		 count, i, kn;
+	size_t			 nodes, old = 0, kept = 0;
+	unsigned		 used = 0;	/* bit j: vals[j] placed */
+	int			 j, set;
+
+	if (n > 32)
+		return NULL;
+	nodes = get_varint(&p);
+	if (*p++ != P_OBJ)
+		return NULL;
+	count = get_varint(&p);
+	/* Only the last value given for a name is placed (last_given). */
+	for (j = 0; j < n; j++)
+		key[j] = vals[j] && last_given(fields, vals, n, fields[j]) == j ?
+		    key_find(k, fields[j]) : -2;
+	/* Members that stay are copied in runs, up to the next one set. */
+	for (i = 0, run = p; i < count; i++, p = end) {
+		kn = get_varint(&p);
+		for (j = 0; j < n; j++)
+			if (key[j] >= 0 && (uint64_t)key[j] == kn)
+				break;
+		/* The first member of that name takes the value, as in put_object_with. */
+		set = j < n && !(used & (1u << j));
+		if ((end = skip_value(p, set ? &old : &kept)) == NULL) {
+			free(body.p);
+			return NULL;
+		}
+		if (set) {
+			put_bytes(&body, run, p - run);	/* through this member's key */
+			put_value(k, &body, vals[j]);
+			used |= 1u << j;
+			run = end;
+		}
+	}
+	put_bytes(&body, run, p - run);
+	for (j = 0; j < n; j++)
+		if (key[j] != -2 && !(used & (1u << j))) {
+			put_varint(&body, key[j] >= 0 ? (size_t)key[j] : key_number(k, fields[j]));
+			put_value(k, &body, vals[j]);
+			count++;
+		}
+	/* Two varints and a tag before the body: out never grows. */
+	out.cap = body.len + 21;
+	out.p = xmalloc(out.cap);
+	put_varint(&out, nodes - old + body.nodes);
+	put_byte(&out, P_OBJ);
+	put_varint(&out, count);
+	put_bytes(&out, body.p, body.len);
+	free(body.p);
+	*len = out.len;
+	return out.p;
 }
 
 /* --- one-block copies --- */

@@ -34,7 +34,10 @@ struct rec_version {
 	int32_t		 cached;	/* slot in the cache, -1 */
 };
 
-/* A record: its versions, and its map key "tenant\x1fid" in the same block. */
+/*
+ * A record: its versions, and "tenant\0id" in the same block (each_one hands
+ * both out in place).
+ */
 struct rec {
 	struct rec_version *v;
 	int		 n, cap;
@@ -53,6 +56,12 @@ struct reg_cache {
 	struct cache_ent e[REG_CACHE];
 	int		 hand;
 	uint64_t	 gen;	/* see registry_generation */
+	/*
+	 * The record of each kind last found: the rules of an event look the same
+	 * one up again and again. Records are never freed before the registry,
+	 * and the version is chosen afresh at each look-up, so this never goes stale.
+	 */
+	struct rec	*last[REC__COUNT];
 };
 
 struct registry {
@@ -190,29 +199,46 @@ registry_on_change(struct registry *r, registry_change_fn fn, void *arg)
 	r->on_change_arg = arg;
 }
 
-/* The map key of (tenant, id): a unit separator cannot occur in either. */
-static void
-make_key(char *buf, size_t len, const char *tenant, const char *id)
-{
-	size_t tl = strlen(tenant), il = strlen(id);
+/* A look-up's (tenant, id), with the length of tenant and the hash of both. */
+struct rkey {
+	const char	*tenant, *id;
+	size_t		 tl;
+	uint64_t	 h;
+};
 
-	if (tl + il + 2 > len) {
-		buf[0] = '\0';
-		return;
-	}
-	memcpy(buf, tenant, tl);
-	buf[tl] = '\x1f';
-	memcpy(buf + tl + 1, id, il + 1);
+/*
+ * The hash is that of "tenant\x1fid", the key string records were once
+ * stored under, computed without building it: the table's order, and so the
+ * order registry_each visits records in, stays as it was.
+ */
+static void
+rkey_init(struct rkey *q, const char *tenant, const char *id)
+{
+	q->tenant = tenant;
+	q->id = id;
+	q->tl = strlen(tenant);
+	q->h = hash64(id, strlen(id), hash64("\x1f", 1, hash64(tenant, q->tl,
+	    HASH64_SEED)));
 }
 
 /*
  * Records of a kind sit in a ptab (util.h): a look-up touches the hash array
- * and then the record it needs anyway, whose key is in its own block.
+ * and then the record it needs anyway, whose key is in its own block. Tenant
+ * and id are compared apart, so ("a", "b\x1fc") and ("a\x1fb", "c") differ.
  */
+static int
+rec_named(const struct rec *rc, const char *tenant, size_t tl, const char *id)
+{
+	/* Equal tenants: rc->key + tl is its NUL, and id follows. */
+	return strcmp(rc->key, tenant) == 0 && strcmp(rc->key + tl + 1, id) == 0;
+}
+
 static int
 rec_is(const void *entry, const void *key)
 {
-	return strcmp(((const struct rec *)entry)->key, key) == 0;
+	const struct rkey *q = key;
+
+	return rec_named(entry, q->tenant, q->tl, q->id);
 }
 
 static struct rec *
@@ -220,12 +246,17 @@ find(const struct registry *r, enum rec_kind k, const char *tenant,
     const char *id)
 {
 	const struct ptab	*t = &r->kinds[k];
-	char			 key[512];
+	struct rec		*rc = r->cache->last[k];
+	struct rkey		 q;
 
+	if (rc && rec_named(rc, tenant, strlen(tenant), id))
+		return rc;
 	if (t->len == 0)
 		return NULL;
-	make_key(key, sizeof(key), tenant, id);
-	return t->tab[ptab_probe(t, hash64(key, strlen(key), HASH64_SEED), rec_is, key)];
+	rkey_init(&q, tenant, id);
+	if ((rc = t->tab[ptab_probe(t, q.h, rec_is, &q)]) != NULL)
+		r->cache->last[k] = rc;
+	return rc;
 }
 
 /* Index of the last version that had begun at t, or -1. */
@@ -311,19 +342,17 @@ find_or_add(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id)
 {
 	struct ptab	*t = &r->kinds[k];
-	char		 key[512];
 	struct rec	*rc;
-	uint64_t	 h;
-	size_t		 i, len;
+	struct rkey	 q;
+	size_t		 i, il = strlen(id);
 
-	make_key(key, sizeof(key), tenant, id);
-	len = strlen(key);
-	h = hash64(key, len, HASH64_SEED);
+	rkey_init(&q, tenant, id);
 	ptab_reserve(t);
-	if ((rc = t->tab[i = ptab_probe(t, h, rec_is, key)]) == NULL) {
-		rc = xcalloc(1, sizeof(*rc) + len + 1);
-		memcpy(rc->key, key, len + 1);
-		ptab_set(t, i, h, rc);
+	if ((rc = t->tab[i = ptab_probe(t, q.h, rec_is, &q)]) == NULL) {
+		rc = xcalloc(1, sizeof(*rc) + q.tl + il + 2);
+		memcpy(rc->key, tenant, q.tl + 1);
+		memcpy(rc->key + q.tl + 1, id, il + 1);
+		ptab_set(t, i, q.h, rc);
 	}
 	return rc;
 }
@@ -349,6 +378,21 @@ registry_put(struct registry *r, enum rec_kind k, const char *tenant,
 	changed(r, k, tenant, id, t);
 }
 
+/*
+ * cJSON_GetObjectItemCaseSensitive for a record's tree, whose members all
+ * have names: the first byte rules out most without a call to strcmp.
+ */
+static const cJSON *
+member(const cJSON *o, const char *name)
+{
+	const cJSON *it;
+
+	for (it = o->child; it; it = it->next)
+		if (it->string && it->string[0] == name[0] && strcmp(it->string, name) == 0)
+			return it;
+	return NULL;
+}
+
 int
 registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id, instant_t t, char *const *fields, cJSON **vals, int n)
@@ -361,12 +405,11 @@ registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
 
 	if ((rc = find(r, k, tenant, id)) != NULL && (i = version_at(rc, t)) >= 0 &&
 	    (cur = tree(r, &rc->v[i])) != NULL) {
-		for (j = 0; j < n; j++)
-			if (vals[j] && !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(cur,
-			    fields[j]), vals[j], 1))
+		for (j = 0; j < n && same; j++)
+			if (vals[j] && !cJSON_Compare(member(cur, fields[j]), vals[j], 1))
 				same = 0;
-		/* Packed from the tree in force: no copy of it is made. */
-		if (!same && (next = jpack_with(r->keys, cur, fields,
+		/* Patched from the packed version in force: no tree is packed again. */
+		if (!same && (next = jpack_set(r->keys, rc->v[i].packed, fields,
 		    (const cJSON *const *)vals, n, &len)) != NULL) {
 			insert_version(r, rc, t, next);
 			changed(r, k, tenant, id, t);
@@ -396,15 +439,9 @@ struct each_ctx {
 static void
 each_one(struct each_ctx *c, const struct rec *rc)
 {
-	const char	*sep = strchr(rc->key, '\x1f');
-	char		 tenant[256];
-	size_t		 n = sep - rc->key;
-
-	if (rc->n == 0 || n >= sizeof(tenant))
-		return;
-	memcpy(tenant, rc->key, n);
-	tenant[n] = '\0';
-	c->fn(c->arg, tenant, sep + 1, tree(c->r, &rc->v[rc->n - 1]));
+	if (rc->n > 0)
+		c->fn(c->arg, rc->key, rc->key + strlen(rc->key) + 1,
+		    tree(c->r, &rc->v[rc->n - 1]));
 }
 
 void

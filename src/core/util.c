@@ -142,12 +142,16 @@ hash64(const void *p, size_t n, uint64_t seed)
 {
 	const unsigned char	*c = p;
 	uint64_t		 h = seed;
-	size_t			 i;
 
-	for (i = 0; i < n; i++) {
-		h ^= c[i];
-		h *= 0x100000001b3ULL;
+	/* Four bytes a turn: the same hash, with a quarter of the loop's overhead. */
+	for (; n >= 4; n -= 4, c += 4) {
+		h = (h ^ c[0]) * 0x100000001b3ULL;
+		h = (h ^ c[1]) * 0x100000001b3ULL;
+		h = (h ^ c[2]) * 0x100000001b3ULL;
+		h = (h ^ c[3]) * 0x100000001b3ULL;
 	}
+	for (; n > 0; n--, c++)
+		h = (h ^ *c) * 0x100000001b3ULL;
 	return h;
 }
 
@@ -191,17 +195,27 @@ hmap_grow(struct hmap *m)
 	m->cap = ncap;
 }
 
+uint64_t
+hmap_hash(const char *key)
+{
+	return hash64(key, strlen(key), HASH64_SEED);
+}
+
 void *
-hmap_get(const struct hmap *m, const char *key)
+hmap_get_hashed(const struct hmap *m, const char *key, uint64_t h)
 {
 	struct hmap_ent	*e;
-	uint64_t	 h;
 
 	if (m->len == 0)
 		return NULL;
-	h = hash64(key, strlen(key), HASH64_SEED);
 	e = hmap_slot(m->ents, m->cap, key, h);
 	return e->key ? e->val : NULL;
+}
+
+void *
+hmap_get(const struct hmap *m, const char *key)
+{
+	return m->len == 0 ? NULL : hmap_get_hashed(m, key, hmap_hash(key));
 }
 
 void *
@@ -214,7 +228,7 @@ hmap_put(struct hmap *m, const char *key, void *val)
 	/* Keep load under 70% so probe chains stay short and a free slot exists. */
 	if ((m->len + 1) * 10 > m->cap * 7)
 		hmap_grow(m);
-	h = hash64(key, strlen(key), HASH64_SEED);
+	h = hmap_hash(key);
 	e = hmap_slot(m->ents, m->cap, key, h);
 	if (e->key != NULL) {
 		old = e->val;

@@ -401,6 +401,7 @@ engine_event(struct engine *en, const struct soc_event *ev)
 	struct rule_list	*rl;
 	struct fact_list	*fl;
 	instant_t		 to = ev->time;
+	uint64_t		 th;
 	int			 i;
 
 	en->env.memo_epoch++;	/* macro values kept for the last event are not this one's */
@@ -415,7 +416,8 @@ engine_event(struct engine *en, const struct soc_event *ev)
 	en->stats.events++;
 	en->lookup_at = ev->time;
 	apply_upsert(en, ev);
-	if ((fl = hmap_get(&en->rs->facts_by_type, ev->type)) != NULL)
+	th = hmap_hash(ev->type);	/* two maps by type: one hash */
+	if ((fl = hmap_get_hashed(&en->rs->facts_by_type, ev->type, th)) != NULL)
 		for (i = 0; i < fl->n; i++)
 			apply_fact(en, fl->v[i], ev);
 	/* What the checks of the changed records raise or open, this event caused. */
@@ -423,7 +425,7 @@ engine_event(struct engine *en, const struct soc_event *ev)
 	flush_dirty(en);
 	en->cause = NULL;
 	en->lookup_at = ev->time;
-	if ((rl = hmap_get(&en->rs->by_type, ev->type)) != NULL)
+	if ((rl = hmap_get_hashed(&en->rs->by_type, ev->type, th)) != NULL)
 		for (i = 0; i < rl->n; i++) {
 			rl->v[i]->hits++;
 			rule_kinds[rl->v[i]->kind]->event(en, rl->v[i], ev);

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -297,6 +298,222 @@ test_with(void **state)
 	jpack_keys_free(k);
 }
 
+/* Buffers whose tags make no sense read back as NULL, not as a partial tree. */
+static void
+test_tree_malformed(void **state)
+{
+	static const struct {
+		const char		*name;
+		unsigned char		 p[8];
+	} cases[] = {
+		{ "no nodes", { 0 } },
+		{ "an unknown tag", { 1, 9 } },
+		{ "fewer nodes than the array holds", { 2, 6, 2, 0, 0 } },
+		{ "an unknown tag inside an array", { 3, 6, 2, 0, 12 } },
+		{ "a key past the dictionary", { 2, 7, 1, 5, 0 } },
+	};
+	struct jpack_keys	*k = jpack_keys_new();
+	cJSON			*one = cJSON_Parse("{\"a\":null}"), *t;
+	unsigned char		*p, buf[8];
+	size_t			 i, len;
+
+	(void)state;
+	p = jpack(k, one, &len);	/* the dictionary holds one name, "a" (0) */
+	for (i = 0; i < NELEM(cases); i++) {
+		memcpy(buf, cases[i].p, sizeof(buf));
+		if ((t = jpack_tree(k, buf)) != NULL)
+			fail_msg("%s: a tree came back", cases[i].name);
+	}
+	/* The good one, for contrast. */
+	t = jpack_tree(k, p);
+	assert_non_null(t);
+	assert_string_equal(t->child->string, "a");
+	free(t);
+	free(p);
+	cJSON_Delete(one);
+	jpack_keys_free(k);
+}
+
+/*
+ * jpack_set patches a packed record; it must write exactly what jpack_with
+ * writes from the record's tree, dictionary numbers of new names included.
+ * Each case runs on two fresh dictionaries that have seen the same records.
+ */
+static const struct {
+	const char	*name, *record;
+	const char	*fields[4];
+	const char	*vals[4];	/* JSON text; NULL: no value */
+} set_cases[] = {
+	{ "replaces in place", "{\"x\":1,\"y\":2}", { "x" }, { "3" } },
+	{ "appends a missing field", "{\"y\":2}", { "x" }, { "3" } },
+	{ "both, in field order", "{\"y\":2}", { "x", "y" }, { "[1]", "\"s\"" } },
+	{ "null leaves a field as it is", "{\"x\":1}", { "x", "y" }, { NULL, "5" } },
+	{ "only the first of a doubled key", "{\"x\":1,\"x\":2}", { "x" }, { "9" } },
+	{ "an empty record", "{}", { "x" }, { "true" } },
+	{ "a name given twice, present", "{\"a\":1,\"b\":2}", { "a", "b", "a" },
+	  { "7", NULL, "8" } },
+	{ "a name given twice, absent", "{\"b\":2}", { "a", "c", "a" },
+	  { "7", "1", "8" } },
+	{ "a nested record replaced by a scalar",
+	  "{\"p\":{\"name\":\"P\",\"capital\":3,\"staff\":[1,2,3]},\"q\":1}", { "p" },
+	  { "null" } },
+	{ "a scalar replaced by a nested record with new names",
+	  "{\"p\":1,\"q\":2}", { "p", "new" },
+	  { "{\"n1\":{\"n2\":[{\"n3\":1}]},\"q\":2}", "{\"n4\":0}" } },
+	{ "a date received, as subcontract.received sets it",
+	  "{\"id\":\"C-1\",\"tenant\":\"t\",\"amount_jpy\":140000,\"principal\":"
+	  "{\"name\":\"P社\",\"capital_jpy\":300000000}}", { "received_on" },
+	  { "\"2026-04-01\"" } },
+	{ "numbers of every packing", "{\"a\":0.5,\"b\":-0.0,\"c\":9007199254740993,"
+	  "\"d\":-64,\"e\":1e300}", { "c", "f", "a" },
+	  { "-65", "1.5", "18014398509481984" } },
+	{ "a string longer than a one-byte varint",
+	  "{\"s\":\"short\",\"t\":\"" "0123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789\"}", { "s" },
+	  { "\"" "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+	    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+	    "abcdefghijklmnopqrstuvwxyz\"" } },
+	{ "nothing given", "{\"x\":1}", { "x" }, { NULL } },
+	{ "nothing given to an empty record", "{}", { "x" }, { NULL } },
+	{ "an empty record in a record replaced", "{\"a\":{},\"b\":[]}", { "b", "a" },
+	  { "{}", "[]" } },
+};
+
+/* A record of n members (the node count's varint grows past one byte). */
+static cJSON *
+wide_record(int n)
+{
+	cJSON	*o = cJSON_CreateObject();
+	char	 name[16];
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		cJSON_AddItemToObject(o, name, cJSON_CreateArray());
+		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(o, name),
+		    cJSON_CreateNumber(i));
+	}
+	return o;
+}
+
+/* Packs rec with fields set both ways on twin dictionaries; fails unless the bytes agree. */
+static void
+check_set(const char *name, const cJSON *rec, char *const *fields,
+    const cJSON *const *vals, int n)
+{
+	struct jpack_keys	*k1 = jpack_keys_new(), *k2 = jpack_keys_new();
+	unsigned char		*p1, *p2, *want, *got;
+	size_t			 l1, l2, lw, lg;
+	cJSON			*t1, *t2;
+	char			*a, *b;
+
+	p1 = jpack(k1, rec, &l1);
+	p2 = jpack(k2, rec, &l2);
+	t1 = jpack_tree(k1, p1);
+	want = jpack_with(k1, t1, fields, vals, n, &lw);
+	got = jpack_set(k2, p2, fields, vals, n, &lg);
+	if (want == NULL || got == NULL)
+		fail_msg("%s: no result", name);
+	if (lw != lg || memcmp(want, got, lw) != 0) {
+		free(t1);
+		t1 = jpack_tree(k1, want);
+		t2 = jpack_tree(k2, got);
+		a = t1 ? cJSON_PrintUnformatted(t1) : NULL;
+		b = t2 ? cJSON_PrintUnformatted(t2) : NULL;
+		fail_msg("%s: %zu bytes (%s) where jpack_with writes %zu (%s)", name, lg,
+		    b ? b : "malformed", lw, a ? a : "?");
+	}
+	/* The same names were added, in the same order. */
+	t2 = jpack_tree(k2, got);
+	assert_non_null(t2);
+	free(t2);
+	free(t1);
+	free(p1);
+	free(p2);
+	free(want);
+	free(got);
+	jpack_keys_free(k1);
+	jpack_keys_free(k2);
+}
+
+static void
+test_set(void **state)
+{
+	size_t	 i;
+	int	 j, n;
+
+	(void)state;
+	for (i = 0; i < NELEM(set_cases); i++) {
+		cJSON	*rec = cJSON_Parse(set_cases[i].record);
+		cJSON	*vals[4] = { NULL, NULL, NULL, NULL };
+		char	*fields[4];
+
+		if (rec == NULL)
+			fail_msg("%s: bad test JSON", set_cases[i].name);
+		for (n = 0; n < 4 && set_cases[i].fields[n]; n++) {
+			fields[n] = (char *)(uintptr_t)set_cases[i].fields[n];
+			if (set_cases[i].vals[n] &&
+			    (vals[n] = cJSON_Parse(set_cases[i].vals[n])) == NULL)
+				fail_msg("%s: bad test value", set_cases[i].name);
+		}
+		check_set(set_cases[i].name, rec, fields, (const cJSON *const *)vals, n);
+		for (j = 0; j < n; j++)
+			cJSON_Delete(vals[j]);
+		cJSON_Delete(rec);
+	}
+}
+
+/* Counts and node totals past 127: their varints take two bytes before or after. */
+static void
+test_set_wide(void **state)
+{
+	static const int	 widths[] = { 62, 63, 64, 127, 128, 200 };
+	char * const		 fields[] = { "m0", "extra" };
+	cJSON			*three = cJSON_Parse("[1,2,3]"), *one = cJSON_CreateNumber(1);
+	const cJSON		*drop[] = { one, NULL }, *grow[] = { three, three };
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(widths); i++) {
+		cJSON *rec = wide_record(widths[i]);
+
+		check_set("a member shrinks", rec, fields, drop, 2);
+		check_set("a member grows, one is added", rec, fields, grow, 2);
+		cJSON_Delete(rec);
+	}
+	cJSON_Delete(three);
+	cJSON_Delete(one);
+}
+
+/* Not an object, or more fields than it takes: NULL, as jpack_with. */
+static void
+test_set_refuses(void **state)
+{
+	struct jpack_keys	*k = jpack_keys_new();
+	cJSON			*arr = cJSON_Parse("[1]"), *obj = cJSON_Parse("{}");
+	char			*fields[33];
+	const cJSON		*vals[33];
+	unsigned char		*pa = NULL, *po = NULL;
+	size_t			 len;
+	int			 i;
+
+	(void)state;
+	for (i = 0; i < 33; i++) {
+		fields[i] = "f";
+		vals[i] = NULL;
+	}
+	pa = jpack(k, arr, &len);
+	po = jpack(k, obj, &len);
+	assert_null(jpack_set(k, pa, fields, vals, 1, &len));
+	assert_null(jpack_set(k, po, fields, vals, 33, &len));
+	free(pa);
+	free(po);
+	cJSON_Delete(arr);
+	cJSON_Delete(obj);
+	jpack_keys_free(k);
+}
+
 int
 main(void)
 {
@@ -309,6 +526,10 @@ main(void)
 		cmocka_unit_test(test_smaller_than_text),
 		cmocka_unit_test(test_with),
 		cmocka_unit_test(test_with_name_twice),
+		cmocka_unit_test(test_tree_malformed),
+		cmocka_unit_test(test_set),
+		cmocka_unit_test(test_set_wide),
+		cmocka_unit_test(test_set_refuses),
 		cmocka_unit_test(test_non_finite_is_null),
 	};
 

@@ -76,6 +76,28 @@ test_hash64(void **state)
 	    0x85944171f73967e8ULL);
 }
 
+/* The unrolled loop against FNV-1a a byte at a time, at every length around its stride. */
+static void
+test_hash64_lengths(void **state)
+{
+	unsigned char	 buf[68];
+	uint64_t	 want;
+	size_t		 n, i, off;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 37 + 200);	/* high bytes too */
+	/* From an odd address too: no alignment is assumed. */
+	for (off = 0; off < 2; off++)
+		for (n = 0; n + off <= sizeof(buf); n++) {
+			want = 0x1234567890abcdefULL;
+			for (i = 0; i < n; i++)
+				want = (want ^ buf[off + i]) * 0x100000001b3ULL;
+			if (hash64(buf + off, n, 0x1234567890abcdefULL) != want)
+				fail_msg("offset %zu, length %zu: not FNV-1a", off, n);
+		}
+}
+
 static void
 test_hmap_basic(void **state)
 {
@@ -106,6 +128,39 @@ test_hmap_basic(void **state)
 	assert_ptr_equal(hmap_get(&m, ""), &b);
 	hmap_free(&m, NULL);
 	assert_int_equal(m.len, 0);
+}
+
+/* One key, hashed once, looked up in two maps: as hmap_get, present or not. */
+static void
+test_hmap_get_hashed(void **state)
+{
+	static const char *const keys[] = { "subcontract.received",
+	    "personal_data.used", "", "absent", "subcontract.receive" };
+	struct hmap	 by_type, facts;
+	int		 a = 1, b = 2;
+	size_t		 i;
+
+	(void)state;
+	hmap_init(&by_type);
+	hmap_init(&facts);
+	assert_null(hmap_get_hashed(&facts, "x", hmap_hash("x")));	/* empty */
+	hmap_put(&by_type, "subcontract.received", &a);
+	hmap_put(&by_type, "personal_data.used", &b);
+	hmap_put(&by_type, "", &b);
+	hmap_put(&facts, "subcontract.received", &b);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		uint64_t h = hmap_hash(keys[i]);
+
+		assert_true(h == hash64(keys[i], strlen(keys[i]), HASH64_SEED));
+		assert_ptr_equal(hmap_get_hashed(&by_type, keys[i], h),
+		    hmap_get(&by_type, keys[i]));
+		assert_ptr_equal(hmap_get_hashed(&facts, keys[i], h),
+		    hmap_get(&facts, keys[i]));
+	}
+	assert_ptr_equal(hmap_get_hashed(&facts, "subcontract.received",
+	    hmap_hash("subcontract.received")), &b);
+	hmap_free(&by_type, NULL);
+	hmap_free(&facts, NULL);
 }
 
 static void
@@ -230,7 +285,9 @@ main(void)
 		cmocka_unit_test(test_xstrndup),
 		cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_hash64),
+		cmocka_unit_test(test_hash64_lengths),
 		cmocka_unit_test(test_hmap_basic),
+		cmocka_unit_test(test_hmap_get_hashed),
 		cmocka_unit_test(test_hmap_grow),
 		cmocka_unit_test(test_hmap_each_free),
 		cmocka_unit_test(test_hset64),

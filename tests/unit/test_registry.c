@@ -1,0 +1,328 @@
+/*
+ * test_registry.c - metadata records by (kind, tenant, id) over event time:
+ * versions as they stood at a look-up's time, ids that a joined key string
+ * would confuse, the look-up memo and the tree cache never handing out
+ * another record's fields, facts patching a record.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complyd/registry.h"
+#include "testutil.h"
+
+/* The record's "v" as a number, -1 if the record is absent, -2 if "v" is. */
+static int
+v_of(const struct registry *r, enum rec_kind k, const char *tenant,
+    const char *id, instant_t t)
+{
+	const cJSON	*rec = registry_get(r, k, tenant, id, t), *v;
+
+	if (rec == NULL)
+		return -1;
+	v = cJSON_GetObjectItemCaseSensitive(rec, "v");
+	return cJSON_IsNumber(v) ? v->valueint : -2;
+}
+
+static cJSON *
+rec_v(int v)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "v", v);
+	return o;
+}
+
+static int
+set_v(struct registry *r, enum rec_kind k, const char *tenant, const char *id,
+    instant_t t, int v)
+{
+	return registry_set_field(r, k, tenant, id, t, "v", cJSON_CreateNumber(v));
+}
+
+/*
+ * History kept: "a" holds 0 from the start, 1 from 10:00 (an upsert), 2 from
+ * 12:00 (a fact) and 5 from 11:00 (a late fact, patched onto 1). "b" first
+ * appears at 10:00. Each look-up is asked in an order that a memo keyed on
+ * the record alone, not its version, would get wrong.
+ */
+static void
+test_versions_at(void **state)
+{
+	static const struct {
+		const char	*id, *at;
+		int		 want;
+	} cases[] = {
+		{ "a", "2026-04-01T12:00:00Z", 2 },
+		{ "a", "2026-04-01T09:59:59Z", 0 },
+		{ "a", "2026-04-01T10:00:00Z", 1 },
+		{ "a", "2026-04-01T10:59:59.999Z", 1 },
+		{ "a", "2026-04-01T11:00:00Z", 5 },
+		{ "a", "2026-04-01T11:59:59Z", 5 },
+		{ "a", "2030-01-01T00:00:00Z", 2 },
+		{ "b", "2026-04-01T09:59:59Z", -1 },
+		{ "b", "2026-04-01T10:00:00Z", 7 },
+		{ "a", "1970-01-01T00:00:00Z", 0 },
+		{ "b", "2030-01-01T00:00:00Z", 7 },
+		{ "c", "2030-01-01T00:00:00Z", -1 },
+	};
+	struct registry	*r = registry_new();
+	size_t		 i;
+
+	(void)state;
+	registry_put(r, REC_CONTRACT, "t", "a", INSTANT_MIN, rec_v(0));
+	registry_put(r, REC_CONTRACT, "t", "a", I("2026-04-01T10:00:00Z"), rec_v(1));
+	assert_int_equal(set_v(r, REC_CONTRACT, "t", "a", I("2026-04-01T12:00:00Z"), 2), 0);
+	assert_int_equal(set_v(r, REC_CONTRACT, "t", "a", I("2026-04-01T11:00:00Z"), 5), 0);
+	registry_put(r, REC_CONTRACT, "t", "b", I("2026-04-01T10:00:00Z"), rec_v(7));
+	for (i = 0; i < NELEM(cases); i++) {
+		int got = v_of(r, REC_CONTRACT, "t", cases[i].id, I(cases[i].at));
+
+		if (got != cases[i].want)
+			fail_msg("%s at %s: v %d, want %d", cases[i].id, cases[i].at, got,
+			    cases[i].want);
+	}
+	/* A fact never creates a record, at any time. */
+	assert_int_equal(set_v(r, REC_CONTRACT, "t", "c", I("2026-04-01T10:00:00Z"), 1), -1);
+	assert_int_equal(set_v(r, REC_CONTRACT, "t", "b", I("2026-04-01T09:00:00Z"), 1), -1);
+	assert_int_equal(registry_count(r, REC_CONTRACT), 2);
+	registry_free(r);
+}
+
+/*
+ * Pairs that one string "tenant<sep>id" would join into the same key, kinds
+ * that share ids, and ids longer than any fixed key buffer: each its own record.
+ */
+static void
+test_keys_apart(void **state)
+{
+	static char	 long_a[700], long_b[700];
+	static const struct {
+		enum rec_kind	 k;
+		const char	*tenant, *id;
+	} recs[] = {
+		{ REC_CONTRACT, "a", "b\x1f" "c" },
+		{ REC_CONTRACT, "a\x1f" "b", "c" },
+		{ REC_CONTRACT, "ab", "c" },
+		{ REC_CONTRACT, "a", "bc" },
+		{ REC_CONTRACT, "", "abc" },
+		{ REC_CONTRACT, "abc", "" },
+		{ REC_CONTRACT, "a", "b" },
+		{ REC_DATASET, "a", "b" },
+		{ REC_FACILITY, "a", "b" },
+		{ REC_CONTRACT, long_a, long_b },
+		{ REC_CONTRACT, long_a, long_a },
+		{ REC_CONTRACT, long_b, long_a },
+	};
+	struct registry	*r = registry_new();
+	size_t		 i, j;
+
+	(void)state;
+	memset(long_a, 'x', sizeof(long_a) - 1);
+	memset(long_b, 'x', sizeof(long_b) - 1);
+	long_b[sizeof(long_b) - 2] = 'y';	/* differ at the very end */
+	for (i = 0; i < NELEM(recs); i++)
+		registry_put(r, recs[i].k, recs[i].tenant, recs[i].id, INSTANT_MIN,
+		    rec_v((int)i));
+	/* Twice, forwards then backwards: from the table, then from the memo's misses. */
+	for (j = 0; j < 2 * NELEM(recs); j++) {
+		i = j < NELEM(recs) ? j : 2 * NELEM(recs) - 1 - j;
+		if (v_of(r, recs[i].k, recs[i].tenant, recs[i].id, 0) != (int)i)
+			fail_msg("record %zu (%.8s/%.8s): another record's fields", i,
+			    recs[i].tenant, recs[i].id);
+		if (!registry_has(r, recs[i].k, recs[i].tenant, recs[i].id))
+			fail_msg("record %zu: not there", i);
+	}
+	assert_int_equal(registry_count(r, REC_CONTRACT), NELEM(recs) - 2);
+	assert_false(registry_has(r, REC_CONTRACT, "a", "b\x1f"));
+	assert_false(registry_has(r, REC_CONTRACT, "a\x1f", "b"));
+	assert_false(registry_has(r, REC_DATASET, "a", "bc"));
+	assert_int_equal(v_of(r, REC_DATASET, "ab", "c", 0), -1);
+	registry_free(r);
+}
+
+/*
+ * The memo compares what it is asked, not where it is asked from: one buffer
+ * that names another record the second time is another record.
+ */
+static void
+test_memo_same_buffer(void **state)
+{
+	struct registry	*r = registry_new();
+	char		 tenant[8], id[8];
+
+	(void)state;
+	registry_put(r, REC_CONTRACT, "t1", "C-1", INSTANT_MIN, rec_v(1));
+	registry_put(r, REC_CONTRACT, "t1", "C-2", INSTANT_MIN, rec_v(2));
+	registry_put(r, REC_CONTRACT, "t2", "C-1", INSTANT_MIN, rec_v(3));
+	strcpy(tenant, "t1");
+	strcpy(id, "C-1");
+	assert_int_equal(v_of(r, REC_CONTRACT, tenant, id, 0), 1);
+	id[2] = '2';
+	assert_int_equal(v_of(r, REC_CONTRACT, tenant, id, 0), 2);
+	id[2] = '1';
+	tenant[1] = '2';
+	assert_int_equal(v_of(r, REC_CONTRACT, tenant, id, 0), 3);
+	id[2] = '3';
+	assert_int_equal(v_of(r, REC_CONTRACT, tenant, id, 0), -1);
+	/* A record added after a miss is found. */
+	registry_put(r, REC_CONTRACT, tenant, id, INSTANT_MIN, rec_v(4));
+	assert_int_equal(v_of(r, REC_CONTRACT, tenant, id, 0), 4);
+	/* A prefix of the memo's record is not it. */
+	assert_int_equal(v_of(r, REC_CONTRACT, "t2", "C-", 0), -1);
+	assert_int_equal(v_of(r, REC_CONTRACT, "t", "C-3", 0), -1);
+	registry_free(r);
+}
+
+struct changes {
+	int	 n;
+	char	 last[64];
+};
+
+static void
+count_change(void *arg, enum rec_kind k, const char *tenant, const char *id,
+    instant_t at)
+{
+	struct changes *c = arg;
+
+	(void)at;
+	c->n++;
+	snprintf(c->last, sizeof(c->last), "%s %s/%s", rec_kind_name(k), tenant, id);
+}
+
+/* Facts patch the version in force: the record printed after, and whether it changed. */
+static void
+test_set_fields(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 history, n;
+		const char	*fields[3], *vals[3];	/* JSON text; NULL: none */
+		int		 ret, changed;
+		const char	*want;		/* the record at 12:00 */
+	} cases[] = {
+		{ "a new field", 1, 1, { "received_on" }, { "\"2026-04-01\"" }, 0, 1,
+		  "{\"id\":\"C-1\",\"v\":1,\"p\":{\"n\":2},\"received_on\":\"2026-04-01\"}" },
+		{ "a field replaced in place", 1, 1, { "v" }, { "9" }, 0, 1,
+		  "{\"id\":\"C-1\",\"v\":9,\"p\":{\"n\":2}}" },
+		{ "a nested record replaced", 0, 1, { "p" }, { "[1,2]" }, 0, 1,
+		  "{\"id\":\"C-1\",\"v\":1,\"p\":[1,2]}" },
+		{ "the same value: no new version", 1, 2, { "v", "p" }, { "1", "{\"n\":2}" },
+		  0, 0, "{\"id\":\"C-1\",\"v\":1,\"p\":{\"n\":2}}" },
+		{ "null values are skipped", 0, 2, { "v", "w" }, { NULL, "true" }, 0, 1,
+		  "{\"id\":\"C-1\",\"v\":1,\"p\":{\"n\":2},\"w\":true}" },
+		{ "a name twice: the later value", 1, 3, { "v", "w", "v" }, { "3", NULL, "4" },
+		  0, 1, "{\"id\":\"C-1\",\"v\":4,\"p\":{\"n\":2}}" },
+	};
+	size_t	 i;
+	int	 j;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		struct registry	*r = registry_new();
+		struct changes	 c = { 0, "" };
+		cJSON		*vals[3];
+		char		*got;
+		int		 ret;
+
+		registry_keep_history(r, cases[i].history);
+		registry_put(r, REC_CONTRACT, "t", "C-1", INSTANT_MIN,
+		    cJSON_Parse("{\"id\":\"C-1\",\"v\":1,\"p\":{\"n\":2}}"));
+		registry_on_change(r, count_change, &c);
+		for (j = 0; j < cases[i].n; j++)
+			vals[j] = cases[i].vals[j] ? cJSON_Parse(cases[i].vals[j]) : NULL;
+		ret = registry_set_fields(r, REC_CONTRACT, "t", "C-1",
+		    I("2026-04-01T11:00:00Z"), (char *const *)(uintptr_t)cases[i].fields,
+		    vals, cases[i].n);
+		got = cJSON_PrintUnformatted(registry_get(r, REC_CONTRACT, "t", "C-1",
+		    I("2026-04-01T12:00:00Z")));
+		if (ret != cases[i].ret || c.n != cases[i].changed ||
+		    strcmp(got, cases[i].want) != 0)
+			fail_msg("%s: returned %d, %d changes, record %s; want %d, %d, %s",
+			    cases[i].name, ret, c.n, got, cases[i].ret, cases[i].changed,
+			    cases[i].want);
+		if (c.n)
+			assert_string_equal(c.last, "contract t/C-1");
+		free(got);
+		/* With history, the time before the fact still sees the record as it was. */
+		if (cases[i].history)
+			assert_int_equal(v_of(r, REC_CONTRACT, "t", "C-1",
+			    I("2026-04-01T10:59:59Z")), 1);
+		registry_free(r);
+	}
+}
+
+struct seen {
+	int	 n, bad;
+};
+
+static void
+each_fn(void *arg, const char *tenant, const char *id, const cJSON *rec)
+{
+	struct seen	*s = arg;
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(rec, "v");
+	char		 want[32];
+
+	s->n++;
+	/* Record i is ("t<i % 7>", "id-<i>") with v = i. */
+	snprintf(want, sizeof(want), "t%d", v->valueint % 7);
+	if (strcmp(tenant, want) != 0)
+		s->bad++;
+	snprintf(want, sizeof(want), "id-%d", v->valueint);
+	if (strcmp(id, want) != 0)
+		s->bad++;
+}
+
+/*
+ * More records than the cache holds trees: look-ups after eviction, and
+ * registry_each handing out tenant and id apart, each with its own record.
+ */
+static void
+test_many(void **state)
+{
+	enum { N = 9000 };
+	struct registry	*r = registry_new();
+	struct seen	 s = { 0, 0 };
+	char		 tenant[16], id[16];
+	int		 i, pass;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		snprintf(tenant, sizeof(tenant), "t%d", i % 7);
+		snprintf(id, sizeof(id), "id-%d", i);
+		registry_put(r, REC_DATASET, tenant, id, INSTANT_MIN, rec_v(i));
+	}
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < N; i++) {
+			int j = pass ? N - 1 - i : (i * 7919) % N;
+
+			snprintf(tenant, sizeof(tenant), "t%d", j % 7);
+			snprintf(id, sizeof(id), "id-%d", j);
+			if (v_of(r, REC_DATASET, tenant, id, 0) != j)
+				fail_msg("pass %d, record %d: another record's fields", pass, j);
+		}
+	registry_each(r, REC_DATASET, each_fn, &s);
+	assert_int_equal(s.n, N);
+	assert_int_equal(s.bad, 0);
+	registry_free(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_versions_at),
+		cmocka_unit_test(test_keys_apart),
+		cmocka_unit_test(test_memo_same_buffer),
+		cmocka_unit_test(test_set_fields),
+		cmocka_unit_test(test_many),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
