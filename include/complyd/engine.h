@@ -39,6 +39,11 @@ instant_t engine_clock(const struct engine *en);
  * daemon advances it with its own timer. Replay sets none.
  */
 void engine_set_horizon(struct engine *en, instant_t (*now)(void));
+/*
+ * Leaves the rules' hit counts as they are: engines that share a rule set
+ * on several threads would race on them, and a replay reports none.
+ */
+void engine_leave_hits(struct engine *en);
 const struct engine_stats *engine_stats(const struct engine *en);
 
 #endif

@@ -15,6 +15,8 @@ struct jpack_keys;
 
 struct jpack_keys *jpack_keys_new(void);
 void jpack_keys_free(struct jpack_keys *k);
+/* A copy numbering every name as from does: what one packed the other reads. */
+struct jpack_keys *jpack_keys_copy(const struct jpack_keys *from);
 
 /* Packs v into a malloc'd buffer of *len bytes (never NULL); Inf and NaN pack as null, as cJSON prints them. */
 unsigned char *jpack(struct jpack_keys *k, const cJSON *v, size_t *len);

@@ -11,7 +11,7 @@
 #include "complyd/event.h"
 
 #define READER_BATCH	64	/* events a batch */
-#define READER_BATCHES	4	/* batches in flight at most */
+#define READER_BATCHES	32	/* batches in flight at most */
 
 struct reader;
 

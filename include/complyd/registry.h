@@ -42,6 +42,15 @@ int registry_load_node(struct registry *r, struct ydoc *d, yaml_node_t *root);
  * unpacked into the cache): what holds trees by address checks it.
  */
 const uint64_t *registry_generation(const struct registry *r);
+/*
+ * For running tenants apart (a replay on several threads): the part, of
+ * nparts, a tenant (len bytes) belongs to; and r's records moved into
+ * nparts new registries by that rule, r left without records. Each part
+ * has its own copy of the key dictionary and its own cache: parts can be
+ * used from different threads, r no longer.
+ */
+int registry_part_of(const char *tenant, size_t len, int nparts);
+struct registry **registry_split(struct registry *r, int nparts);
 const cJSON *registry_get(const struct registry *r, enum rec_kind k,
     const char *tenant, const char *id, instant_t t);
 /* 1 if the record exists at any time. */

@@ -78,6 +78,17 @@ key_number(struct jpack_keys *k, const char *name)
 	return k->n++;
 }
 
+struct jpack_keys *
+jpack_keys_copy(const struct jpack_keys *from)
+{
+	struct jpack_keys	*k = jpack_keys_new();
+	size_t			 i;
+
+	for (i = 0; i < from->n; i++)
+		(void)key_number(k, from->names[i]);
+	return k;
+}
+
 static void
 put_bytes(struct pbuf *b, const void *p, size_t n)
 {

@@ -457,6 +457,55 @@ registry_each(const struct registry *r, enum rec_kind k,
 			each_one(&c, t->tab[i]);
 }
 
+int
+registry_part_of(const char *tenant, size_t len, int nparts)
+{
+	return (int)(hash64(tenant, len, HASH64_SEED) % (uint64_t)nparts);
+}
+
+/* Moves rc (its map hash h) into p, which does not hold its key yet. */
+static void
+move_rec(struct registry *r, struct registry *p, enum rec_kind k,
+    struct rec *rc, uint64_t h)
+{
+	struct ptab	*t = &p->kinds[k];
+	int		 i;
+
+	for (i = 0; i < rc->n; i++)
+		uncache(r, &rc->v[i]);	/* r's cache is not p's */
+	ptab_reserve(t);
+	ptab_set(t, ptab_probe(t, h, rec_is, rc->key), h, rc);
+}
+
+struct registry **
+registry_split(struct registry *r, int nparts)
+{
+	struct registry	**parts = xcalloc(nparts, sizeof(*parts));
+	struct ptab	*t;
+	struct rec	*rc;
+	size_t		 i;
+	int		 k, p;
+
+	for (p = 0; p < nparts; p++) {
+		parts[p] = registry_new();
+		jpack_keys_free(parts[p]->keys);
+		parts[p]->keys = jpack_keys_copy(r->keys);
+		parts[p]->history = r->history;
+	}
+	for (k = 0; k < REC__COUNT; k++) {
+		t = &r->kinds[k];
+		for (i = 0; i < t->cap; i++) {
+			if ((rc = t->tab[i]) == NULL)
+				continue;
+			p = registry_part_of(rc->key, strcspn(rc->key, "\x1f"), nparts);
+			move_rec(r, parts[p], k, rc, t->hash[i]);
+		}
+		ptab_free(t);
+		memset(t, 0, sizeof(*t));
+	}
+	return parts;
+}
+
 size_t
 registry_count(const struct registry *r, enum rec_kind k)
 {

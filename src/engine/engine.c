@@ -46,6 +46,7 @@ struct engine {
 	int			 starting;	/* inside engine_start */
 	const char		*cause;		/* the event whose record changes are checked */
 	instant_t		 (*horizon)(void);	/* live: the wall clock */
+	int			 uncounted;	/* leaves rule hit counts alone */
 };
 
 const struct kind_ops *const rule_kinds[RK__COUNT] = {
@@ -390,6 +391,12 @@ out:
 }
 
 void
+engine_leave_hits(struct engine *en)
+{
+	en->uncounted = 1;
+}
+
+void
 engine_set_horizon(struct engine *en, instant_t (*now)(void))
 {
 	en->horizon = now;
@@ -427,7 +434,8 @@ engine_event(struct engine *en, const struct soc_event *ev)
 	en->lookup_at = ev->time;
 	if ((rl = hmap_get_hashed(&en->rs->by_type, ev->type, th)) != NULL)
 		for (i = 0; i < rl->n; i++) {
-			rl->v[i]->hits++;
+			if (!en->uncounted)
+				rl->v[i]->hits++;
 			rule_kinds[rl->v[i]->kind]->event(en, rl->v[i], ev);
 		}
 	return 0;

@@ -16,6 +16,7 @@
 #include "complyd/reader.h"
 #include "complyd/replay.h"
 #include "complyd/util.h"
+#include "replay_int.h"
 
 int
 alert_vec_spill(struct alert_vec *av)
@@ -200,21 +201,10 @@ alert_vec_print(struct alert_vec *av, FILE *out)
 	return rc;
 }
 
-/* One run: the engine, its state and where the clock starts. */
-struct run {
-	struct engine	*en;
-	struct state	*st;
-	int		 started;
-	int		 any;
-	instant_t	 last;
-};
-
-static void
+void
 run_init(struct run *rn, struct ruleset *rs, struct registry *reg,
-    struct alert_vec *out)
+    struct alert_sink sink)
 {
-	struct alert_sink sink = { collect, out, NULL };	/* no evidence log */
-
 	memset(rn, 0, sizeof(*rn));
 	/* A replay moves forward only: superseded record versions can go. */
 	registry_keep_history(reg, 0);
@@ -222,23 +212,31 @@ run_init(struct run *rn, struct ruleset *rs, struct registry *reg,
 	rn->en = engine_new(rs, reg, rn->st, sink);
 }
 
-static void
-run_event(struct run *rn, const struct soc_event *ev)
+void
+run_see(struct run *rn, const struct soc_event *ev)
 {
 	if (!rn->started) {
 		/* Records from files are checked at the replay's start: the first event. */
 		engine_start(rn->en, ev->time);
 		rn->started = 1;
 	}
-	engine_event(rn->en, ev);
 	if (!rn->any || ev->time > rn->last)
 		rn->last = ev->time;
 	rn->any = 1;
 }
 
 static void
+run_event(struct run *rn, const struct soc_event *ev)
+{
+	run_see(rn, ev);
+	engine_event(rn->en, ev);
+}
+
+void
 run_finish(struct run *rn, const struct replay_opts *o, struct replay_result *res)
 {
+	const struct engine_stats *s;
+
 	if (!rn->started && o->has_until) {
 		engine_start(rn->en, o->until);
 		rn->started = 1;
@@ -247,9 +245,22 @@ run_finish(struct run *rn, const struct replay_opts *o, struct replay_result *re
 		engine_advance(rn->en, o->until);
 	else if (rn->any)
 		engine_advance(rn->en, rn->last);
-	res->stats = *engine_stats(rn->en);
+	s = engine_stats(rn->en);
+	res->stats.events += s->events;
+	res->stats.duplicates += s->duplicates;
+	res->stats.alerts += s->alerts;
+	res->stats.suppressed += s->suppressed;
+	res->stats.reviews += s->reviews;
 	engine_free(rn->en);
 	rn->st->ops->free(rn->st);
+}
+
+struct alert_sink
+alert_vec_sink(struct alert_vec *out)
+{
+	struct alert_sink sink = { collect, out, NULL };	/* no evidence log */
+
+	return sink;
 }
 
 struct replay_run {
@@ -261,7 +272,7 @@ replay_run_new(struct ruleset *rs, struct registry *reg, struct alert_vec *out)
 {
 	struct replay_run *r = xmalloc(sizeof(*r));
 
-	run_init(&r->rn, rs, reg, out);
+	run_init(&r->rn, rs, reg, alert_vec_sink(out));
 	return r;
 }
 
@@ -322,12 +333,13 @@ replay_events(struct ruleset *rs, struct registry *reg, struct soc_event *evs,
 	struct run	 rn;
 	size_t		 i;
 
+	memset(&res->stats, 0, sizeof(res->stats));
 	n = drop_duplicates(evs, n);
 	for (i = 0; i < n; i++)
 		evs[i].seq = i;
 	if (n > 1)
 		qsort(evs, n, sizeof(*evs), ev_cmp);
-	run_init(&rn, rs, reg, out);
+	run_init(&rn, rs, reg, alert_vec_sink(out));
 	for (i = 0; i < n; i++) {
 		run_event(&rn, &evs[i]);
 		event_dispose(&evs[i]);
@@ -464,7 +476,11 @@ replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
 
 	memset(res, 0, sizeof(*res));
 	if (in_time_order(files, nfiles)) {
-		run_init(&rn, rs, reg, out);
+		if (replay_threads() > 1 && (rc = replay_sharded(rs, reg, files,
+		    nfiles, o, out, res, replay_threads())) != -2)
+			return rc;
+		rc = 0;
+		run_init(&rn, rs, reg, alert_vec_sink(out));
 		if ((rc = stream_files(&rn, files, nfiles, o, res)) == -2) {
 			rc = 0;
 			for (i = 0; i < nfiles; i++)

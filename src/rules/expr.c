@@ -1332,11 +1332,8 @@ expr_free(struct expr *e)
 		nb = b->next;
 		free(b);
 	}
-	for (i = 0; i < e->nre; i++) {
-		pcre2_match_data_free(e->md[i]);
+	for (i = 0; i < e->nre; i++)
 		pcre2_code_free(e->re[i]);
-	}
-	free(e->md);
 	free(e->re);
 	pcre2_match_context_free(e->mctx);
 	cJSON_Delete(e->consts);

@@ -335,11 +335,20 @@ fn_matches(struct ctx *c, const struct node *n, const struct val *av,
 {
 	const char		*s;
 	PCRE2_UCHAR		 msg[120];
+	pcre2_match_data	*md;
 	int			 rc;
 
 	if (arg_str(c, n, av, 0, &s) == -1)
 		return -1;
-	rc = pcre2_match(n->re, (PCRE2_SPTR)s, strlen(s), 0, 0, n->md, n->mctx);
+	/*
+	 * Match data for one pair: only "matched or not" is read, and a match
+	 * that outgrows it still returns 0 (>= 0). Made per call, not kept in
+	 * the node: a replay evaluates one rule set on several threads.
+	 */
+	if ((md = pcre2_match_data_create(1, NULL)) == NULL)
+		return ex_efail(c, "%s: out of memory", n->path);
+	rc = pcre2_match(n->re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, n->mctx);
+	pcre2_match_data_free(md);
 	if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH) {
 		*out = val_bool(rc >= 0);
 		return 0;
@@ -554,7 +563,6 @@ chk_matches(struct comp *c, struct node *n)
 	PCRE2_UCHAR	 msg[120];
 	PCRE2_SIZE	 eoff;
 	pcre2_code	*re;
-	pcre2_match_data *md;
 	int		 ecode;
 
 	if (pat->k != N_LIT || pat->v.t != V_STR) {
@@ -572,23 +580,9 @@ chk_matches(struct comp *c, struct node *n)
 	}
 	/* Without JIT (unsupported platform) the interpreter still works. */
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	/*
-	 * Match data for one pair: only "matched or not" is read, and a match
-	 * that outgrows it still returns 0 (>= 0). Made once here rather than
-	 * per call; evaluation is single-threaded and a match is over before
-	 * another one can start.
-	 */
-	if ((md = pcre2_match_data_create(1, NULL)) == NULL) {
-		pcre2_code_free(re);
-		ex_cerr(c, pat->off, "out of memory");
-		return -1;
-	}
 	c->e->re = xrealloc(c->e->re, (c->e->nre + 1) * sizeof(*c->e->re));
-	c->e->md = xrealloc(c->e->md, (c->e->nre + 1) * sizeof(*c->e->md));
-	c->e->re[c->e->nre] = re;
-	c->e->md[c->e->nre++] = md;
+	c->e->re[c->e->nre++] = re;
 	n->re = re;
-	n->md = md;
 	if ((n->mctx = match_context(c)) == NULL) {
 		ex_cerr(c, pat->off, "out of memory");
 		return -1;

@@ -65,7 +65,6 @@ struct node {
 	const struct func *fn;		/* N_CALL */
 	struct val	 v;		/* N_LIT */
 	pcre2_code	*re;		/* matches() */
-	pcre2_match_data *md;		/* matches(): made at load, reused */
 	pcre2_match_context *mctx;
 	/* N_MACRO: its macro, the names its body reads, whether its value may be kept. */
 	const struct expr_macro *macro;
@@ -82,7 +81,6 @@ struct expr {
 	struct ablk	*arena;		/* nodes and strings */
 	cJSON		*consts;	/* constant list literals */
 	pcre2_code	**re;
-	pcre2_match_data **md;		/* one per re[] */
 	int		 nre;
 	pcre2_match_context *mctx;	/* match and depth limits, shared */
 };
