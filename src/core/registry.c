@@ -469,12 +469,17 @@ move_rec(struct registry *r, struct registry *p, enum rec_kind k,
     struct rec *rc, uint64_t h)
 {
 	struct ptab	*t = &p->kinds[k];
+	struct rkey	 q;
 	int		 i;
 
 	for (i = 0; i < rc->n; i++)
 		uncache(r, &rc->v[i]);	/* r's cache is not p's */
+	q.tenant = rc->key;
+	q.tl = strlen(rc->key);
+	q.id = rc->key + q.tl + 1;
+	q.h = h;
 	ptab_reserve(t);
-	ptab_set(t, ptab_probe(t, h, rec_is, rc->key), h, rc);
+	ptab_set(t, ptab_probe(t, h, rec_is, &q), h, rc);
 }
 
 struct registry **
@@ -497,11 +502,12 @@ registry_split(struct registry *r, int nparts)
 		for (i = 0; i < t->cap; i++) {
 			if ((rc = t->tab[i]) == NULL)
 				continue;
-			p = registry_part_of(rc->key, strcspn(rc->key, "\x1f"), nparts);
+			p = registry_part_of(rc->key, strlen(rc->key), nparts);
 			move_rec(r, parts[p], k, rc, t->hash[i]);
 		}
 		ptab_free(t);
 		memset(t, 0, sizeof(*t));
+		r->cache->last[k] = NULL;	/* moved away */
 	}
 	return parts;
 }

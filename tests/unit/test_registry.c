@@ -313,6 +313,57 @@ test_many(void **state)
 	registry_free(r);
 }
 
+/*
+ * registry_split: every record lands in the part its tenant belongs to,
+ * readable there (after a look-up in the whole, so the memo and cache have
+ * something to lose), with a fact set afterwards in its own part only; the
+ * whole is left empty.
+ */
+static void
+test_split(void **state)
+{
+	enum { N = 3000, PARTS = 3 };
+	struct registry	*r = registry_new(), **parts;
+	char		 tenant[16], id[16];
+	int		 i, p, want, counts[PARTS] = { 0 };
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		snprintf(tenant, sizeof(tenant), "t%d", i % 7);
+		snprintf(id, sizeof(id), "id-%d", i);
+		registry_put(r, i % 2 ? REC_DATASET : REC_CONTRACT, tenant, id,
+		    INSTANT_MIN, rec_v(i));
+	}
+	assert_int_equal(v_of(r, REC_DATASET, "t1", "id-1", 0), 1);
+	parts = registry_split(r, PARTS);
+	assert_int_equal(registry_count(r, REC_DATASET), 0);
+	assert_int_equal(v_of(r, REC_DATASET, "t1", "id-1", 0), -1);
+	for (i = 0; i < N; i++) {
+		snprintf(tenant, sizeof(tenant), "t%d", i % 7);
+		snprintf(id, sizeof(id), "id-%d", i);
+		want = registry_part_of(tenant, strlen(tenant), PARTS);
+		for (p = 0; p < PARTS; p++)
+			if (v_of(parts[p], i % 2 ? REC_DATASET : REC_CONTRACT,
+			    tenant, id, 0) != (p == want ? i : -1))
+				fail_msg("record %d in part %d, want only %d", i, p, want);
+		counts[want]++;
+	}
+	for (p = 0; p < PARTS; p++)
+		assert_int_equal(registry_count(parts[p], REC_DATASET) +
+		    registry_count(parts[p], REC_CONTRACT), counts[p]);
+	/* 7 tenants over 3 parts: no part may be left without any */
+	for (p = 0; p < PARTS; p++)
+		assert_true(counts[p] > 0);
+	want = registry_part_of("t1", 2, PARTS);
+	assert_int_equal(set_v(parts[want], REC_DATASET, "t1", "id-1", 5, 42), 0);
+	assert_int_equal(v_of(parts[want], REC_DATASET, "t1", "id-1", 5), 42);
+	assert_int_equal(v_of(parts[want], REC_DATASET, "t1", "id-1", 4), 1);
+	for (p = 0; p < PARTS; p++)
+		registry_free(parts[p]);
+	free(parts);
+	registry_free(r);
+}
+
 int
 main(void)
 {
@@ -322,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_memo_same_buffer),
 		cmocka_unit_test(test_set_fields),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
