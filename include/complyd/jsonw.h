@@ -12,5 +12,14 @@
 
 /* Appends v's text (as cJSON_PrintUnformatted prints it) to b; b->s stays NUL-terminated. */
 void jsonw_value(struct sbuf *b, const cJSON *v);
+/*
+ * The pieces of it, for writers of JSON text without a tree (the engine's
+ * alerts): the string s ("" for NULL, as cJSON prints a string without a
+ * value), the number d, and n bytes of text as they are (punctuation, keys
+ * that need no escape).
+ */
+void jsonw_string(struct sbuf *b, const char *s);
+void jsonw_number(struct sbuf *b, double d);
+void jsonw_raw(struct sbuf *b, const char *s, size_t n);
 
 #endif

@@ -12,6 +12,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,11 +58,11 @@ put_integer(struct sbuf *b, double d)
 	return 1;
 }
 
-static void
-put_number(struct sbuf *b, const cJSON *v)
+void
+jsonw_number(struct sbuf *b, double d)
 {
 	char	 buf[32];
-	double	 d = v->valuedouble, test = 0;
+	double	 test = 0;
 	int	 n;
 
 	if (put_integer(b, d))
@@ -88,37 +89,81 @@ static const unsigned char must_escape[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
-static void
-put_string(struct sbuf *b, const char *s)
+#define BYTES(c)	(0x0101010101010101ULL * (c))
+
+/*
+ * Whether any of the 8 bytes in w needs an escape: one below 0x20, a '"'
+ * or a '\\' (the "has less" and "has zero" word tricks; exact for "any",
+ * which is all this asks). Alert text is mostly multi-byte Japanese, which
+ * a byte table walks one byte at a time; this takes 8 at once.
+ */
+static inline int
+escape_in(uint64_t w)
 {
-	const unsigned char	*p = (const unsigned char *)s, *run;
-	char			 esc[8];
+	uint64_t q = w ^ BYTES('"'), bs = w ^ BYTES('\\');
+
+	return (((w - BYTES(0x20)) & ~w) | ((q - BYTES(1)) & ~q) |
+	    ((bs - BYTES(1)) & ~bs)) & BYTES(0x80) ? 1 : 0;
+}
+
+static void
+put_escape(struct sbuf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char	 esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+	switch (c) {
+	case '"':	put_bytes(b, "\\\"", 2); break;
+	case '\\':	put_bytes(b, "\\\\", 2); break;
+	case '\b':	put_bytes(b, "\\b", 2); break;
+	case '\f':	put_bytes(b, "\\f", 2); break;
+	case '\n':	put_bytes(b, "\\n", 2); break;
+	case '\r':	put_bytes(b, "\\r", 2); break;
+	case '\t':	put_bytes(b, "\\t", 2); break;
+	default:	put_bytes(b, esc, 6);	/* \u00xx, as cJSON writes it */
+	}
+}
+
+/*
+ * Runs of bytes that need no escape are copied at once; they are found 8
+ * bytes at a time, and the 8 that hold an escape are walked byte by byte.
+ */
+void
+jsonw_string(struct sbuf *b, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s, *run, *end, *lim;
+	uint64_t		 w;
 
 	put_bytes(b, "\"", 1);
 	if (s == NULL) {
 		put_bytes(b, "\"", 1);
 		return;
 	}
-	for (run = p; *p; p++) {
-		if (!must_escape[*p])
-			continue;
-		put_bytes(b, (const char *)run, (size_t)(p - run));
-		run = p + 1;
-		switch (*p) {
-		case '"':	put_bytes(b, "\\\"", 2); break;
-		case '\\':	put_bytes(b, "\\\\", 2); break;
-		case '\b':	put_bytes(b, "\\b", 2); break;
-		case '\f':	put_bytes(b, "\\f", 2); break;
-		case '\n':	put_bytes(b, "\\n", 2); break;
-		case '\r':	put_bytes(b, "\\r", 2); break;
-		case '\t':	put_bytes(b, "\\t", 2); break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			put_bytes(b, esc, 6);
+	end = p + strlen(s);
+	for (run = p; p < end; ) {
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if (!escape_in(w)) {
+				p += 8;
+				continue;
+			}
+		}
+		for (lim = end - p > 8 ? p + 8 : end; p < lim; p++) {
+			if (!must_escape[*p])
+				continue;
+			put_bytes(b, (const char *)run, (size_t)(p - run));
+			put_escape(b, *p);
+			run = p + 1;
 		}
 	}
 	put_bytes(b, (const char *)run, (size_t)(p - run));
 	put_bytes(b, "\"", 1);
+}
+
+void
+jsonw_raw(struct sbuf *b, const char *s, size_t n)
+{
+	put_bytes(b, s, n);
 }
 
 void
@@ -130,8 +175,8 @@ jsonw_value(struct sbuf *b, const cJSON *v)
 	switch (v->type & 0xff) {
 	case cJSON_False:	put_bytes(b, "false", 5); return;
 	case cJSON_True:	put_bytes(b, "true", 4); return;
-	case cJSON_Number:	put_number(b, v); return;
-	case cJSON_String:	put_string(b, v->valuestring); return;
+	case cJSON_Number:	jsonw_number(b, v->valuedouble); return;
+	case cJSON_String:	jsonw_string(b, v->valuestring); return;
 	case cJSON_Raw:
 		if (v->valuestring) {
 			sbuf_puts(b, v->valuestring);
@@ -143,7 +188,7 @@ jsonw_value(struct sbuf *b, const cJSON *v)
 		put_bytes(b, object ? "{" : "[", 1);
 		for (it = v->child; it != NULL; it = it->next) {
 			if (object) {
-				put_string(b, it->string);
+				jsonw_string(b, it->string);
 				put_bytes(b, ":", 1);
 			}
 			jsonw_value(b, it);
