@@ -1,7 +1,7 @@
 /*
  * alert.c - alert ids and the output order of DESIGN.md.
  */
-#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,18 +11,43 @@
 #include "complyd/alert.h"
 
 /*
- * SHA-256 with the digest fetched once: OpenSSL 3's SHA256() looks the
- * algorithm up on every call, which cost more than the hashing of an id.
+ * SHA-256 with the digest fetched once and one context kept per thread:
+ * OpenSSL 3's SHA256() looks the algorithm up on every call and EVP_Digest
+ * makes and frees a context, each costing more than the hashing of an id.
  */
 static void
 sha256(const void *p, size_t n, unsigned char md[SHA256_DIGEST_LENGTH])
 {
-	static EVP_MD	*md_sha256;
+	static EVP_MD			*md_sha256;
+	static _Thread_local EVP_MD_CTX	*ctx;
 
 	if (md_sha256 == NULL)
 		md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (md_sha256 == NULL || !EVP_Digest(p, n, md, NULL, md_sha256, NULL))
+	if (ctx == NULL)
+		ctx = EVP_MD_CTX_new();
+	if (md_sha256 == NULL || ctx == NULL ||
+	    !EVP_DigestInit_ex2(ctx, md_sha256, NULL) ||
+	    !EVP_DigestUpdate(ctx, p, n) || !EVP_DigestFinal_ex(ctx, md, NULL))
 		SHA256(p, n, md);
+}
+
+/* The digits of v as "%" PRId64 prints them, without printf; returns the length. */
+static size_t
+fmt_int64(char *out, int64_t v)
+{
+	char		 buf[24], *q = buf + sizeof(buf);
+	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	size_t		 n;
+
+	do
+		*--q = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--q = '-';
+	n = (size_t)(buf + sizeof(buf) - q);
+	memcpy(out, q, n);
+	out[n] = '\0';
+	return n;
 }
 
 void
@@ -35,7 +60,7 @@ alert_make_id(char out[27], const char *tenant, const char *rule,
 	size_t		 len = 0, n;
 	int		 i;
 
-	snprintf(ts, sizeof(ts), "%" PRId64, t / 1000);
+	fmt_int64(ts, t / 1000);
 	parts[0] = tenant; parts[1] = rule; parts[2] = key;
 	parts[3] = status; parts[4] = ts; parts[5] = id_part;
 	/*
