@@ -96,6 +96,29 @@ alert_make_id(char out[27], const char *tenant, const char *rule,
 }
 
 int
+alert_tree(struct alert *a)
+{
+	static const char *const names[] = { "tenant", "key", "status", "id" };
+	const char	**strs[4] = { &a->tenant, &a->key, &a->status, &a->id };
+	const cJSON	*v;
+	cJSON		*j;
+	int		 i;
+
+	if ((j = cJSON_ParseWithLength(a->text, a->len)) == NULL)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(j, names[i]);
+		if (!cJSON_IsString(v)) {
+			cJSON_Delete(j);
+			return -1;
+		}
+		*strs[i] = v->valuestring;
+	}
+	a->json = j;
+	return 0;
+}
+
+int
 alert_cmp(const void *pa, const void *pb)
 {
 	const struct alert *a = pa, *b = pb;

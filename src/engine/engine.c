@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "complyd/engine.h"
+#include "complyd/jsonw.h"
 #include "complyd/kind.h"
 #include "complyd/log.h"
 #include "complyd/util.h"
@@ -46,6 +47,7 @@ struct engine {
 	int			 starting;	/* inside engine_start */
 	const char		*cause;		/* the event whose record changes are checked */
 	instant_t		 (*horizon)(void);	/* live: the wall clock */
+	struct sbuf		 text, msg;	/* an alert's record, a message: reused */
 };
 
 const struct kind_ops *const rule_kinds[RK__COUNT] = {
@@ -83,6 +85,8 @@ engine_new(struct ruleset *rs, struct registry *reg, struct state *st,
 	en->sink = sink;
 	en->clock = INSTANT_MIN;
 	expr_env_init(&en->env);
+	sbuf_init(&en->text);
+	sbuf_init(&en->msg);
 	en->env.cal = rs->cal;
 	en->env.lookup = lookup;
 	en->env.lookup_arg = en;
@@ -110,6 +114,8 @@ engine_free(struct engine *en)
 		free(en->by_subject[i].v);
 	free(en->dirty);
 	free(en->heap);
+	sbuf_free(&en->text);
+	sbuf_free(&en->msg);
 	free(en);
 }
 
@@ -531,26 +537,94 @@ suppressed(const struct engine *en, const struct rule *r, const char *tenant,
 }
 
 /*
- * Alert members under constant keys: cJSON then keeps the key literal
- * instead of copying it (three mallocs a member become two).
+ * The alert record is written as JSON text from the engine's values, member
+ * by member in the order and form cJSON_PrintUnformatted gave the tree it
+ * used to be built as: a replay writes the text out and needs no tree (it
+ * cost more than the rest of the alert), a sink that wants one parses it.
  */
-static cJSON *
-add_obj(cJSON *o, const char *key, cJSON *item)
+
+/* Appends a member's ",": none before the first member of an object. */
+static void
+put_key(struct sbuf *b, const char *name)
 {
-	cJSON_AddItemToObjectCS(o, key, item);
-	return item;
+	if (b->s[b->len - 1] != '{')
+		jsonw_raw(b, ",", 1);
+	jsonw_string(b, name);
+	jsonw_raw(b, ":", 1);
 }
 
+/*
+ * A string member under a constant key (member is its `,"name":` text).
+ * A NULL string is left out, as cJSON made no item of it.
+ */
 static void
-add_str(cJSON *o, const char *key, const char *s)
+put_str(struct sbuf *b, const char *member, size_t n, const char *s)
 {
-	add_obj(o, key, cJSON_CreateString(s));
+	if (s == NULL)
+		return;
+	if (b->s[b->len - 1] == '{') {
+		member++;
+		n--;
+	}
+	jsonw_raw(b, member, n);
+	jsonw_string(b, s);
 }
 
-static void
-add_null(cJSON *o, const char *key)
+#define PUT_STR(b, name, s) \
+	put_str((b), ",\"" name "\":", sizeof(",\"" name "\":") - 1, (s))
+#define PUT_RAW(b, text)	jsonw_raw((b), (text), sizeof(text) - 1)
+
+/*
+ * A value as val_to_json makes it, printed. -1 where that makes no item
+ * (a string or a tree that is NULL): the member is left out then.
+ */
+static int
+put_val(struct sbuf *b, const struct val *v)
 {
-	add_obj(o, key, cJSON_CreateNull());
+	char	 buf[32];
+
+	switch (v->t) {
+	case V_BOOL:
+		jsonw_raw(b, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
+		return 0;
+	case V_NUM:
+		jsonw_number(b, v->u.n);
+		return 0;
+	case V_STR:
+		if (v->u.s == NULL)
+			return -1;
+		jsonw_string(b, v->u.s);
+		return 0;
+	case V_DATE:
+		jsonw_string(b, when_fmt_date(v->u.d, buf));
+		return 0;
+	case V_TIME:
+		jsonw_string(b, when_fmt_instant(v->u.at, buf));
+		return 0;
+	case V_DUR:
+		PUT_RAW(b, "{\"months\":");
+		jsonw_number(b, v->u.dur.months);
+		PUT_RAW(b, ",\"days\":");
+		jsonw_number(b, v->u.dur.days);
+		PUT_RAW(b, "}");
+		return 0;
+	case V_LIST: case V_OBJ:
+		if (v->u.j == NULL)
+			return -1;
+		jsonw_value(b, v->u.j);
+		return 0;
+	default:
+		PUT_RAW(b, "null");
+		return 0;
+	}
+}
+
+/* Empties the message buffer (a failed sbuf_printf leaves it so). */
+static void
+msg_reset(struct engine *en)
+{
+	en->msg.len = 0;
+	en->msg.s[0] = '\0';
 }
 
 /*
@@ -558,102 +632,121 @@ add_null(cJSON *o, const char *key)
  * missing values as null, so the message is the rule's title and the reason.
  */
 static void
-add_unjudged_message(cJSON *o, const struct rule *r, const char *reason)
+put_unjudged_message(struct engine *en, struct sbuf *b, const struct rule *r,
+    const char *reason)
 {
 	const cJSON	*title = cJSON_GetObjectItemCaseSensitive(r->meta, "title");
 	const cJSON	*ja = cJSON_GetObjectItemCaseSensitive(title, "ja");
-	const cJSON	*en = cJSON_GetObjectItemCaseSensitive(title, "en");
-	cJSON		*m = add_obj(o, "message", cJSON_CreateObject());
-	struct sbuf	 b;
+	const cJSON	*eng = cJSON_GetObjectItemCaseSensitive(title, "en");
 
-	sbuf_init(&b);
-	sbuf_printf(&b, "%s: 判定できません(%s)",
+	PUT_RAW(b, ",\"message\":{");
+	msg_reset(en);
+	sbuf_printf(&en->msg, "%s: 判定できません(%s)",
 	    cJSON_IsString(ja) ? ja->valuestring : r->id, reason);
-	add_str(m, "ja", b.s);
-	b.len = 0;
-	sbuf_printf(&b, "%s: cannot be judged (%s)",
-	    cJSON_IsString(en) ? en->valuestring : r->id, reason);
-	add_str(m, "en", b.s);
-	sbuf_free(&b);
+	PUT_STR(b, "ja", en->msg.s);
+	msg_reset(en);
+	sbuf_printf(&en->msg, "%s: cannot be judged (%s)",
+	    cJSON_IsString(eng) ? eng->valuestring : r->id, reason);
+	PUT_STR(b, "en", en->msg.s);
+	PUT_RAW(b, "}");
 }
 
+/* The rule's message; a language without a template says "". */
 static void
-add_message(cJSON *o, const struct rule *r, struct expr_env *env)
+put_message(struct engine *en, struct sbuf *b, const struct rule *r,
+    struct expr_env *env)
 {
-	cJSON		*m = add_obj(o, "message", cJSON_CreateObject());
-	struct sbuf	 b;
+	const struct tmpl	*t[2] = { r->msg_ja, r->msg_en };
+	int			 i;
 
-	sbuf_init(&b);
-	if (r->msg_ja)
-		tmpl_render(r->msg_ja, env, &b);
-	add_str(m, "ja", b.s ? b.s : "");
-	b.len = 0;
-	if (b.s)
-		b.s[0] = '\0';
-	if (r->msg_en)
-		tmpl_render(r->msg_en, env, &b);
-	add_str(m, "en", b.s ? b.s : "");
-	sbuf_free(&b);
+	PUT_RAW(b, ",\"message\":{");
+	for (i = 0; i < 2; i++) {
+		msg_reset(en);
+		if (t[i])
+			tmpl_render(t[i], env, &en->msg);
+		if (i == 0)
+			PUT_STR(b, "ja", en->msg.s);
+		else
+			PUT_STR(b, "en", en->msg.s);
+	}
+	PUT_RAW(b, "}");
 }
 
-/* Rule-defined details; an erroring one is left out rather than failing the alert. */
+/*
+ * The kind's details, then the rule's; a rule's detail the kind gave is
+ * left out, as is one that errs rather than failing the alert. Rule
+ * details have distinct names (the loader refuses a key given twice).
+ */
 static void
-add_rule_details(cJSON *details, const struct rule *r, struct expr_env *env)
+put_details(struct sbuf *b, const struct rule *r, const struct alert_req *q)
 {
+	const cJSON	*it;
 	struct val	 v;
+	size_t		 mark;
 	int		 i;
 
-	for (i = 0; i < r->ndetails; i++) {
-		if (cJSON_GetObjectItemCaseSensitive(details, r->details[i].name))
-			continue;
-		if (expr_eval(r->details[i].value, env, &v) == 0)
-			cJSON_AddItemToObject(details, r->details[i].name, val_to_json(&v));
+	PUT_RAW(b, ",\"details\":{");
+	for (it = q->details ? q->details->child : NULL; it; it = it->next) {
+		put_key(b, it->string);
+		jsonw_value(b, it);
 	}
+	for (i = 0; q->env && i < r->ndetails; i++) {
+		if (cJSON_GetObjectItemCaseSensitive(q->details, r->details[i].name) ||
+		    expr_eval(r->details[i].value, q->env, &v) == -1)
+			continue;
+		mark = b->len;
+		put_key(b, r->details[i].name);
+		if (put_val(b, &v) == -1) {
+			b->len = mark;
+			b->s[mark] = '\0';
+		}
+	}
+	PUT_RAW(b, "}");
 }
 
-static cJSON *
-build_alert(struct engine *en, const struct rule *r, struct alert_req *q,
-    const char *id)
+static void
+write_alert(struct engine *en, const struct rule *r, const struct alert_req *q,
+    const char *id, struct sbuf *b)
 {
-	cJSON	*o = cJSON_CreateObject(), *subj, *ev, *det;
 	char	 ts[32];
 	int	 i;
 
-	add_str(o, "id", id);
-	add_str(o, "tenant", q->tenant);
-	add_str(o, "rule", r->id);
-	add_str(o, "obligation", r->obligation);
-	add_str(o, "law", r->law->id);
+	b->len = 0;
+	PUT_RAW(b, "{");
+	PUT_STR(b, "id", id);
+	PUT_STR(b, "tenant", q->tenant);
+	PUT_STR(b, "rule", r->id);
+	PUT_STR(b, "obligation", r->obligation);
+	PUT_STR(b, "law", r->law->id);
 	if (q->version && rule_article(r, q->version)) {
-		add_str(o, "law_version", q->version->id);
-		add_str(o, "article", rule_article(r, q->version));
-	} else {
-		add_null(o, "law_version");
-		add_null(o, "article");
-	}
-	add_str(o, "severity", r->severity ? r->severity : "medium");
-	add_str(o, "status", q->status);
-	add_str(o, "state", "open");
-	add_str(o, "time", when_fmt_instant(q->time, ts));
-	add_str(o, "key", q->key);
-	subj = add_obj(o, "subject", cJSON_CreateObject());
-	add_str(subj, "kind", r->subject_label);
-	add_str(subj, "id", q->key);
+		PUT_STR(b, "law_version", q->version->id);
+		PUT_STR(b, "article", rule_article(r, q->version));
+	} else
+		PUT_RAW(b, ",\"law_version\":null,\"article\":null");
+	PUT_STR(b, "severity", r->severity ? r->severity : "medium");
+	PUT_STR(b, "status", q->status);
+	PUT_RAW(b, ",\"state\":\"open\"");
+	PUT_STR(b, "time", when_fmt_instant(q->time, ts));
+	PUT_STR(b, "key", q->key);
+	PUT_RAW(b, ",\"subject\":{");
+	PUT_STR(b, "kind", r->subject_label);
+	PUT_STR(b, "id", q->key);
+	PUT_RAW(b, "}");
 	if (q->unjudged)
-		add_unjudged_message(o, r, q->unjudged);
+		put_unjudged_message(en, b, r, q->unjudged);
 	else
-		add_message(o, r, q->env ? q->env : engine_env(en, r, NULL,
+		put_message(en, b, r, q->env ? q->env : engine_env(en, r, NULL,
 		    q->tenant, q->key, engine_record(en, r, q->tenant, q->key),
 		    q->version));
-	ev = add_obj(o, "evidence", cJSON_CreateArray());
-	for (i = 0; i < 4 && q->evidence[i]; i++)
-		cJSON_AddItemToArray(ev, cJSON_CreateString(q->evidence[i]));
-	det = q->details ? q->details : cJSON_CreateObject();
-	q->details = NULL;
-	if (q->env)
-		add_rule_details(det, r, q->env);
-	add_obj(o, "details", det);
-	return o;
+	PUT_RAW(b, ",\"evidence\":[");
+	for (i = 0; i < 4 && q->evidence[i]; i++) {
+		if (i > 0)
+			PUT_RAW(b, ",");
+		jsonw_string(b, q->evidence[i]);
+	}
+	PUT_RAW(b, "]");
+	put_details(b, r, q);
+	PUT_RAW(b, "}");
 }
 
 void
@@ -668,14 +761,23 @@ engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 		return;
 	}
 	alert_make_id(id, q->tenant, r->id, q->key, q->status, q->time, q->id_part);
+	write_alert(en, r, q, id, &en->text);
+	cJSON_Delete(q->details);
+	q->details = NULL;
 	memset(&a, 0, sizeof(a));
-	a.json = build_alert(en, r, q, id);
+	a.text = en->text.s;
+	a.len = en->text.len;
 	a.time = q->time;
-	a.tenant = cJSON_GetObjectItemCaseSensitive(a.json, "tenant")->valuestring;
+	a.tenant = q->tenant;
 	a.obligation = r->obligation;
-	a.key = cJSON_GetObjectItemCaseSensitive(a.json, "key")->valuestring;
-	a.status = cJSON_GetObjectItemCaseSensitive(a.json, "status")->valuestring;
-	a.id = cJSON_GetObjectItemCaseSensitive(a.json, "id")->valuestring;
+	a.key = q->key;
+	a.status = q->status;
+	a.id = id;
+	if (!en->sink.text && alert_tree(&a) == -1) {
+		log_warnx("alert %s of rule %s: its record does not parse; "
+		    "not raised", id, r->id);
+		return;
+	}
 	a.seq = en->aseq++;
 	en->stats.alerts++;
 	if (strcmp(q->status, "review") == 0)

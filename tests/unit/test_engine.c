@@ -111,7 +111,29 @@ static const char test_law[] =
 	"    subject: dataset\n"
 	"    when: len(record.purposes ?? []) == 0\n"
 	"    articles: { v1: \"r1\", v2: \"r2\" }\n"
-	"    message: { ja: \"{key}\", en: \"{key}\" }\n";
+	"    message: { ja: \"{key}\", en: \"{key}\" }\n"
+	"  - id: tl.det\n"
+	"    obligation: TL-DET\n"
+	"    kind: match\n"
+	"    on: test.detail\n"
+	"    key: event.thing\n"
+	"    articles: { v2: \"x2\" }\n"
+	"    message: { ja: \"{key} は「{event.text}」\", en: \"\\\"{event.text}\\\"\\t{event.count}\" }\n"
+	"    details:\n"
+	"      b: event.count > 1\n"
+	"      n: event.count * 1.5\n"
+	"      frac: event.count / 3\n"
+	"      big: event.big * 3\n"
+	"      s: event.text\n"
+	"      d: date('2026-05-30')\n"
+	"      t: now\n"
+	"      dur: days(3) + months(1)\n"
+	"      list: event.list\n"
+	"      obj: event.obj\n"
+	"      nul: \"null\"\n"
+	"      absent: event.nothing\n"
+	"      fails: event.count + event.thing\n"
+	"      \"q\\\"k\\n\": key\n";
 
 static struct ruleset *g_rs;
 
@@ -975,6 +997,25 @@ test_same_instant(void **state)
 
 /* ---- the alert record itself ---- */
 
+/* tl.det's alert on test_alert_text's event, as cJSON printed its tree. */
+#define WANT_ALERT_TEXT \
+	"{\"id\":\"a-5c81b3015bec8e3dd88b86b5\",\"tenant\":\"acme\"," \
+	"\"rule\":\"tl.det\",\"obligation\":\"TL-DET\",\"law\":\"tl\"," \
+	"\"law_version\":\"v2\",\"article\":\"x2\"," \
+	"\"severity\":\"medium\",\"status\":\"violation\"," \
+	"\"state\":\"open\",\"time\":\"2026-03-01T10:30:00+09:00\"," \
+	"\"key\":\"T\\\"1\",\"subject\":{\"kind\":\"event\"," \
+	"\"id\":\"T\\\"1\"}," \
+	"\"message\":{\"ja\":\"T\\\"1 は「引用\\\"と\\n改行\\u0001」\"," \
+	"\"en\":\"\\\"引用\\\"と\\n改行\\u0001\\\"\\t10\"}," \
+	"\"evidence\":[\"d1\"],\"details\":{\"b\":true,\"n\":15," \
+	"\"frac\":3.3333333333333335,\"big\":3e+21," \
+	"\"s\":\"引用\\\"と\\n改行\\u0001\",\"d\":\"2026-05-30\"," \
+	"\"t\":\"2026-03-01T10:30:00+09:00\",\"dur\":{\"months\":1," \
+	"\"days\":3},\"list\":[1,\"x\",{\"a\":null}]," \
+	"\"obj\":{\"k\":[true,false],\"e\":{}},\"nul\":null," \
+	"\"absent\":null,\"q\\\"k\\n\":\"T\\\"1\"}}"
+
 static void
 test_alert_record(void **state)
 {
@@ -1014,6 +1055,43 @@ test_alert_record(void **state)
 	assert_string_equal(out.v[0].id, jstr(a, "id"));
 	assert_string_equal(out.v[0].key, "A");
 	alert_vec_free(&out);
+}
+
+static char *printed(struct alert_vec *av);
+
+/*
+ * The record's text, byte for byte, with rule details of every value type
+ * (one that fails is left out) and strings that need escapes: as a line
+ * written out by a spilling replay, and as the tree a collector keeps.
+ */
+static void
+test_alert_text(void **state)
+{
+	static const char *const lines[] = {
+		EV("d1", "2026-03-01T01:30:00Z", "test.detail",
+		    ",\"thing\":\"T\\\"1\",\"count\":10,\"big\":1e21,\"text\":\"引用\\\"と\\n改行\\u0001\","
+		    "\"list\":[1,\"x\",{\"a\":null}],\"obj\":{\"k\":[true,false],\"e\":{}}"),
+		NULL
+	};
+	static const char want[] = WANT_ALERT_TEXT "\n";
+	struct alert_vec	 a = { 0 }, b = { 0 };
+	struct replay_result	 res;
+	char			*pa, *pb;
+
+	(void)state;
+	run(NULL, lines, NULL, &a, &res);
+	assert_int_equal(alert_vec_spill(&b), 0);
+	run(NULL, lines, NULL, &b, &res);
+	assert_int_equal(a.n, 1);
+	assert_non_null(a.v[0].json);
+	pa = printed(&a);
+	pb = printed(&b);
+	assert_string_equal(pa, want);
+	assert_string_equal(pb, want);
+	free(pa);
+	free(pb);
+	alert_vec_free(&a);
+	alert_vec_free(&b);
 }
 
 /* ---- stable ids ---- */
@@ -1091,6 +1169,50 @@ test_spilled_alerts_print_the_same(void **state)
 	free(pb);
 	alert_vec_free(&a);
 	alert_vec_free(&b);
+}
+
+/*
+ * A full disk: alerts whose lines cannot be written or flushed are kept as
+ * trees, nothing is lost, and later alerts are kept as trees too. /dev/full
+ * buffered fails at the flush (the print's, here); unbuffered at the write.
+ */
+static void
+test_spill_to_a_full_disk(void **state)
+{
+	static const char *const lines[] = {
+		EV("u1", "2026-03-01T10:00:00+09:00", "test.used", ",\"thing\":\"A\",\"count\":10"),
+		EV("u2", "2026-03-01T10:00:00+09:00", "test.used", ",\"thing\":\"B\",\"count\":10"),
+		START_K("s1", "2026-03-10T10:00:00+09:00"),
+		NULL
+	};
+	struct alert_vec	 a = { 0 }, b;
+	struct replay_result	 res;
+	char			*pa, *pb;
+	int			 buffered;
+	size_t			 i;
+
+	(void)state;
+	run(NULL, lines, "2026-03-31T00:00:00+09:00", &a, &res);
+	pa = printed(&a);
+	for (buffered = 0; buffered < 2; buffered++) {
+		memset(&b, 0, sizeof(b));
+		assert_int_equal(alert_vec_spill(&b), 0);
+		fclose(b.spill);
+		assert_non_null(b.spill = fopen("/dev/full", "w+"));
+		if (!buffered)
+			setvbuf(b.spill, NULL, _IONBF, 0);
+		run(NULL, lines, "2026-03-31T00:00:00+09:00", &b, &res);
+		assert_int_equal(b.n, 4);
+		pb = printed(&b);
+		assert_true(b.spill_failed);
+		for (i = 0; i < b.n; i++)
+			assert_non_null(b.v[i].json);
+		assert_string_equal(pa, pb);
+		free(pb);
+		alert_vec_free(&b);
+	}
+	free(pa);
+	alert_vec_free(&a);
 }
 
 /* ---- a few thousand random-ish events ---- */
@@ -1273,8 +1395,10 @@ main(void)
 		cmocka_unit_test(test_tenants),
 		cmocka_unit_test(test_same_instant),
 		cmocka_unit_test(test_alert_record),
+		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_stable_ids),
 		cmocka_unit_test(test_spilled_alerts_print_the_same),
+		cmocka_unit_test(test_spill_to_a_full_disk),
 		cmocka_unit_test(test_stress),
 	};
 
