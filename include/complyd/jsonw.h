@@ -6,6 +6,8 @@
 #ifndef COMPLYD_JSONW_H
 #define COMPLYD_JSONW_H
 
+#include <string.h>
+
 #include <cjson/cJSON.h>
 
 #include "complyd/util.h"
@@ -20,6 +22,22 @@ void jsonw_value(struct sbuf *b, const cJSON *v);
  */
 void jsonw_string(struct sbuf *b, const char *s);
 void jsonw_number(struct sbuf *b, double d);
-void jsonw_raw(struct sbuf *b, const char *s, size_t n);
+
+/*
+ * Inline: sbuf_add is a call into util.c per piece, and an alert is dozens
+ * of pieces, most of them a few constant bytes; the common case (room
+ * enough) is a copy the compiler can unroll.
+ */
+static inline void
+jsonw_raw(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->s == NULL || b->len + n + 1 > b->cap) {
+		sbuf_add(b, s, n);
+		return;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
 
 #endif

@@ -18,21 +18,7 @@
 
 #include "complyd/jsonw.h"
 
-/*
- * Appends n bytes. sbuf_add is a call into util.c per piece; an alert is a
- * hundred pieces, so the common case (room enough) stays inline here.
- */
-static inline void
-put_bytes(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->s == NULL || b->len + n + 1 > b->cap) {
-		sbuf_add(b, s, n);
-		return;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
+#define put_bytes	jsonw_raw
 
 /*
  * Integers below 1e15 print as "%1.15g" prints them, all their digits, and
@@ -125,21 +111,64 @@ put_escape(struct sbuf *b, unsigned char c)
 }
 
 /*
- * Runs of bytes that need no escape are copied at once; they are found 8
- * bytes at a time, and the 8 that hold an escape are walked byte by byte.
+ * Whether any of the n bytes at p needs an escape, 8 at a time: the last
+ * word overlaps the one before (its bytes passed already), and a string
+ * shorter than a word is padded with bytes that need none.
  */
-void
-jsonw_string(struct sbuf *b, const char *s)
+static int
+has_escape(const unsigned char *p, size_t n)
 {
-	const unsigned char	*p = (const unsigned char *)s, *run, *end, *lim;
-	uint64_t		 w;
+	uint64_t	 w = BYTES('a');
+	size_t		 i;
 
-	put_bytes(b, "\"", 1);
-	if (s == NULL) {
+	if (n < 8) {
+		memcpy(&w, p, n);
+		return escape_in(w);
+	}
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (escape_in(w))
+			return 1;
+	}
+	if (i < n) {
+		memcpy(&w, p + n - 8, 8);
+		return escape_in(w);
+	}
+	return 0;
+}
+
+/* The n bytes at s between quotes, none of them to escape (most strings). */
+static void
+put_plain(struct sbuf *b, const char *s, size_t n)
+{
+	char	*d;
+
+	if (b->s == NULL || b->len + n + 3 > b->cap) {
+		put_bytes(b, "\"", 1);
+		put_bytes(b, s, n);
 		put_bytes(b, "\"", 1);
 		return;
 	}
-	end = p + strlen(s);
+	d = b->s + b->len;
+	d[0] = '"';
+	memcpy(d + 1, s, n);
+	d[n + 1] = '"';
+	d[n + 2] = '\0';
+	b->len += n + 2;
+}
+
+/*
+ * A string with escapes: runs of bytes that need none are copied at once;
+ * they are found 8 bytes at a time, and the 8 that hold an escape are
+ * walked byte by byte.
+ */
+static void
+put_escaped(struct sbuf *b, const unsigned char *p, size_t n)
+{
+	const unsigned char	*run, *end = p + n, *lim;
+	uint64_t		 w;
+
+	put_bytes(b, "\"", 1);
 	for (run = p; p < end; ) {
 		if (end - p >= 8) {
 			memcpy(&w, p, 8);
@@ -161,9 +190,19 @@ jsonw_string(struct sbuf *b, const char *s)
 }
 
 void
-jsonw_raw(struct sbuf *b, const char *s, size_t n)
+jsonw_string(struct sbuf *b, const char *s)
 {
-	put_bytes(b, s, n);
+	size_t	 n;
+
+	if (s == NULL) {
+		put_bytes(b, "\"\"", 2);
+		return;
+	}
+	n = strlen(s);
+	if (has_escape((const unsigned char *)s, n))
+		put_escaped(b, (const unsigned char *)s, n);
+	else
+		put_plain(b, s, n);
 }
 
 void
