@@ -672,6 +672,18 @@ put_message(struct engine *en, struct sbuf *b, const struct rule *r,
 	PUT_RAW(b, "}");
 }
 
+/* Whether the kind gave a detail of that name. */
+static int
+kind_detail(const struct alert_req *q, const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < 4 && q->details[i].name; i++)
+		if (strcmp(q->details[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The kind's details, then the rule's; a rule's detail the kind gave is
  * left out, as is one that errs rather than failing the alert. Rule
@@ -680,18 +692,22 @@ put_message(struct engine *en, struct sbuf *b, const struct rule *r,
 static void
 put_details(struct sbuf *b, const struct rule *r, const struct alert_req *q)
 {
-	const cJSON	*it;
-	struct val	 v;
-	size_t		 mark;
-	int		 i;
+	const struct alert_detail	*d;
+	struct val			 v;
+	size_t				 mark;
+	int				 i;
 
 	PUT_RAW(b, ",\"details\":{");
-	for (it = q->details ? q->details->child : NULL; it; it = it->next) {
-		put_key(b, it->string);
-		jsonw_value(b, it);
+	for (i = 0; i < 4 && q->details[i].name; i++) {
+		d = &q->details[i];
+		put_key(b, d->name);
+		if (d->str)
+			jsonw_string(b, d->str);
+		else
+			jsonw_number(b, d->num);
 	}
 	for (i = 0; q->env && i < r->ndetails; i++) {
-		if (cJSON_GetObjectItemCaseSensitive(q->details, r->details[i].name) ||
+		if (kind_detail(q, r->details[i].name) ||
 		    expr_eval(r->details[i].value, q->env, &v) == -1)
 			continue;
 		mark = b->len;
@@ -757,13 +773,10 @@ engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 
 	if (suppressed(en, r, q->tenant, q->key, q->time)) {
 		en->stats.suppressed++;
-		cJSON_Delete(q->details);
 		return;
 	}
 	alert_make_id(id, q->tenant, r->id, q->key, q->status, q->time, q->id_part);
 	write_alert(en, r, q, id, &en->text);
-	cJSON_Delete(q->details);
-	q->details = NULL;
 	memset(&a, 0, sizeof(a));
 	a.text = en->text.s;
 	a.len = en->text.len;
@@ -814,8 +827,7 @@ engine_review(struct engine *en, const struct rule *r, const char *tenant,
 	q.id_part = ev ? ev->id : NULL;
 	/* A record check's review: the event that changed the record, if any. */
 	q.evidence[0] = ev ? ev->id : en->cause;
-	q.details = cJSON_CreateObject();
-	cJSON_AddStringToObject(q.details, "reason", reason);
+	q.details[0] = (struct alert_detail){ "reason", reason, 0 };
 	q.unjudged = reason;
 	engine_raise(en, r, &q);
 }
