@@ -25,7 +25,7 @@ struct alert {
 	uint64_t	 seq;		/* emission order */
 	char		*own;
 	off_t		 off;
-	/* The record as one JSON line (no newline), valid during emit only. */
+	/* For a text sink: the record as one JSON line (no newline), during emit. */
 	const char	*text;
 	size_t		 len;
 };

@@ -31,7 +31,7 @@ sha256(const void *p, size_t n, unsigned char md[SHA256_DIGEST_LENGTH])
 		SHA256(p, n, md);
 }
 
-/* The digits of v as "%" PRId64 prints them, without printf; returns the length. */
+/* v as "%" PRId64 prints it, without printf; returns the length. */
 static size_t
 fmt_int64(char *out, int64_t v)
 {

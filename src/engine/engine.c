@@ -537,46 +537,146 @@ suppressed(const struct engine *en, const struct rule *r, const char *tenant,
 }
 
 /*
- * The alert record is written as JSON text from the engine's values, member
- * by member in the order and form cJSON_PrintUnformatted gave the tree it
- * used to be built as: a replay writes the text out and needs no tree (it
- * cost more than the rest of the alert), a sink that wants one parses it.
+ * The alert record is written member by member, once, to either of two
+ * ends: JSON text (jsonw) for a sink that only writes it out, a replay's
+ * collector, for which the tree cost more than the rest of the alert; or
+ * a cJSON tree for one that looks into it (the daemon, ctl test). The text
+ * is what cJSON_PrintUnformatted printed of that tree, byte for byte.
  */
+struct rec_out {
+	struct sbuf	*b;		/* text: appended here */
+	cJSON		*o;		/* or the tree: the object or array being filled */
+};
 
-/* Appends a member's ",": none before the first member of an object. */
+/* Text: a member's ",": none before the first of its object or array. */
+static void
+put_sep(struct sbuf *b)
+{
+	char c = b->s[b->len - 1];
+
+	if (c != '{' && c != '[')
+		jsonw_raw(b, ",", 1);
+}
+
+/* Text: a member's "name": under a name that is not constant. */
 static void
 put_key(struct sbuf *b, const char *name)
 {
-	if (b->s[b->len - 1] != '{')
-		jsonw_raw(b, ",", 1);
+	put_sep(b);
 	jsonw_string(b, name);
 	jsonw_raw(b, ":", 1);
 }
 
 /*
- * A string member under a constant key (member is its `,"name":` text).
- * A NULL string is left out, as cJSON made no item of it.
+ * Text: a member under a constant name, given as its `,"name":` text (n
+ * bytes; MEMBER makes it), without the comma if it is the first.
  */
 static void
-put_str(struct sbuf *b, const char *member, size_t n, const char *s)
+put_member(struct sbuf *b, const char *member, size_t n)
 {
-	if (s == NULL)
-		return;
-	if (b->s[b->len - 1] == '{') {
+	char c = b->s[b->len - 1];
+
+	if (c == '{' || c == '[') {
 		member++;
 		n--;
 	}
 	jsonw_raw(b, member, n);
-	jsonw_string(b, s);
 }
 
-#define PUT_STR(b, name, s) \
-	put_str((b), ",\"" name "\":", sizeof(",\"" name "\":") - 1, (s))
+#define MEMBER(name)	",\"" name "\":", sizeof(",\"" name "\":") - 1
 #define PUT_RAW(b, text)	jsonw_raw((b), (text), sizeof(text) - 1)
 
 /*
- * A value as val_to_json makes it, printed. -1 where that makes no item
- * (a string or a tree that is NULL): the member is left out then.
+ * A string under a constant name. A NULL string is left out, as cJSON
+ * makes no item of it.
+ */
+static void
+out_str(struct rec_out *w, const char *name, const char *member, size_t n,
+    const char *s)
+{
+	if (w->o) {
+		cJSON_AddItemToObjectCS(w->o, name, cJSON_CreateString(s));
+		return;
+	}
+	if (s == NULL)
+		return;
+	put_member(w->b, member, n);
+	jsonw_string(w->b, s);
+}
+
+#define OUT_STR(w, name, s)	out_str((w), name, MEMBER(name), (s))
+
+/* A null under a constant name. */
+static void
+out_null(struct rec_out *w, const char *name, const char *member, size_t n)
+{
+	if (w->o) {
+		cJSON_AddItemToObjectCS(w->o, name, cJSON_CreateNull());
+		return;
+	}
+	put_member(w->b, member, n);
+	PUT_RAW(w->b, "null");
+}
+
+#define OUT_NULL(w, name)	out_null((w), name, MEMBER(name))
+
+/* Opens an object (or array) under a constant name; out_close ends it. */
+static struct rec_out
+out_open(struct rec_out *w, const char *name, const char *member, size_t n,
+    int array)
+{
+	struct rec_out	 in = *w;
+
+	if (w->o) {
+		in.o = array ? cJSON_CreateArray() : cJSON_CreateObject();
+		cJSON_AddItemToObjectCS(w->o, name, in.o);
+		return in;
+	}
+	put_member(w->b, member, n);
+	jsonw_raw(w->b, array ? "[" : "{", 1);
+	return in;
+}
+
+#define OUT_OPEN(w, name, array)	out_open((w), name, MEMBER(name), (array))
+
+static void
+out_close(struct rec_out *w, int array)
+{
+	if (w->b)
+		jsonw_raw(w->b, array ? "]" : "}", 1);
+}
+
+/* A string item of an array. */
+static void
+out_item(struct rec_out *w, const char *s)
+{
+	if (w->o) {
+		cJSON_AddItemToArray(w->o, cJSON_CreateString(s));
+		return;
+	}
+	put_sep(w->b);
+	jsonw_string(w->b, s);
+}
+
+/* A detail the kind gave: a string, or a number when it has none. */
+static void
+out_detail(struct rec_out *w, const struct alert_detail *d)
+{
+	if (w->o) {
+		cJSON_AddItemToObject(w->o, d->name, d->str ?
+		    cJSON_CreateString(d->str) : cJSON_CreateNumber(d->num));
+		return;
+	}
+	put_key(w->b, d->name);
+	if (d->str)
+		jsonw_string(w->b, d->str);
+	else
+		jsonw_number(w->b, d->num);
+}
+
+/*
+ * Text: a value as val_to_json makes it, printed. -1 where that makes no
+ * item (a string or a tree that is NULL).
  */
 static int
 put_val(struct sbuf *b, const struct val *v)
@@ -619,6 +719,24 @@ put_val(struct sbuf *b, const struct val *v)
 	}
 }
 
+/* A rule's detail, v under its name; left out where cJSON makes no item. */
+static void
+out_val(struct rec_out *w, const char *name, const struct val *v)
+{
+	size_t	 mark;
+
+	if (w->o) {
+		cJSON_AddItemToObject(w->o, name, val_to_json(v));
+		return;
+	}
+	mark = w->b->len;
+	put_key(w->b, name);
+	if (put_val(w->b, v) == -1) {
+		w->b->len = mark;
+		w->b->s[mark] = '\0';
+	}
+}
+
 /* Empties the message buffer (a failed sbuf_printf leaves it so). */
 static void
 msg_reset(struct engine *en)
@@ -632,44 +750,41 @@ msg_reset(struct engine *en)
  * missing values as null, so the message is the rule's title and the reason.
  */
 static void
-put_unjudged_message(struct engine *en, struct sbuf *b, const struct rule *r,
+out_unjudged_message(struct engine *en, struct rec_out *w, const struct rule *r,
     const char *reason)
 {
 	const cJSON	*title = cJSON_GetObjectItemCaseSensitive(r->meta, "title");
 	const cJSON	*ja = cJSON_GetObjectItemCaseSensitive(title, "ja");
 	const cJSON	*eng = cJSON_GetObjectItemCaseSensitive(title, "en");
+	struct rec_out	 m = OUT_OPEN(w, "message", 0);
 
-	PUT_RAW(b, ",\"message\":{");
 	msg_reset(en);
 	sbuf_printf(&en->msg, "%s: 判定できません(%s)",
 	    cJSON_IsString(ja) ? ja->valuestring : r->id, reason);
-	PUT_STR(b, "ja", en->msg.s);
+	OUT_STR(&m, "ja", en->msg.s);
 	msg_reset(en);
 	sbuf_printf(&en->msg, "%s: cannot be judged (%s)",
 	    cJSON_IsString(eng) ? eng->valuestring : r->id, reason);
-	PUT_STR(b, "en", en->msg.s);
-	PUT_RAW(b, "}");
+	OUT_STR(&m, "en", en->msg.s);
+	out_close(&m, 0);
 }
 
 /* The rule's message; a language without a template says "". */
 static void
-put_message(struct engine *en, struct sbuf *b, const struct rule *r,
+out_message(struct engine *en, struct rec_out *w, const struct rule *r,
     struct expr_env *env)
 {
-	const struct tmpl	*t[2] = { r->msg_ja, r->msg_en };
-	int			 i;
+	struct rec_out	 m = OUT_OPEN(w, "message", 0);
 
-	PUT_RAW(b, ",\"message\":{");
-	for (i = 0; i < 2; i++) {
-		msg_reset(en);
-		if (t[i])
-			tmpl_render(t[i], env, &en->msg);
-		if (i == 0)
-			PUT_STR(b, "ja", en->msg.s);
-		else
-			PUT_STR(b, "en", en->msg.s);
-	}
-	PUT_RAW(b, "}");
+	msg_reset(en);
+	if (r->msg_ja)
+		tmpl_render(r->msg_ja, env, &en->msg);
+	OUT_STR(&m, "ja", en->msg.s);
+	msg_reset(en);
+	if (r->msg_en)
+		tmpl_render(r->msg_en, env, &en->msg);
+	OUT_STR(&m, "en", en->msg.s);
+	out_close(&m, 0);
 }
 
 /* Whether the kind gave a detail of that name. */
@@ -690,84 +805,80 @@ kind_detail(const struct alert_req *q, const char *name)
  * details have distinct names (the loader refuses a key given twice).
  */
 static void
-put_details(struct sbuf *b, const struct rule *r, const struct alert_req *q)
+out_details(struct rec_out *w, const struct rule *r, const struct alert_req *q)
 {
-	const struct alert_detail	*d;
-	struct val			 v;
-	size_t				 mark;
-	int				 i;
+	struct rec_out	 d = OUT_OPEN(w, "details", 0);
+	struct val	 v;
+	int		 i;
 
-	PUT_RAW(b, ",\"details\":{");
-	for (i = 0; i < 4 && q->details[i].name; i++) {
-		d = &q->details[i];
-		put_key(b, d->name);
-		if (d->str)
-			jsonw_string(b, d->str);
-		else
-			jsonw_number(b, d->num);
-	}
-	for (i = 0; q->env && i < r->ndetails; i++) {
-		if (kind_detail(q, r->details[i].name) ||
-		    expr_eval(r->details[i].value, q->env, &v) == -1)
-			continue;
-		mark = b->len;
-		put_key(b, r->details[i].name);
-		if (put_val(b, &v) == -1) {
-			b->len = mark;
-			b->s[mark] = '\0';
-		}
-	}
-	PUT_RAW(b, "}");
+	for (i = 0; i < 4 && q->details[i].name; i++)
+		out_detail(&d, &q->details[i]);
+	for (i = 0; q->env && i < r->ndetails; i++)
+		if (!kind_detail(q, r->details[i].name) &&
+		    expr_eval(r->details[i].value, q->env, &v) == 0)
+			out_val(&d, r->details[i].name, &v);
+	out_close(&d, 0);
 }
 
+/* The record, into w: an empty object of the tree, or an emptied text. */
 static void
 write_alert(struct engine *en, const struct rule *r, const struct alert_req *q,
-    const char *id, struct sbuf *b)
+    const char *id, struct rec_out *w)
 {
-	char	 ts[32];
-	int	 i;
+	struct rec_out	 in;
+	char		 ts[32];
+	int		 i;
 
-	b->len = 0;
-	PUT_RAW(b, "{");
-	PUT_STR(b, "id", id);
-	PUT_STR(b, "tenant", q->tenant);
-	PUT_STR(b, "rule", r->id);
-	PUT_STR(b, "obligation", r->obligation);
-	PUT_STR(b, "law", r->law->id);
+	if (w->b) {
+		w->b->len = 0;
+		PUT_RAW(w->b, "{");
+	}
+	OUT_STR(w, "id", id);
+	OUT_STR(w, "tenant", q->tenant);
+	OUT_STR(w, "rule", r->id);
+	OUT_STR(w, "obligation", r->obligation);
+	OUT_STR(w, "law", r->law->id);
 	if (q->version && rule_article(r, q->version)) {
-		PUT_STR(b, "law_version", q->version->id);
-		PUT_STR(b, "article", rule_article(r, q->version));
-	} else
-		PUT_RAW(b, ",\"law_version\":null,\"article\":null");
-	PUT_STR(b, "severity", r->severity ? r->severity : "medium");
-	PUT_STR(b, "status", q->status);
-	PUT_RAW(b, ",\"state\":\"open\"");
-	PUT_STR(b, "time", when_fmt_instant(q->time, ts));
-	PUT_STR(b, "key", q->key);
-	PUT_RAW(b, ",\"subject\":{");
-	PUT_STR(b, "kind", r->subject_label);
-	PUT_STR(b, "id", q->key);
-	PUT_RAW(b, "}");
+		OUT_STR(w, "law_version", q->version->id);
+		OUT_STR(w, "article", rule_article(r, q->version));
+	} else {
+		OUT_NULL(w, "law_version");
+		OUT_NULL(w, "article");
+	}
+	OUT_STR(w, "severity", r->severity ? r->severity : "medium");
+	OUT_STR(w, "status", q->status);
+	OUT_STR(w, "state", "open");
+	OUT_STR(w, "time", when_fmt_instant(q->time, ts));
+	OUT_STR(w, "key", q->key);
+	in = OUT_OPEN(w, "subject", 0);
+	OUT_STR(&in, "kind", r->subject_label);
+	OUT_STR(&in, "id", q->key);
+	out_close(&in, 0);
 	if (q->unjudged)
-		put_unjudged_message(en, b, r, q->unjudged);
+		out_unjudged_message(en, w, r, q->unjudged);
 	else
-		put_message(en, b, r, q->env ? q->env : engine_env(en, r, NULL,
+		out_message(en, w, r, q->env ? q->env : engine_env(en, r, NULL,
 		    q->tenant, q->key, engine_record(en, r, q->tenant, q->key),
 		    q->version));
-	PUT_RAW(b, ",\"evidence\":[");
-	for (i = 0; i < 4 && q->evidence[i]; i++) {
-		if (i > 0)
-			PUT_RAW(b, ",");
-		jsonw_string(b, q->evidence[i]);
-	}
-	PUT_RAW(b, "]");
-	put_details(b, r, q);
-	PUT_RAW(b, "}");
+	in = OUT_OPEN(w, "evidence", 1);
+	for (i = 0; i < 4 && q->evidence[i]; i++)
+		out_item(&in, q->evidence[i]);
+	out_close(&in, 1);
+	out_details(w, r, q);
+	out_close(w, 0);
+}
+
+/* The member's string in the tree. */
+static const char *
+tree_str(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name)->valuestring;
 }
 
 void
 engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 {
+	struct rec_out	 w = { NULL, NULL };
 	struct alert	 a;
 	char		 id[27];
 
@@ -776,20 +887,25 @@ engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 		return;
 	}
 	alert_make_id(id, q->tenant, r->id, q->key, q->status, q->time, q->id_part);
-	write_alert(en, r, q, id, &en->text);
 	memset(&a, 0, sizeof(a));
-	a.text = en->text.s;
-	a.len = en->text.len;
 	a.time = q->time;
-	a.tenant = q->tenant;
 	a.obligation = r->obligation;
-	a.key = q->key;
-	a.status = q->status;
-	a.id = id;
-	if (!en->sink.text && alert_tree(&a) == -1) {
-		log_warnx("alert %s of rule %s: its record does not parse; "
-		    "not raised", id, r->id);
-		return;
+	if (en->sink.text) {
+		w.b = &en->text;
+		write_alert(en, r, q, id, &w);
+		a.text = en->text.s;
+		a.len = en->text.len;
+		a.tenant = q->tenant;
+		a.key = q->key;
+		a.status = q->status;
+		a.id = id;
+	} else {
+		w.o = a.json = cJSON_CreateObject();
+		write_alert(en, r, q, id, &w);
+		a.tenant = tree_str(a.json, "tenant");
+		a.key = tree_str(a.json, "key");
+		a.status = tree_str(a.json, "status");
+		a.id = tree_str(a.json, "id");
 	}
 	a.seq = en->aseq++;
 	en->stats.alerts++;

@@ -1323,8 +1323,9 @@ static void
 test_stress(void **state)
 {
 	struct stress		 st;
-	struct alert_vec	 a = { 0 }, b = { 0 };
-	struct replay_result	 ra, rb;
+	struct alert_vec	 a = { 0 }, b = { 0 }, c = { 0 };
+	struct replay_result	 ra, rb, rc;
+	char			*pa, *pc;
 	size_t			 i;
 	int			 nmatch = 0, nv2 = 0, nstart = 0, nviol = 0;
 	instant_t		 t;
@@ -1374,8 +1375,17 @@ test_stress(void **state)
 	/* output order: time, obligation, tenant, key, status */
 	for (i = 1; i < a.n; i++)
 		assert_true(alert_cmp(&a.v[i - 1], &a.v[i]) <= 0);
+	/* written as text for a spill: the lines the trees print */
+	assert_int_equal(alert_vec_spill(&c), 0);
+	stress_run(&st, &c, &rc);
+	pa = printed(&a);
+	pc = printed(&c);
+	assert_string_equal(pa, pc);
+	free(pa);
+	free(pc);
 	alert_vec_free(&a);
 	alert_vec_free(&b);
+	alert_vec_free(&c);
 	stress_free(&st);
 }
 
