@@ -2,7 +2,6 @@
  * alert.c - alert ids and the output order of DESIGN.md.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -31,8 +30,8 @@ sha256(const void *p, size_t n, unsigned char md[SHA256_DIGEST_LENGTH])
 		SHA256(p, n, md);
 }
 
-/* v as "%" PRId64 prints it, without printf; returns the length. */
-static size_t
+/* v as "%" PRId64 prints it (NUL-terminated), without printf. */
+static void
 fmt_int64(char *out, int64_t v)
 {
 	char		 buf[24], *q = buf + sizeof(buf);
@@ -47,7 +46,6 @@ fmt_int64(char *out, int64_t v)
 	n = (size_t)(buf + sizeof(buf) - q);
 	memcpy(out, q, n);
 	out[n] = '\0';
-	return n;
 }
 
 void

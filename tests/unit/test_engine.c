@@ -1126,6 +1126,58 @@ test_stable_ids(void **state)
 	alert_vec_free(&b);
 }
 
+/*
+ * Ids are kept in stores and outputs: these are the ids the first digest
+ * code gave (EVP_Digest, the time by snprintf), for times before 1970,
+ * names that differ only where they split, and parts past the id's
+ * 2048-byte buffer (hashed first).
+ */
+static void
+test_alert_ids(void **state)
+{
+	static const struct {
+		const char	*tenant, *rule, *key, *status;
+		instant_t	 at;
+		const char	*part, *want;
+	} t[] = {
+		{ "acme", "tl.match", "A", "violation", 1772328600000LL, "u1",
+		  "a-a3ca64b3ffafefc6a9af486d" },
+		{ "acme", "tl.dl", "K", "warning", 1773068400000LL, NULL,
+		  "a-485de609d5be0b79c5c608d7" },
+		{ "t", "r", "", "review", 0, NULL, "a-5d089ae7c1036ddcf42191b4" },
+		{ "t", "r", "k", "review", -1500, "e", "a-d6078c6b467d8668c5659c34" },
+		{ "t", "r", "k", "review", -86400000LL * 365 * 100, "e",
+		  "a-bda80df52761dfadb13c4f2f" },
+		{ "ab", "c", "k", "s", 1000, NULL, "a-7dcad2a46ef725543af75159" },
+		{ "a", "bc", "k", "s", 1000, NULL, "a-f77ab88c17689cced6a3cb95" },
+		{ "t", "r", "x3000", "violation", 1000, "p", "a-b8bdf31c24247e8a95174719" },
+		{ "t", "r", "y1000", "violation", 1000, "y1000",
+		  "a-ff9d3795d707a9451a8e45b0" },
+		{ "テナント", "規則", "キー", "warning", 1772328600999LL, "ev-1",
+		  "a-19da3c281d1b38b0df276730" },
+	};
+	char	 id[27], *x = malloc(3001), *y = malloc(1001);
+	size_t	 i;
+
+	(void)state;
+	memset(x, 'x', 3000);
+	x[3000] = '\0';
+	memset(y, 'y', 1000);
+	y[1000] = '\0';
+	for (i = 0; i < NELEM(t); i++) {
+		/* "x3000", "y1000": that letter 3000 or 1000 times. */
+		alert_make_id(id, t[i].tenant, t[i].rule,
+		    strcmp(t[i].key, "x3000") == 0 ? x :
+		    strcmp(t[i].key, "y1000") == 0 ? y : t[i].key, t[i].status,
+		    t[i].at, t[i].part && strcmp(t[i].part, "y1000") == 0 ? y :
+		    t[i].part);
+		if (strcmp(id, t[i].want) != 0)
+			fail_msg("case %zu: id %s, want %s", i, id, t[i].want);
+	}
+	free(x);
+	free(y);
+}
+
 /* Printed as it is collected: a spilled vector prints the same lines. */
 static char *
 printed(struct alert_vec *av)
@@ -1407,6 +1459,7 @@ main(void)
 		cmocka_unit_test(test_alert_record),
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_stable_ids),
+		cmocka_unit_test(test_alert_ids),
 		cmocka_unit_test(test_spilled_alerts_print_the_same),
 		cmocka_unit_test(test_spill_to_a_full_disk),
 		cmocka_unit_test(test_stress),
