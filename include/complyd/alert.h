@@ -14,17 +14,19 @@
 #include "complyd/when.h"
 
 struct alert {
-	cJSON		*json;		/* the full record, owned */
+	cJSON		*json;		/* the full record, owned; NULL for a text sink */
 	instant_t	 time;
-	const char	*tenant, *obligation, *key, *status, *id;	/* into json */
-	uint64_t	 seq;		/* emission order */
 	/*
-	 * Set by a spilling collector (replay.h): json is NULL, the strings
-	 * above live in own, the record is the line at off (len bytes) of the
-	 * collector's file.
+	 * Into json; for a text sink (below), valid during emit only. Set by
+	 * a spilling collector (replay.h): json is NULL, the strings live in
+	 * own, the record is the line at off (len bytes) of its file.
 	 */
+	const char	*tenant, *obligation, *key, *status, *id;
+	uint64_t	 seq;		/* emission order */
 	char		*own;
 	off_t		 off;
+	/* For a text sink: the record as one JSON line (no newline), during emit. */
+	const char	*text;
 	size_t		 len;
 };
 
@@ -49,11 +51,24 @@ struct alert_sink {
 	void	*arg;
 	/* Optional (NULL: not wanted); d is valid during the call only. */
 	void	(*decide)(void *arg, const struct decision *d);
+	/*
+	 * Set: emit gets the record as text only (a->json is NULL) and copies
+	 * what it keeps. A collector that writes the lines out needs no tree,
+	 * and the tree of an alert cost more than all the rest of it.
+	 */
+	int	 text;
 };
 
 /* Stable alert id: "a-" + 24 hex digits of SHA-256 over the identifying fields. */
 void alert_make_id(char out[27], const char *tenant, const char *rule,
     const char *key, const char *status, instant_t t, const char *id_part);
+/*
+ * Makes a->json from a->text and points the strings into it, for a record
+ * made as text that is kept as a tree. 0, or -1 if the text does not parse.
+ */
+int alert_tree(struct alert *a);
+/* Frees what alert_make_id keeps for the calling thread; call as a thread ends. */
+void alert_thread_done(void);
 /* Orders by time, obligation, tenant, key, status, then emission order (qsort). */
 int alert_cmp(const void *a, const void *b);
 

@@ -52,6 +52,12 @@ const struct law_version *engine_version(struct engine *en, const struct rule *r
     struct expr_env *env, instant_t at, int *err);
 int engine_version_index(const struct rule *r, const struct law_version *v);
 
+/* A detail a kind gives an alert: a string, or a number when str is NULL. */
+struct alert_detail {
+	const char	*name, *str;
+	double		 num;
+};
+
 /* One alert to raise. */
 struct alert_req {
 	const char		*tenant, *key, *status;
@@ -63,11 +69,12 @@ struct alert_req {
 	 */
 	const char		*id_part;
 	const char		*evidence[4];	/* event ids, NULL-terminated */
-	cJSON			*details;	/* owned; may be NULL */
+	/* The kind's details, before the rule's; name NULL-terminated, borrowed. */
+	struct alert_detail	 details[4];
 	const char		*unjudged;	/* a review because the rule could not judge: why */
 	struct expr_env		*env;		/* for messages and rule details; may be NULL */
 };
-/* Builds the alert record and emits it (unless suppressed). Consumes req->details. */
+/* Builds the alert record and emits it (unless suppressed). */
 void engine_raise(struct engine *en, const struct rule *r, struct alert_req *req);
 /* Whether the sink takes decisions (replay does not: no need to build them). */
 int engine_decides(const struct engine *en);

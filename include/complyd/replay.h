@@ -15,8 +15,9 @@ struct alert_vec {
 	struct alert	*v;
 	size_t		 n, cap;
 	FILE		*spill;		/* set: alerts kept as lines there, not trees */
+	off_t		 spilled;	/* bytes written to it */
 	size_t		 flushed;	/* v[flushed..n) are written, not yet flushed */
-	char		**pending;	/* their lines, until then */
+	struct sbuf	 pending;	/* their lines, back to back, until then */
 	int		 spill_failed;	/* a write failed: later alerts stay trees */
 };
 /*

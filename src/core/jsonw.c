@@ -12,26 +12,13 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "complyd/jsonw.h"
 
-/*
- * Appends n bytes. sbuf_add is a call into util.c per piece; an alert is a
- * hundred pieces, so the common case (room enough) stays inline here.
- */
-static inline void
-put_bytes(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->s == NULL || b->len + n + 1 > b->cap) {
-		sbuf_add(b, s, n);
-		return;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
+#define put_bytes	jsonw_raw
 
 /*
  * Integers below 1e15 print as "%1.15g" prints them, all their digits, and
@@ -57,11 +44,11 @@ put_integer(struct sbuf *b, double d)
 	return 1;
 }
 
-static void
-put_number(struct sbuf *b, const cJSON *v)
+void
+jsonw_number(struct sbuf *b, double d)
 {
 	char	 buf[32];
-	double	 d = v->valuedouble, test = 0;
+	double	 test = 0;
 	int	 n;
 
 	if (put_integer(b, d))
@@ -88,37 +75,134 @@ static const unsigned char must_escape[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
-static void
-put_string(struct sbuf *b, const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s, *run;
-	char			 esc[8];
+#define BYTES(c)	(0x0101010101010101ULL * (c))
 
-	put_bytes(b, "\"", 1);
-	if (s == NULL) {
+/*
+ * Whether any of the 8 bytes in w needs an escape: one below 0x20, a '"'
+ * or a '\\' (the "has less" and "has zero" word tricks; exact for "any",
+ * which is all this asks). Alert text is mostly multi-byte Japanese, which
+ * a byte table walks one byte at a time; this takes 8 at once.
+ */
+static inline int
+escape_in(uint64_t w)
+{
+	uint64_t q = w ^ BYTES('"'), bs = w ^ BYTES('\\');
+
+	return (((w - BYTES(0x20)) & ~w) | ((q - BYTES(1)) & ~q) |
+	    ((bs - BYTES(1)) & ~bs)) & BYTES(0x80) ? 1 : 0;
+}
+
+static void
+put_escape(struct sbuf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char	 esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+	switch (c) {
+	case '"':	put_bytes(b, "\\\"", 2); break;
+	case '\\':	put_bytes(b, "\\\\", 2); break;
+	case '\b':	put_bytes(b, "\\b", 2); break;
+	case '\f':	put_bytes(b, "\\f", 2); break;
+	case '\n':	put_bytes(b, "\\n", 2); break;
+	case '\r':	put_bytes(b, "\\r", 2); break;
+	case '\t':	put_bytes(b, "\\t", 2); break;
+	default:	put_bytes(b, esc, 6);	/* \u00xx, as cJSON writes it */
+	}
+}
+
+/*
+ * Whether any of the n bytes at p needs an escape, 8 at a time: the last
+ * word overlaps the one before (its bytes passed already), and a string
+ * shorter than a word is padded with bytes that need none.
+ */
+static int
+has_escape(const unsigned char *p, size_t n)
+{
+	uint64_t	 w = BYTES('a');
+	size_t		 i;
+
+	if (n < 8) {
+		memcpy(&w, p, n);
+		return escape_in(w);
+	}
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (escape_in(w))
+			return 1;
+	}
+	if (i < n) {
+		memcpy(&w, p + n - 8, 8);
+		return escape_in(w);
+	}
+	return 0;
+}
+
+/* The n bytes at s between quotes, none of them to escape (most strings). */
+static void
+put_plain(struct sbuf *b, const char *s, size_t n)
+{
+	char	*d;
+
+	if (b->s == NULL || b->len + n + 3 > b->cap) {
+		put_bytes(b, "\"", 1);
+		put_bytes(b, s, n);
 		put_bytes(b, "\"", 1);
 		return;
 	}
-	for (run = p; *p; p++) {
-		if (!must_escape[*p])
-			continue;
-		put_bytes(b, (const char *)run, (size_t)(p - run));
-		run = p + 1;
-		switch (*p) {
-		case '"':	put_bytes(b, "\\\"", 2); break;
-		case '\\':	put_bytes(b, "\\\\", 2); break;
-		case '\b':	put_bytes(b, "\\b", 2); break;
-		case '\f':	put_bytes(b, "\\f", 2); break;
-		case '\n':	put_bytes(b, "\\n", 2); break;
-		case '\r':	put_bytes(b, "\\r", 2); break;
-		case '\t':	put_bytes(b, "\\t", 2); break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			put_bytes(b, esc, 6);
+	d = b->s + b->len;
+	d[0] = '"';
+	memcpy(d + 1, s, n);
+	d[n + 1] = '"';
+	d[n + 2] = '\0';
+	b->len += n + 2;
+}
+
+/*
+ * A string with escapes: runs of bytes that need none are copied at once;
+ * they are found 8 bytes at a time, and the 8 that hold an escape are
+ * walked byte by byte.
+ */
+static void
+put_escaped(struct sbuf *b, const unsigned char *p, size_t n)
+{
+	const unsigned char	*run, *end = p + n, *lim;
+	uint64_t		 w;
+
+	put_bytes(b, "\"", 1);
+	for (run = p; p < end; ) {
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if (!escape_in(w)) {
+				p += 8;
+				continue;
+			}
+		}
+		for (lim = end - p > 8 ? p + 8 : end; p < lim; p++) {
+			if (!must_escape[*p])
+				continue;
+			put_bytes(b, (const char *)run, (size_t)(p - run));
+			put_escape(b, *p);
+			run = p + 1;
 		}
 	}
 	put_bytes(b, (const char *)run, (size_t)(p - run));
 	put_bytes(b, "\"", 1);
+}
+
+void
+jsonw_string(struct sbuf *b, const char *s)
+{
+	size_t	 n;
+
+	if (s == NULL) {
+		put_bytes(b, "\"\"", 2);
+		return;
+	}
+	n = strlen(s);
+	if (has_escape((const unsigned char *)s, n))
+		put_escaped(b, (const unsigned char *)s, n);
+	else
+		put_plain(b, s, n);
 }
 
 void
@@ -130,8 +214,8 @@ jsonw_value(struct sbuf *b, const cJSON *v)
 	switch (v->type & 0xff) {
 	case cJSON_False:	put_bytes(b, "false", 5); return;
 	case cJSON_True:	put_bytes(b, "true", 4); return;
-	case cJSON_Number:	put_number(b, v); return;
-	case cJSON_String:	put_string(b, v->valuestring); return;
+	case cJSON_Number:	jsonw_number(b, v->valuedouble); return;
+	case cJSON_String:	jsonw_string(b, v->valuestring); return;
 	case cJSON_Raw:
 		if (v->valuestring) {
 			sbuf_puts(b, v->valuestring);
@@ -143,7 +227,7 @@ jsonw_value(struct sbuf *b, const cJSON *v)
 		put_bytes(b, object ? "{" : "[", 1);
 		for (it = v->child; it != NULL; it = it->next) {
 			if (object) {
-				put_string(b, it->string);
+				jsonw_string(b, it->string);
 				put_bytes(b, ":", 1);
 			}
 			jsonw_value(b, it);

@@ -468,7 +468,7 @@ static struct engine *
 build_engine(struct daemon *d, instant_t now, struct ruleset *rs,
     struct registry *reg, struct state **stp)
 {
-	struct alert_sink	 sink = { alert_sink, d, decision_sink };
+	struct alert_sink	 sink = { alert_sink, d, decision_sink, 0 };
 	struct replay_ctx	 c = { d, NULL, 0, 0, 0 };
 
 	/*

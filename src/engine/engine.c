@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "complyd/engine.h"
+#include "complyd/jsonw.h"
 #include "complyd/kind.h"
 #include "complyd/log.h"
 #include "complyd/util.h"
@@ -47,6 +48,7 @@ struct engine {
 	const char		*cause;		/* the event whose record changes are checked */
 	instant_t		 (*horizon)(void);	/* live: the wall clock */
 	int			 uncounted;	/* leaves rule hit counts alone */
+	struct sbuf		 text, msg;	/* an alert's record, a message: reused */
 };
 
 const struct kind_ops *const rule_kinds[RK__COUNT] = {
@@ -84,6 +86,8 @@ engine_new(struct ruleset *rs, struct registry *reg, struct state *st,
 	en->sink = sink;
 	en->clock = INSTANT_MIN;
 	expr_env_init(&en->env);
+	sbuf_init(&en->text);
+	sbuf_init(&en->msg);
 	en->env.cal = rs->cal;
 	en->env.lookup = lookup;
 	en->env.lookup_arg = en;
@@ -112,6 +116,8 @@ engine_free(struct engine *en)
 		free(en->by_subject[i].v);
 	free(en->dirty);
 	free(en->heap);
+	sbuf_free(&en->text);
+	sbuf_free(&en->msg);
 	free(en);
 }
 
@@ -544,26 +550,212 @@ suppressed(const struct engine *en, const struct rule *r, const char *tenant,
 }
 
 /*
- * Alert members under constant keys: cJSON then keeps the key literal
- * instead of copying it (three mallocs a member become two).
+ * The alert record is written member by member, once, to either of two
+ * ends: JSON text (jsonw) for a sink that only writes it out, a replay's
+ * collector, for which the tree cost more than the rest of the alert; or
+ * a cJSON tree for one that looks into it (the daemon, ctl test). The text
+ * is what cJSON_PrintUnformatted printed of that tree, byte for byte.
  */
-static cJSON *
-add_obj(cJSON *o, const char *key, cJSON *item)
+struct rec_out {
+	struct sbuf	*b;		/* text: appended here */
+	cJSON		*o;		/* or the tree: the object or array being filled */
+};
+
+/* Text: a member's ",": none before the first of its object or array. */
+static void
+put_sep(struct sbuf *b)
 {
-	cJSON_AddItemToObjectCS(o, key, item);
-	return item;
+	char c = b->s[b->len - 1];
+
+	if (c != '{' && c != '[')
+		jsonw_raw(b, ",", 1);
 }
 
+/* Text: a member's "name": under a name that is not constant. */
 static void
-add_str(cJSON *o, const char *key, const char *s)
+put_key(struct sbuf *b, const char *name)
 {
-	add_obj(o, key, cJSON_CreateString(s));
+	put_sep(b);
+	jsonw_string(b, name);
+	jsonw_raw(b, ":", 1);
 }
 
+/*
+ * Text: a member under a constant name, given as its `,"name":` text (n
+ * bytes; MEMBER makes it), without the comma if it is the first.
+ */
 static void
-add_null(cJSON *o, const char *key)
+put_member(struct sbuf *b, const char *member, size_t n)
 {
-	add_obj(o, key, cJSON_CreateNull());
+	char c = b->s[b->len - 1];
+
+	if (c == '{' || c == '[') {
+		member++;
+		n--;
+	}
+	jsonw_raw(b, member, n);
+}
+
+#define MEMBER(name)	",\"" name "\":", sizeof(",\"" name "\":") - 1
+#define PUT_RAW(b, text)	jsonw_raw((b), (text), sizeof(text) - 1)
+
+/*
+ * A string under a constant name. A NULL string is left out, as cJSON
+ * makes no item of it.
+ */
+static void
+out_str(struct rec_out *w, const char *name, const char *member, size_t n,
+    const char *s)
+{
+	if (w->o) {
+		cJSON_AddItemToObjectCS(w->o, name, cJSON_CreateString(s));
+		return;
+	}
+	if (s == NULL)
+		return;
+	put_member(w->b, member, n);
+	jsonw_string(w->b, s);
+}
+
+#define OUT_STR(w, name, s)	out_str((w), name, MEMBER(name), (s))
+
+/* A null under a constant name. */
+static void
+out_null(struct rec_out *w, const char *name, const char *member, size_t n)
+{
+	if (w->o) {
+		cJSON_AddItemToObjectCS(w->o, name, cJSON_CreateNull());
+		return;
+	}
+	put_member(w->b, member, n);
+	PUT_RAW(w->b, "null");
+}
+
+#define OUT_NULL(w, name)	out_null((w), name, MEMBER(name))
+
+/* Opens an object (or array) under a constant name; out_close ends it. */
+static struct rec_out
+out_open(struct rec_out *w, const char *name, const char *member, size_t n,
+    int array)
+{
+	struct rec_out	 in = *w;
+
+	if (w->o) {
+		in.o = array ? cJSON_CreateArray() : cJSON_CreateObject();
+		cJSON_AddItemToObjectCS(w->o, name, in.o);
+		return in;
+	}
+	put_member(w->b, member, n);
+	jsonw_raw(w->b, array ? "[" : "{", 1);
+	return in;
+}
+
+#define OUT_OPEN(w, name, array)	out_open((w), name, MEMBER(name), (array))
+
+static void
+out_close(struct rec_out *w, int array)
+{
+	if (w->b)
+		jsonw_raw(w->b, array ? "]" : "}", 1);
+}
+
+/* A string item of an array. */
+static void
+out_item(struct rec_out *w, const char *s)
+{
+	if (w->o) {
+		cJSON_AddItemToArray(w->o, cJSON_CreateString(s));
+		return;
+	}
+	put_sep(w->b);
+	jsonw_string(w->b, s);
+}
+
+/* A detail the kind gave: a string, or a number when it has none. */
+static void
+out_detail(struct rec_out *w, const struct alert_detail *d)
+{
+	if (w->o) {
+		cJSON_AddItemToObject(w->o, d->name, d->str ?
+		    cJSON_CreateString(d->str) : cJSON_CreateNumber(d->num));
+		return;
+	}
+	put_key(w->b, d->name);
+	if (d->str)
+		jsonw_string(w->b, d->str);
+	else
+		jsonw_number(w->b, d->num);
+}
+
+/*
+ * Text: a value as val_to_json makes it, printed. -1 where that makes no
+ * item (a string or a tree that is NULL).
+ */
+static int
+put_val(struct sbuf *b, const struct val *v)
+{
+	char	 buf[32];
+
+	switch (v->t) {
+	case V_BOOL:
+		jsonw_raw(b, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
+		return 0;
+	case V_NUM:
+		jsonw_number(b, v->u.n);
+		return 0;
+	case V_STR:
+		if (v->u.s == NULL)
+			return -1;
+		jsonw_string(b, v->u.s);
+		return 0;
+	case V_DATE:
+		jsonw_string(b, when_fmt_date(v->u.d, buf));
+		return 0;
+	case V_TIME:
+		jsonw_string(b, when_fmt_instant(v->u.at, buf));
+		return 0;
+	case V_DUR:
+		PUT_RAW(b, "{\"months\":");
+		jsonw_number(b, v->u.dur.months);
+		PUT_RAW(b, ",\"days\":");
+		jsonw_number(b, v->u.dur.days);
+		PUT_RAW(b, "}");
+		return 0;
+	case V_LIST: case V_OBJ:
+		if (v->u.j == NULL)
+			return -1;
+		jsonw_value(b, v->u.j);
+		return 0;
+	default:
+		PUT_RAW(b, "null");
+		return 0;
+	}
+}
+
+/* A rule's detail, v under its name; left out where cJSON makes no item. */
+static void
+out_val(struct rec_out *w, const char *name, const struct val *v)
+{
+	size_t	 mark;
+
+	if (w->o) {
+		cJSON_AddItemToObject(w->o, name, val_to_json(v));
+		return;
+	}
+	mark = w->b->len;
+	put_key(w->b, name);
+	if (put_val(w->b, v) == -1) {
+		w->b->len = mark;
+		w->b->s[mark] = '\0';
+	}
+}
+
+/* Empties the message buffer (a failed sbuf_printf leaves it so). */
+static void
+msg_reset(struct engine *en)
+{
+	en->msg.len = 0;
+	en->msg.s[0] = '\0';
 }
 
 /*
@@ -571,124 +763,163 @@ add_null(cJSON *o, const char *key)
  * missing values as null, so the message is the rule's title and the reason.
  */
 static void
-add_unjudged_message(cJSON *o, const struct rule *r, const char *reason)
+out_unjudged_message(struct engine *en, struct rec_out *w, const struct rule *r,
+    const char *reason)
 {
 	const cJSON	*title = cJSON_GetObjectItemCaseSensitive(r->meta, "title");
 	const cJSON	*ja = cJSON_GetObjectItemCaseSensitive(title, "ja");
-	const cJSON	*en = cJSON_GetObjectItemCaseSensitive(title, "en");
-	cJSON		*m = add_obj(o, "message", cJSON_CreateObject());
-	struct sbuf	 b;
+	const cJSON	*eng = cJSON_GetObjectItemCaseSensitive(title, "en");
+	struct rec_out	 m = OUT_OPEN(w, "message", 0);
 
-	sbuf_init(&b);
-	sbuf_printf(&b, "%s: 判定できません(%s)",
+	msg_reset(en);
+	sbuf_printf(&en->msg, "%s: 判定できません(%s)",
 	    cJSON_IsString(ja) ? ja->valuestring : r->id, reason);
-	add_str(m, "ja", b.s);
-	b.len = 0;
-	sbuf_printf(&b, "%s: cannot be judged (%s)",
-	    cJSON_IsString(en) ? en->valuestring : r->id, reason);
-	add_str(m, "en", b.s);
-	sbuf_free(&b);
+	OUT_STR(&m, "ja", en->msg.s);
+	msg_reset(en);
+	sbuf_printf(&en->msg, "%s: cannot be judged (%s)",
+	    cJSON_IsString(eng) ? eng->valuestring : r->id, reason);
+	OUT_STR(&m, "en", en->msg.s);
+	out_close(&m, 0);
 }
 
+/* The rule's message; a language without a template says "". */
 static void
-add_message(cJSON *o, const struct rule *r, struct expr_env *env)
+out_message(struct engine *en, struct rec_out *w, const struct rule *r,
+    struct expr_env *env)
 {
-	cJSON		*m = add_obj(o, "message", cJSON_CreateObject());
-	struct sbuf	 b;
+	struct rec_out	 m = OUT_OPEN(w, "message", 0);
 
-	sbuf_init(&b);
+	msg_reset(en);
 	if (r->msg_ja)
-		tmpl_render(r->msg_ja, env, &b);
-	add_str(m, "ja", b.s ? b.s : "");
-	b.len = 0;
-	if (b.s)
-		b.s[0] = '\0';
+		tmpl_render(r->msg_ja, env, &en->msg);
+	OUT_STR(&m, "ja", en->msg.s);
+	msg_reset(en);
 	if (r->msg_en)
-		tmpl_render(r->msg_en, env, &b);
-	add_str(m, "en", b.s ? b.s : "");
-	sbuf_free(&b);
+		tmpl_render(r->msg_en, env, &en->msg);
+	OUT_STR(&m, "en", en->msg.s);
+	out_close(&m, 0);
 }
 
-/* Rule-defined details; an erroring one is left out rather than failing the alert. */
-static void
-add_rule_details(cJSON *details, const struct rule *r, struct expr_env *env)
+/* Whether the kind gave a detail of that name. */
+static int
+kind_detail(const struct alert_req *q, const char *name)
 {
+	int	 i;
+
+	for (i = 0; i < 4 && q->details[i].name; i++)
+		if (strcmp(q->details[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The kind's details, then the rule's; a rule's detail the kind gave is
+ * left out, as is one that errs rather than failing the alert. Rule
+ * details have distinct names (the loader refuses a key given twice).
+ */
+static void
+out_details(struct rec_out *w, const struct rule *r, const struct alert_req *q)
+{
+	struct rec_out	 d = OUT_OPEN(w, "details", 0);
 	struct val	 v;
 	int		 i;
 
-	for (i = 0; i < r->ndetails; i++) {
-		if (cJSON_GetObjectItemCaseSensitive(details, r->details[i].name))
-			continue;
-		if (expr_eval(r->details[i].value, env, &v) == 0)
-			cJSON_AddItemToObject(details, r->details[i].name, val_to_json(&v));
-	}
+	for (i = 0; i < 4 && q->details[i].name; i++)
+		out_detail(&d, &q->details[i]);
+	for (i = 0; q->env && i < r->ndetails; i++)
+		if (!kind_detail(q, r->details[i].name) &&
+		    expr_eval(r->details[i].value, q->env, &v) == 0)
+			out_val(&d, r->details[i].name, &v);
+	out_close(&d, 0);
 }
 
-static cJSON *
-build_alert(struct engine *en, const struct rule *r, struct alert_req *q,
-    const char *id)
+/* The record, into w: an empty object of the tree, or an emptied text. */
+static void
+write_alert(struct engine *en, const struct rule *r, const struct alert_req *q,
+    const char *id, struct rec_out *w)
 {
-	cJSON	*o = cJSON_CreateObject(), *subj, *ev, *det;
-	char	 ts[32];
-	int	 i;
+	struct rec_out	 in;
+	char		 ts[32];
+	int		 i;
 
-	add_str(o, "id", id);
-	add_str(o, "tenant", q->tenant);
-	add_str(o, "rule", r->id);
-	add_str(o, "obligation", r->obligation);
-	add_str(o, "law", r->law->id);
-	if (q->version && rule_article(r, q->version)) {
-		add_str(o, "law_version", q->version->id);
-		add_str(o, "article", rule_article(r, q->version));
-	} else {
-		add_null(o, "law_version");
-		add_null(o, "article");
+	if (w->b) {
+		w->b->len = 0;
+		PUT_RAW(w->b, "{");
 	}
-	add_str(o, "severity", r->severity ? r->severity : "medium");
-	add_str(o, "status", q->status);
-	add_str(o, "state", "open");
-	add_str(o, "time", when_fmt_instant(q->time, ts));
-	add_str(o, "key", q->key);
-	subj = add_obj(o, "subject", cJSON_CreateObject());
-	add_str(subj, "kind", r->subject_label);
-	add_str(subj, "id", q->key);
+	OUT_STR(w, "id", id);
+	OUT_STR(w, "tenant", q->tenant);
+	OUT_STR(w, "rule", r->id);
+	OUT_STR(w, "obligation", r->obligation);
+	OUT_STR(w, "law", r->law->id);
+	if (q->version && rule_article(r, q->version)) {
+		OUT_STR(w, "law_version", q->version->id);
+		OUT_STR(w, "article", rule_article(r, q->version));
+	} else {
+		OUT_NULL(w, "law_version");
+		OUT_NULL(w, "article");
+	}
+	OUT_STR(w, "severity", r->severity ? r->severity : "medium");
+	OUT_STR(w, "status", q->status);
+	OUT_STR(w, "state", "open");
+	OUT_STR(w, "time", when_fmt_instant(q->time, ts));
+	OUT_STR(w, "key", q->key);
+	in = OUT_OPEN(w, "subject", 0);
+	OUT_STR(&in, "kind", r->subject_label);
+	OUT_STR(&in, "id", q->key);
+	out_close(&in, 0);
 	if (q->unjudged)
-		add_unjudged_message(o, r, q->unjudged);
+		out_unjudged_message(en, w, r, q->unjudged);
 	else
-		add_message(o, r, q->env ? q->env : engine_env(en, r, NULL,
+		out_message(en, w, r, q->env ? q->env : engine_env(en, r, NULL,
 		    q->tenant, q->key, engine_record(en, r, q->tenant, q->key),
 		    q->version));
-	ev = add_obj(o, "evidence", cJSON_CreateArray());
+	in = OUT_OPEN(w, "evidence", 1);
 	for (i = 0; i < 4 && q->evidence[i]; i++)
-		cJSON_AddItemToArray(ev, cJSON_CreateString(q->evidence[i]));
-	det = q->details ? q->details : cJSON_CreateObject();
-	q->details = NULL;
-	if (q->env)
-		add_rule_details(det, r, q->env);
-	add_obj(o, "details", det);
-	return o;
+		out_item(&in, q->evidence[i]);
+	out_close(&in, 1);
+	out_details(w, r, q);
+	out_close(w, 0);
+}
+
+/* The member's string in the tree. */
+static const char *
+tree_str(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name)->valuestring;
 }
 
 void
 engine_raise(struct engine *en, const struct rule *r, struct alert_req *q)
 {
+	struct rec_out	 w = { NULL, NULL };
 	struct alert	 a;
 	char		 id[27];
 
 	if (suppressed(en, r, q->tenant, q->key, q->time)) {
 		en->stats.suppressed++;
-		cJSON_Delete(q->details);
 		return;
 	}
 	alert_make_id(id, q->tenant, r->id, q->key, q->status, q->time, q->id_part);
 	memset(&a, 0, sizeof(a));
-	a.json = build_alert(en, r, q, id);
 	a.time = q->time;
-	a.tenant = cJSON_GetObjectItemCaseSensitive(a.json, "tenant")->valuestring;
 	a.obligation = r->obligation;
-	a.key = cJSON_GetObjectItemCaseSensitive(a.json, "key")->valuestring;
-	a.status = cJSON_GetObjectItemCaseSensitive(a.json, "status")->valuestring;
-	a.id = cJSON_GetObjectItemCaseSensitive(a.json, "id")->valuestring;
+	if (en->sink.text) {
+		w.b = &en->text;
+		write_alert(en, r, q, id, &w);
+		a.text = en->text.s;
+		a.len = en->text.len;
+		a.tenant = q->tenant;
+		a.key = q->key;
+		a.status = q->status;
+		a.id = id;
+	} else {
+		w.o = a.json = cJSON_CreateObject();
+		write_alert(en, r, q, id, &w);
+		a.tenant = tree_str(a.json, "tenant");
+		a.key = tree_str(a.json, "key");
+		a.status = tree_str(a.json, "status");
+		a.id = tree_str(a.json, "id");
+	}
 	a.seq = en->aseq++;
 	en->stats.alerts++;
 	if (strcmp(q->status, "review") == 0)
@@ -725,8 +956,7 @@ engine_review(struct engine *en, const struct rule *r, const char *tenant,
 	q.id_part = ev ? ev->id : NULL;
 	/* A record check's review: the event that changed the record, if any. */
 	q.evidence[0] = ev ? ev->id : en->cause;
-	q.details = cJSON_CreateObject();
-	cJSON_AddStringToObject(q.details, "reason", reason);
+	q.details[0] = (struct alert_detail){ "reason", reason, 0 };
 	q.unjudged = reason;
 	engine_raise(en, r, &q);
 }

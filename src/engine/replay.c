@@ -65,25 +65,27 @@ own_strings(struct alert *a)
 
 /*
  * Writes a's record as a line of the spill file (buffered) and frees its
- * tree; the line stays in av->pending until the next flush. 0, or -1 if the
- * write failed (a keeps its tree).
+ * tree, if it has one; the line stays in av->pending until the next flush.
+ * 0, or -1 if the write failed (a keeps its tree or its text).
  */
 static int
 spill_one(struct alert_vec *av, struct alert *a)
 {
-	struct sbuf	 b;
+	size_t	 start = av->pending.len, len;
 
-	sbuf_init(&b);
-	jsonw_value(&b, a->json);
-	if ((a->off = ftello(av->spill)) == -1 ||
-	    fwrite(b.s, 1, b.len, av->spill) != b.len) {
-		sbuf_free(&b);
+	if (a->json != NULL)
+		jsonw_value(&av->pending, a->json);
+	else
+		sbuf_add(&av->pending, a->text, a->len);
+	len = av->pending.len - start;
+	if (fwrite(av->pending.s + start, 1, len, av->spill) != len) {
+		av->pending.len = start;
+		av->pending.s[start] = '\0';
 		return -1;
 	}
-	a->len = b.len;
-	if (av->pending == NULL)
-		av->pending = xcalloc(SPILL_BATCH, sizeof(*av->pending));
-	av->pending[av->n - av->flushed] = b.s;
+	a->off = av->spilled;
+	a->len = len;
+	av->spilled += (off_t)len;
 	cJSON_Delete(a->json);
 	a->json = NULL;
 	return 0;
@@ -98,22 +100,22 @@ spill_one(struct alert_vec *av, struct alert *a)
 static void
 spill_flush(struct alert_vec *av, int ok)
 {
-	size_t	 i;
-	char	*text;
+	struct alert	*a;
+	size_t		 i, at = 0;
 
 	if (!ok || fflush(av->spill) != 0) {
 		log_warn("replay: cannot spill alerts to a temporary file; "
 		    "keeping them in memory");
 		av->spill_failed = 1;
 	}
-	for (i = av->flushed; av->pending && i < av->n; i++) {
-		if ((text = av->pending[i - av->flushed]) == NULL)
-			continue;	/* its write failed: still a tree */
-		if (av->spill_failed)
-			av->v[i].json = cJSON_Parse(text);
-		free(text);
-		av->pending[i - av->flushed] = NULL;
+	for (i = av->flushed; av->spill_failed && i < av->n; i++) {
+		a = &av->v[i];
+		if (a->json != NULL)
+			continue;	/* its write failed: a tree already */
+		a->json = cJSON_ParseWithLength(av->pending.s + at, a->len);
+		at += a->len;
 	}
+	av->pending.len = 0;
 	av->flushed = av->n;
 }
 
@@ -131,6 +133,15 @@ collect(void *arg, struct alert *a)
 		own_strings(a);
 		ok = spill_one(av, a) == 0;
 	}
+	/* Kept in memory (not spilled): a record that came as text becomes a tree. */
+	if ((!spilling || !ok) && a->json == NULL && alert_tree(a) == -1) {
+		log_warnx("replay: alert %s does not parse; left out", a->id);
+		free(a->own);
+		if (!ok)
+			spill_flush(av, ok);
+		return;
+	}
+	a->text = NULL;		/* the engine's, gone after this call */
 	av->v[av->n++] = *a;
 	if (spilling && (!ok || av->n - av->flushed == SPILL_BATCH))
 		spill_flush(av, ok);
@@ -146,9 +157,7 @@ alert_vec_free(struct alert_vec *av)
 		free(av->v[i].own);
 	}
 	free(av->v);
-	for (i = 0; av->pending && i < SPILL_BATCH; i++)
-		free(av->pending[i]);
-	free(av->pending);
+	sbuf_free(&av->pending);
 	if (av->spill)
 		fclose(av->spill);
 	memset(av, 0, sizeof(*av));
@@ -258,7 +267,8 @@ run_finish(struct run *rn, const struct replay_opts *o, struct replay_result *re
 struct alert_sink
 alert_vec_sink(struct alert_vec *out)
 {
-	struct alert_sink sink = { collect, out, NULL };	/* no evidence log */
+	/* No evidence log; a spilling collector writes the text, no tree. */
+	struct alert_sink sink = { collect, out, NULL, out->spill != NULL };
 
 	return sink;
 }

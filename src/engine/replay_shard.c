@@ -182,6 +182,7 @@ shard_main(void *arg)
 	pthread_mutex_unlock(&fo->mu);
 	if (go == 1)
 		shard_loop(sh);
+	alert_thread_done();
 	return NULL;
 }
 
@@ -247,7 +248,7 @@ replay_sharded(struct ruleset *rs, struct registry *reg, char *const *files,
 	struct shard		*sh = xcalloc(n, sizeof(*sh));
 	struct fanout		 fo;
 	struct locked_sink	 lk;
-	struct alert_sink	 sink = { locked_emit, &lk, NULL };
+	struct alert_sink	 sink;
 	struct registry		**parts;
 	struct reader_counts	 c;
 	int			 k;
@@ -263,6 +264,9 @@ replay_sharded(struct ruleset *rs, struct registry *reg, char *const *files,
 	}
 	lk.in = alert_vec_sink(out);
 	pthread_mutex_init(&lk.mu, NULL);
+	sink = lk.in;	/* the collector's text or trees, under the lock */
+	sink.emit = locked_emit;
+	sink.arg = &lk;
 	parts = registry_split(reg, n);
 	for (k = 0; k < n; k++) {
 		run_init(&sh[k].rn, rs, parts[k], sink);

@@ -290,14 +290,13 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	q.version = v;
 	q.evidence[0] = s->evidence;
 	q.env = env;
-	q.details = cJSON_CreateObject();
-	cJSON_AddStringToObject(q.details, "due", when_fmt_date(s->due, buf));
+	q.details[0] = (struct alert_detail){ "due", when_fmt_date(s->due, buf), 0 };
 	/*
 	 * The same order id in two facilities is two obligations: the scope
 	 * tells their alerts (and their ids) apart.
 	 */
 	if ((q.id_part = scope) != NULL)
-		cJSON_AddStringToObject(q.details, "scope", scope);
+		q.details[1] = (struct alert_detail){ "scope", scope, 0 };
 	engine_raise(en, r, &q);
 	sbuf_free(&key);
 }

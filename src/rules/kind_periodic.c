@@ -97,7 +97,8 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	const struct law_version	*v;
 	struct expr_env			*env;
 	struct alert_req		 q;
-	char				 buf[16], why[256];
+	char				 due[16], last[16], why[256];
+	int				 n = 0;
 
 	/* The reason may be env->err, which engine_env clears: keep a copy. */
 	if (reason)
@@ -115,15 +116,15 @@ raise_at(struct engine *en, struct rule *r, struct slot *s, const char *status,
 	q.version = v;
 	q.evidence[0] = s->evidence;
 	q.env = env;
-	q.details = cJSON_CreateObject();
 	if (s->due != DATE_NONE)
-		cJSON_AddStringToObject(q.details, "due", when_fmt_date(s->due, buf));
+		q.details[n++] = (struct alert_detail){ "due",
+		    when_fmt_date(s->due, due), 0 };
 	if (s->baseline != DATE_NONE)
-		cJSON_AddStringToObject(q.details, "last_check",
-		    when_fmt_date(s->baseline, buf));
+		q.details[n++] = (struct alert_detail){ "last_check",
+		    when_fmt_date(s->baseline, last), 0 };
 	/* A review with a reason could not judge: its message says so, not the template. */
 	if (reason) {
-		cJSON_AddStringToObject(q.details, "reason", why);
+		q.details[n++] = (struct alert_detail){ "reason", why, 0 };
 		q.unjudged = why;
 	}
 	engine_raise(en, r, &q);

@@ -128,8 +128,7 @@ threshold_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 	q.id_part = ev->id;
 	q.evidence[0] = ev->id;
 	q.env = env;
-	q.details = cJSON_CreateObject();
-	cJSON_AddNumberToObject(q.details, "count", t->count);
+	q.details[0] = (struct alert_detail){ "count", NULL, t->count };
 	engine_raise(en, r, &q);
 out:
 	sbuf_free(&key);

@@ -111,7 +111,29 @@ static const char test_law[] =
 	"    subject: dataset\n"
 	"    when: len(record.purposes ?? []) == 0\n"
 	"    articles: { v1: \"r1\", v2: \"r2\" }\n"
-	"    message: { ja: \"{key}\", en: \"{key}\" }\n";
+	"    message: { ja: \"{key}\", en: \"{key}\" }\n"
+	"  - id: tl.det\n"
+	"    obligation: TL-DET\n"
+	"    kind: match\n"
+	"    on: test.detail\n"
+	"    key: event.thing\n"
+	"    articles: { v2: \"x2\" }\n"
+	"    message: { ja: \"{key} は「{event.text}」\", en: \"\\\"{event.text}\\\"\\t{event.count}\" }\n"
+	"    details:\n"
+	"      b: event.count > 1\n"
+	"      n: event.count * 1.5\n"
+	"      frac: event.count / 3\n"
+	"      big: event.big * 3\n"
+	"      s: event.text\n"
+	"      d: date('2026-05-30')\n"
+	"      t: now\n"
+	"      dur: days(3) + months(1)\n"
+	"      list: event.list\n"
+	"      obj: event.obj\n"
+	"      nul: \"null\"\n"
+	"      absent: event.nothing\n"
+	"      fails: event.count + event.thing\n"
+	"      \"q\\\"k\\n\": key\n";
 
 static struct ruleset *g_rs;
 
@@ -975,6 +997,25 @@ test_same_instant(void **state)
 
 /* ---- the alert record itself ---- */
 
+/* tl.det's alert on test_alert_text's event, as cJSON printed its tree. */
+#define WANT_ALERT_TEXT \
+	"{\"id\":\"a-5c81b3015bec8e3dd88b86b5\",\"tenant\":\"acme\"," \
+	"\"rule\":\"tl.det\",\"obligation\":\"TL-DET\",\"law\":\"tl\"," \
+	"\"law_version\":\"v2\",\"article\":\"x2\"," \
+	"\"severity\":\"medium\",\"status\":\"violation\"," \
+	"\"state\":\"open\",\"time\":\"2026-03-01T10:30:00+09:00\"," \
+	"\"key\":\"T\\\"1\",\"subject\":{\"kind\":\"event\"," \
+	"\"id\":\"T\\\"1\"}," \
+	"\"message\":{\"ja\":\"T\\\"1 は「引用\\\"と\\n改行\\u0001」\"," \
+	"\"en\":\"\\\"引用\\\"と\\n改行\\u0001\\\"\\t10\"}," \
+	"\"evidence\":[\"d1\"],\"details\":{\"b\":true,\"n\":15," \
+	"\"frac\":3.3333333333333335,\"big\":3e+21," \
+	"\"s\":\"引用\\\"と\\n改行\\u0001\",\"d\":\"2026-05-30\"," \
+	"\"t\":\"2026-03-01T10:30:00+09:00\",\"dur\":{\"months\":1," \
+	"\"days\":3},\"list\":[1,\"x\",{\"a\":null}]," \
+	"\"obj\":{\"k\":[true,false],\"e\":{}},\"nul\":null," \
+	"\"absent\":null,\"q\\\"k\\n\":\"T\\\"1\"}}"
+
 static void
 test_alert_record(void **state)
 {
@@ -1016,6 +1057,43 @@ test_alert_record(void **state)
 	alert_vec_free(&out);
 }
 
+static char *printed(struct alert_vec *av);
+
+/*
+ * The record's text, byte for byte, with rule details of every value type
+ * (one that fails is left out) and strings that need escapes: as a line
+ * written out by a spilling replay, and as the tree a collector keeps.
+ */
+static void
+test_alert_text(void **state)
+{
+	static const char *const lines[] = {
+		EV("d1", "2026-03-01T01:30:00Z", "test.detail",
+		    ",\"thing\":\"T\\\"1\",\"count\":10,\"big\":1e21,\"text\":\"引用\\\"と\\n改行\\u0001\","
+		    "\"list\":[1,\"x\",{\"a\":null}],\"obj\":{\"k\":[true,false],\"e\":{}}"),
+		NULL
+	};
+	static const char want[] = WANT_ALERT_TEXT "\n";
+	struct alert_vec	 a = { 0 }, b = { 0 };
+	struct replay_result	 res;
+	char			*pa, *pb;
+
+	(void)state;
+	run(NULL, lines, NULL, &a, &res);
+	assert_int_equal(alert_vec_spill(&b), 0);
+	run(NULL, lines, NULL, &b, &res);
+	assert_int_equal(a.n, 1);
+	assert_non_null(a.v[0].json);
+	pa = printed(&a);
+	pb = printed(&b);
+	assert_string_equal(pa, want);
+	assert_string_equal(pb, want);
+	free(pa);
+	free(pb);
+	alert_vec_free(&a);
+	alert_vec_free(&b);
+}
+
 /* ---- stable ids ---- */
 
 static void
@@ -1046,6 +1124,58 @@ test_stable_ids(void **state)
 	}
 	alert_vec_free(&a);
 	alert_vec_free(&b);
+}
+
+/*
+ * Ids are kept in stores and outputs: these are the ids the first digest
+ * code gave (EVP_Digest, the time by snprintf), for times before 1970,
+ * names that differ only where they split, and parts past the id's
+ * 2048-byte buffer (hashed first).
+ */
+static void
+test_alert_ids(void **state)
+{
+	static const struct {
+		const char	*tenant, *rule, *key, *status;
+		instant_t	 at;
+		const char	*part, *want;
+	} t[] = {
+		{ "acme", "tl.match", "A", "violation", 1772328600000LL, "u1",
+		  "a-a3ca64b3ffafefc6a9af486d" },
+		{ "acme", "tl.dl", "K", "warning", 1773068400000LL, NULL,
+		  "a-485de609d5be0b79c5c608d7" },
+		{ "t", "r", "", "review", 0, NULL, "a-5d089ae7c1036ddcf42191b4" },
+		{ "t", "r", "k", "review", -1500, "e", "a-d6078c6b467d8668c5659c34" },
+		{ "t", "r", "k", "review", -86400000LL * 365 * 100, "e",
+		  "a-bda80df52761dfadb13c4f2f" },
+		{ "ab", "c", "k", "s", 1000, NULL, "a-7dcad2a46ef725543af75159" },
+		{ "a", "bc", "k", "s", 1000, NULL, "a-f77ab88c17689cced6a3cb95" },
+		{ "t", "r", "x3000", "violation", 1000, "p", "a-b8bdf31c24247e8a95174719" },
+		{ "t", "r", "y1000", "violation", 1000, "y1000",
+		  "a-ff9d3795d707a9451a8e45b0" },
+		{ "テナント", "規則", "キー", "warning", 1772328600999LL, "ev-1",
+		  "a-19da3c281d1b38b0df276730" },
+	};
+	char	 id[27], *x = malloc(3001), *y = malloc(1001);
+	size_t	 i;
+
+	(void)state;
+	memset(x, 'x', 3000);
+	x[3000] = '\0';
+	memset(y, 'y', 1000);
+	y[1000] = '\0';
+	for (i = 0; i < NELEM(t); i++) {
+		/* "x3000", "y1000": that letter 3000 or 1000 times. */
+		alert_make_id(id, t[i].tenant, t[i].rule,
+		    strcmp(t[i].key, "x3000") == 0 ? x :
+		    strcmp(t[i].key, "y1000") == 0 ? y : t[i].key, t[i].status,
+		    t[i].at, t[i].part && strcmp(t[i].part, "y1000") == 0 ? y :
+		    t[i].part);
+		if (strcmp(id, t[i].want) != 0)
+			fail_msg("case %zu: id %s, want %s", i, id, t[i].want);
+	}
+	free(x);
+	free(y);
 }
 
 /* Printed as it is collected: a spilled vector prints the same lines. */
@@ -1091,6 +1221,50 @@ test_spilled_alerts_print_the_same(void **state)
 	free(pb);
 	alert_vec_free(&a);
 	alert_vec_free(&b);
+}
+
+/*
+ * A full disk: alerts whose lines cannot be written or flushed are kept as
+ * trees, nothing is lost, and later alerts are kept as trees too. /dev/full
+ * buffered fails at the flush (the print's, here); unbuffered at the write.
+ */
+static void
+test_spill_to_a_full_disk(void **state)
+{
+	static const char *const lines[] = {
+		EV("u1", "2026-03-01T10:00:00+09:00", "test.used", ",\"thing\":\"A\",\"count\":10"),
+		EV("u2", "2026-03-01T10:00:00+09:00", "test.used", ",\"thing\":\"B\",\"count\":10"),
+		START_K("s1", "2026-03-10T10:00:00+09:00"),
+		NULL
+	};
+	struct alert_vec	 a = { 0 }, b;
+	struct replay_result	 res;
+	char			*pa, *pb;
+	int			 buffered;
+	size_t			 i;
+
+	(void)state;
+	run(NULL, lines, "2026-03-31T00:00:00+09:00", &a, &res);
+	pa = printed(&a);
+	for (buffered = 0; buffered < 2; buffered++) {
+		memset(&b, 0, sizeof(b));
+		assert_int_equal(alert_vec_spill(&b), 0);
+		fclose(b.spill);
+		assert_non_null(b.spill = fopen("/dev/full", "w+"));
+		if (!buffered)
+			setvbuf(b.spill, NULL, _IONBF, 0);
+		run(NULL, lines, "2026-03-31T00:00:00+09:00", &b, &res);
+		assert_int_equal(b.n, 4);
+		pb = printed(&b);
+		assert_true(b.spill_failed);
+		for (i = 0; i < b.n; i++)
+			assert_non_null(b.v[i].json);
+		assert_string_equal(pa, pb);
+		free(pb);
+		alert_vec_free(&b);
+	}
+	free(pa);
+	alert_vec_free(&a);
 }
 
 /* ---- a few thousand random-ish events ---- */
@@ -1201,8 +1375,9 @@ static void
 test_stress(void **state)
 {
 	struct stress		 st;
-	struct alert_vec	 a = { 0 }, b = { 0 };
-	struct replay_result	 ra, rb;
+	struct alert_vec	 a = { 0 }, b = { 0 }, c = { 0 };
+	struct replay_result	 ra, rb, rc;
+	char			*pa, *pc;
 	size_t			 i;
 	int			 nmatch = 0, nv2 = 0, nstart = 0, nviol = 0;
 	instant_t		 t;
@@ -1252,8 +1427,17 @@ test_stress(void **state)
 	/* output order: time, obligation, tenant, key, status */
 	for (i = 1; i < a.n; i++)
 		assert_true(alert_cmp(&a.v[i - 1], &a.v[i]) <= 0);
+	/* written as text for a spill: the lines the trees print */
+	assert_int_equal(alert_vec_spill(&c), 0);
+	stress_run(&st, &c, &rc);
+	pa = printed(&a);
+	pc = printed(&c);
+	assert_string_equal(pa, pc);
+	free(pa);
+	free(pc);
 	alert_vec_free(&a);
 	alert_vec_free(&b);
+	alert_vec_free(&c);
 	stress_free(&st);
 }
 
@@ -1273,8 +1457,11 @@ main(void)
 		cmocka_unit_test(test_tenants),
 		cmocka_unit_test(test_same_instant),
 		cmocka_unit_test(test_alert_record),
+		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_stable_ids),
+		cmocka_unit_test(test_alert_ids),
 		cmocka_unit_test(test_spilled_alerts_print_the_same),
+		cmocka_unit_test(test_spill_to_a_full_disk),
 		cmocka_unit_test(test_stress),
 	};
 
