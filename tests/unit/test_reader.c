@@ -3,6 +3,8 @@
  * and in input order across files and batches, bad and blank lines are
  * counted as the single-threaded reader counts them, and a consumer that
  * stops early neither hangs nor leaks (ASan and valgrind check the latter).
+ * Lines that cross the blocks files are read in arrive whole, and the time
+ * order pre-scan agrees with the replay's rules (pipes are never in order).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "complyd/reader.h"
@@ -147,6 +150,129 @@ test_early_stop(void **state)
 	free(files[0]);
 }
 
+/*
+ * Files are read in blocks of a megabyte: lines across block boundaries, a
+ * line longer than a block (rejected as too long) and a last line without
+ * its newline arrive as getline would give them, to the thread and to
+ * read_event_file alike.
+ */
+static char *
+write_big_feed(int n, int *bad_line)
+{
+	char	*path = strdup("/tmp/test_reader.XXXXXX");
+	FILE	*f;
+	int	 fd, i, j;
+
+	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL)
+		fail_msg("cannot make a temporary file");
+	for (i = 0; i < n; i++) {
+		if (i == n / 2) {
+			*bad_line = i + 1;
+			fputs("{\"pad\":\"", f);
+			for (j = 0; j < 2500 * 1024; j++)
+				fputc('x', f);
+			fputs("\"}\n", f);
+		}
+		/* lines of varying lengths, so boundaries fall anywhere */
+		fprintf(f, "{\"id\":\"e%d\",\"tenant\":\"t\",\"type\":\"x.y\","
+		    "\"time\":\"2026-04-01T00:00:00Z\",\"p\":\"%.*s\"}%s", i,
+		    i % 97, "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+		    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+		    i == n - 1 ? "" : "\n");
+	}
+	fclose(f);
+	return path;
+}
+
+static int
+count_one(void *arg, struct soc_event *ev)
+{
+	size_t	*n = arg;
+	char	 want[32];
+
+	snprintf(want, sizeof(want), "e%zu", (*n)++);
+	assert_string_equal(ev->id, want);
+	event_dispose(ev);
+	return 0;
+}
+
+static void
+test_blocks(void **state)
+{
+	char			*files[1];
+	struct reader		*rd;
+	struct reader_counts	 c, c2 = { 0, 0, 0 };
+	int			 n = 40000, bad = 0;
+	size_t			 got = 0;
+
+	(void)state;
+	files[0] = write_big_feed(n, &bad);
+	assert_non_null(rd = reader_start(files, 1, 1));
+	assert_int_equal(drain(rd, SIZE_MAX), n);
+	reader_finish(rd, &c);
+	assert_int_equal(c.lines, n + 1);
+	assert_int_equal(c.rejected, 1);
+	assert_int_equal(read_event_file(files[0], 1, &c2, count_one, &got), 0);
+	assert_int_equal(got, n);
+	assert_int_equal(c2.lines, n + 1);
+	assert_int_equal(c2.rejected, 1);
+	assert_int_equal(reader_in_time_order(files, 1), 1);
+	unlink(files[0]);
+	free(files[0]);
+}
+
+/* A temporary file of the given lines. */
+static char *
+write_lines(const char *text)
+{
+	char	*path = strdup("/tmp/test_reader.XXXXXX");
+	int	 fd;
+
+	if ((fd = mkstemp(path)) == -1 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		fail_msg("cannot make a temporary file");
+	close(fd);
+	return path;
+}
+
+#define EV(t)	"{\"id\":\"e\",\"tenant\":\"t\",\"type\":\"x.y\",\"time\":\"" t "\"}\n"
+
+/* Time order across files; lines without a readable time do not count. */
+static void
+test_time_order(void **state)
+{
+	char	*files[3], fifo[] = "/tmp/test_reader.fifo.XXXXXX";
+	int	 fd;
+
+	(void)state;
+	files[0] = write_lines(EV("2026-04-01T00:00:00Z") "{bad\n"
+	    EV("2026-04-01T09:00:00+09:00") EV("2026-04-01T00:00:01Z"));
+	files[1] = write_lines("{\"time\":1}\n" EV("2026-04-01T00:00:02Z"));
+	files[2] = "/nonexistent/events.jsonl";
+	assert_int_equal(reader_in_time_order(files, 3), 1);
+	free(files[1]);
+	files[1] = write_lines(EV("2026-04-01T00:00:02Z") EV("2026-04-01T00:00:01Z"));
+	assert_int_equal(reader_in_time_order(files, 2), 0);
+	unlink(files[1]);
+	free(files[1]);
+	/* The earlier time in a second file is out of order too. */
+	files[1] = write_lines(EV("2026-03-31T23:59:59Z"));
+	assert_int_equal(reader_in_time_order(files, 2), 0);
+	unlink(files[1]);
+	free(files[1]);
+	/* A FIFO can be read once only: not in order, however its lines are. */
+	if ((fd = mkstemp(fifo)) == -1)
+		fail_msg("cannot make a temporary name");
+	close(fd);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	files[1] = fifo;
+	assert_int_equal(reader_in_time_order(files, 2), 0);
+	unlink(fifo);
+	unlink(files[0]);
+	free(files[0]);
+}
+
 int
 main(void)
 {
@@ -154,6 +280,8 @@ main(void)
 		cmocka_unit_test(test_order_and_counts),
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_early_stop),
+		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_time_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
