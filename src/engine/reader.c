@@ -246,12 +246,21 @@ read_event_file(const char *path, int quiet, struct reader_counts *c,
 
 /* --- the decoder thread --- */
 
+/*
+ * Batches given back before a waiting decoder is woken: a wake-up costs both
+ * threads some microseconds (more in a VM), so it is had once for several
+ * batches. reader_next wakes it for fewer rather than wait itself.
+ */
+#define READER_WAKE	(READER_BATCHES / 2)
+
 struct reader {
 	pthread_t		 th;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	struct reader_batch	*full, *full_tail;	/* decoded, in input order */
 	struct reader_batch	*spent;			/* given back, to dispose */
+	int			 nspent;		/* batches in spent */
+	int			 waiting;		/* the decoder, for spent */
 	int			 eof;			/* the decoder is done */
 	int			 stop;			/* the consumer is done */
 	char *const		*files;
@@ -279,11 +288,15 @@ fresh_batch(struct reader *rd)
 	struct reader_batch	*b = NULL;
 
 	pthread_mutex_lock(&rd->mu);
-	while (rd->spent == NULL && !rd->stop)
+	while (rd->spent == NULL && !rd->stop) {
+		rd->waiting = 1;
 		pthread_cond_wait(&rd->cv, &rd->mu);
+	}
+	rd->waiting = 0;
 	if (!rd->stop) {
 		b = rd->spent;
 		rd->spent = b->next;
+		rd->nspent--;
 	}
 	pthread_mutex_unlock(&rd->mu);
 	if (b != NULL)
@@ -382,6 +395,7 @@ reader_start(char *const *files, int nfiles, int quiet)
 		b->arena = event_arena_new();
 		b->next = rd->spent;
 		rd->spent = b;
+		rd->nspent++;
 	}
 	pthread_mutex_init(&rd->mu, NULL);
 	pthread_cond_init(&rd->cv, NULL);
@@ -401,8 +415,12 @@ reader_next(struct reader *rd)
 	struct reader_batch	*b;
 
 	pthread_mutex_lock(&rd->mu);
-	while (rd->full == NULL && !rd->eof)
+	while (rd->full == NULL && !rd->eof) {
+		/* Nothing to hand over: the decoder must not wait for more. */
+		if (rd->waiting && rd->spent != NULL)
+			pthread_cond_broadcast(&rd->cv);
 		pthread_cond_wait(&rd->cv, &rd->mu);
+	}
 	if ((b = rd->full) != NULL && (rd->full = b->next) == NULL)
 		rd->full_tail = NULL;
 	pthread_mutex_unlock(&rd->mu);
@@ -415,7 +433,8 @@ reader_done(struct reader *rd, struct reader_batch *b)
 	pthread_mutex_lock(&rd->mu);
 	b->next = rd->spent;
 	rd->spent = b;
-	pthread_cond_broadcast(&rd->cv);
+	if (++rd->nspent >= READER_WAKE && rd->waiting)
+		pthread_cond_broadcast(&rd->cv);
 	pthread_mutex_unlock(&rd->mu);
 }
 

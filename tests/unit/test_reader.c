@@ -151,6 +151,38 @@ test_early_stop(void **state)
 }
 
 /*
+ * A consumer slower than the decoder: the decoder waits for batches to come
+ * back, and is woken once for several; every event still arrives, in order.
+ */
+static void
+test_slow_consumer(void **state)
+{
+	char			*files[1];
+	struct reader		*rd;
+	struct reader_batch	*b;
+	struct reader_counts	 c;
+	size_t			 i, got = 0, n = READER_BATCH * READER_BATCHES * 3 + 5;
+	char			 want[32];
+
+	(void)state;
+	files[0] = write_feed(0, (int)n, NULL, 0);
+	assert_non_null(rd = reader_start(files, 1, 1));
+	while ((b = reader_next(rd)) != NULL) {
+		for (i = 0; i < b->n; i++, got++) {
+			snprintf(want, sizeof(want), "e%zu", got);
+			assert_string_equal(b->ev[i].id, want);
+		}
+		usleep(2000);
+		reader_done(rd, b);
+	}
+	reader_finish(rd, &c);
+	assert_int_equal(got, n);
+	assert_int_equal(c.lines, n);
+	unlink(files[0]);
+	free(files[0]);
+}
+
+/*
  * Files are read in blocks of a megabyte: lines across block boundaries, a
  * line longer than a block (rejected as too long) and a last line without
  * its newline arrive as getline would give them, to the thread and to
@@ -280,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_order_and_counts),
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_early_stop),
+		cmocka_unit_test(test_slow_consumer),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_time_order),
 	};
