@@ -282,6 +282,7 @@ test_time_order(void **state)
 	files[1] = write_lines("{\"time\":1}\n" EV("2026-04-01T00:00:02Z"));
 	files[2] = "/nonexistent/events.jsonl";
 	assert_int_equal(reader_in_time_order(files, 3), 1);
+	unlink(files[1]);
 	free(files[1]);
 	files[1] = write_lines(EV("2026-04-01T00:00:02Z") EV("2026-04-01T00:00:01Z"));
 	assert_int_equal(reader_in_time_order(files, 2), 0);
@@ -305,6 +306,76 @@ test_time_order(void **state)
 	free(files[0]);
 }
 
+/*
+ * A file of n events a second apart, from second t0 on, lines of one length
+ * (so that the middle byte of the file starts line n / 2 when n is even);
+ * the lines swap and swap + 1 trade places (swap -1: none).
+ */
+static char *
+write_seconds(int t0, int n, int swap)
+{
+	char	*path = strdup("/tmp/test_reader.XXXXXX");
+	FILE	*f;
+	int	 fd, i, t;
+
+	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL)
+		fail_msg("cannot make a temporary file");
+	for (i = 0; i < n; i++) {
+		t = t0 + (i == swap ? i + 1 : i == swap + 1 ? i - 1 : i);
+		fprintf(f, "{\"id\":\"e%07d\",\"tenant\":\"t\",\"type\":\"x.y\","
+		    "\"time\":\"2026-04-%02dT%02d:%02d:%02dZ\",\"pad\":\"%060d\"}\n",
+		    i, 1 + t / 86400, t / 3600 % 24, t / 60 % 60, t % 60, 0);
+	}
+	fclose(f);
+	return path;
+}
+
+static int
+order_of(char **files, int nfiles)
+{
+	int	 rc = reader_in_time_order(files, nfiles), i;
+
+	for (i = 0; i < nfiles; i++) {
+		unlink(files[i]);
+		free(files[i]);
+	}
+	return rc;
+}
+
+/*
+ * An input of more than 8 MB is scanned in two halves at once: lines out of
+ * order are found on either side of the cut and across it, wherever it falls
+ * (between lines, in the middle of one, in the second file).
+ */
+static void
+test_time_order_halves(void **state)
+{
+	static const int swaps[] = { -1, 0, 49997, 49998, 49999, 50000, 50001,
+	    99998 };
+	char	*files[2];
+	size_t	 i;
+	int	 n;
+
+	(void)state;
+	for (n = 100000; n <= 100001; n++)
+		for (i = 0; i < NELEM(swaps); i++) {
+			files[0] = write_seconds(0, n, swaps[i]);
+			if (order_of(files, 1) != (swaps[i] == -1))
+				fail_msg("%d lines, %d swapped: wrong order",
+				    n, swaps[i]);
+		}
+	/* The cut in the second file; the files out of order at their seam. */
+	files[0] = write_seconds(0, 20000, -1);
+	files[1] = write_seconds(20000, 80000, 30000);
+	assert_int_equal(order_of(files, 2), 0);
+	files[0] = write_seconds(0, 20000, -1);
+	files[1] = write_seconds(20000, 80000, -1);
+	assert_int_equal(order_of(files, 2), 1);
+	files[0] = write_seconds(1, 20000, -1);
+	files[1] = write_seconds(0, 80000, -1);
+	assert_int_equal(order_of(files, 2), 0);
+}
+
 int
 main(void)
 {
@@ -315,6 +386,7 @@ main(void)
 		cmocka_unit_test(test_slow_consumer),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_time_order),
+		cmocka_unit_test(test_time_order_halves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
