@@ -38,28 +38,30 @@ req_string(const cJSON *v, const char *name, char *err, size_t errlen)
 
 /*
  * A key's hash: keys of different hashes differ, so only keys of equal
- * hashes are compared. Cheap, for the few short keys of an event object.
+ * hashes are compared. Cheap, for the few short keys of an event object:
+ * the length and the first, middle and last bytes.
  */
+#define KH(n, a, b, c)	((uint32_t)(n) << 24 ^ (uint32_t)(a) << 16 ^ \
+			    (uint32_t)(b) << 8 ^ (uint32_t)(c))
+
+/* key_hash of required[], as constants. */
+static const uint32_t required_hash[NREQUIRED] = {
+	KH(2, 'i', 'd', 'd'), KH(6, 't', 'a', 't'), KH(4, 't', 'p', 'e'),
+	KH(4, 't', 'm', 'e')
+};
+
 static uint32_t
 key_hash(const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	uint32_t		 h = 0;
+	size_t			 n = 0;
 
-	for (; *p != '\0'; p++)
-		h = h * 31 + *p;
-	return h;
+	while (p[n] != '\0')
+		n++;
+	if (n == 0)
+		return 0;
+	return KH(n, p[0], p[n / 2], p[n - 1]);
 }
-
-/* key_hash of required[], as constants: one per event is not worth a call. */
-#define KH(h, c)		((h) * 31u + (uint32_t)(c))
-#define KH2(a, b)		KH(KH(0u, a), b)
-#define KH4(a, b, c, d)		KH(KH(KH2(a, b), c), d)
-#define KH6(a, b, c, d, e, f)	KH(KH(KH4(a, b, c, d), e), f)
-static const uint32_t required_hash[NREQUIRED] = {
-	KH2('i', 'd'), KH6('t', 'e', 'n', 'a', 'n', 't'),
-	KH4('t', 'y', 'p', 'e'), KH4('t', 'i', 'm', 'e')
-};
 
 static int
 given_twice(const char *key, char *err, size_t errlen)
@@ -68,7 +70,28 @@ given_twice(const char *key, char *err, size_t errlen)
 	return 1;
 }
 
-#define SMALL_OBJECT	16	/* keys an object has to be compared pairwise */
+#define SMALL_OBJECT	16	/* keys of an object checked without a hash map */
+
+/*
+ * 1 if two of h[0..n) (n <= SMALL_OBJECT) are equal: an open table of 32
+ * slots, so that comparing every pair of keys is the exception.
+ */
+static int
+same_hash(const uint32_t *h, int n)
+{
+	unsigned char	 tab[32] = { 0 };	/* index + 1; 0: free */
+	unsigned	 k;
+	int		 i;
+
+	_Static_assert(SMALL_OBJECT < 32, "same_hash: a free slot is left");
+	for (i = 0; i < n; i++) {
+		for (k = (h[i] * 0x9e3779b1u) >> 27; tab[k] != 0; k = (k + 1) % 32)
+			if (h[tab[k] - 1] == h[i])
+				return 1;
+		tab[k] = i + 1;
+	}
+	return 0;
+}
 
 /* The members named in required[] of an object whose keys m[] hash to h[]. */
 static void
@@ -86,10 +109,10 @@ find_required(const cJSON *const *m, const uint32_t *h, int n,
 }
 
 /*
- * An object of at most SMALL_OBJECT keys: pairs are compared, by hash first;
- * the key reported is the first that has a later twin. 1 if one does, 0 if
- * not (req, if not NULL, then gets the members named in required[]), -1 if
- * o has more keys.
+ * An object of at most SMALL_OBJECT keys: if two keys hash alike, pairs are
+ * compared, by hash first, and the key reported is the first that has a
+ * later twin. 1 if one does, 0 if not (req, if not NULL, then gets the
+ * members named in required[]), -1 if o has more keys.
  */
 static int
 duplicate_small(const cJSON *o, const cJSON **req, char *err, size_t errlen)
@@ -104,11 +127,14 @@ duplicate_small(const cJSON *o, const cJSON **req, char *err, size_t errlen)
 		m[n] = a;
 		h[n++] = a->string ? key_hash(a->string) : 0;
 	}
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			if (h[i] == h[j] && m[i]->string && m[j]->string &&
-			    strcmp(m[i]->string, m[j]->string) == 0)
-				return given_twice(m[i]->string, err, errlen);
+	if (same_hash(h, n))
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++)
+				if (h[i] == h[j] && m[i]->string &&
+				    m[j]->string &&
+				    strcmp(m[i]->string, m[j]->string) == 0)
+					return given_twice(m[i]->string, err,
+					    errlen);
 	if (req != NULL)
 		find_required(m, h, n, req);
 	return 0;
@@ -383,8 +409,11 @@ arena_use(struct event_arena *a, struct chunk *c)
 	a->end = a->p + c->size;
 }
 
-/* Moves on to the chunk after cur if it holds n bytes, else to a new one there. */
-static void
+/*
+ * n bytes (rounded) from the chunk after cur if it holds them, else from a
+ * new one put there. Apart, so that the common path saves no registers.
+ */
+static __attribute__((noinline)) void *
 arena_next(struct event_arena *a, size_t n)
 {
 	struct chunk	*c = a->cur->next;
@@ -395,22 +424,21 @@ arena_next(struct event_arena *a, size_t n)
 		a->cur->next = c;
 	}
 	arena_use(a, c);
+	a->p += n;
+	return a->p - n;
 }
 
 static void *
 arena_alloc(struct event_arena *a, size_t n)
 {
-	char	*p;
-
 	if (n > SIZE_MAX / 2)
 		return NULL;
 	/* cJSON stores pointers, ints and doubles: 8 bytes of alignment do. */
 	n = (n + 7) & ~(size_t)7;
 	if ((size_t)(a->end - a->p) < n)
-		arena_next(a, n);
-	p = a->p;
+		return arena_next(a, n);
 	a->p += n;
-	return p;
+	return a->p - n;
 }
 
 static void *

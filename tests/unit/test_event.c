@@ -111,6 +111,11 @@ test_decode_valid(void **state)
 		    "\"tenant\":\"acme\",\"type\":\"contract.upserted\","
 		    "\"record\":{\"id\":\"C-1\",\"tenant\":\"acme\"}}",
 		    "e6", "acme", "contract.upserted", "2026-01-01T00:00:00Z" },
+		{ "keys that hash alike (length, first, middle, last byte)",
+		    "{\"id\":\"e8\",\"time\":\"2026-01-01T00:00:00Z\","
+		    "\"tenant\":\"acme\",\"type\":\"x.y\",\"axbyc\":1,"
+		    "\"azbwc\":2,\"tXmXe\":3,\"o\":{\"ab\":1,\"a\":2,\"abb\":3}}",
+		    "e8", "acme", "x.y", "2026-01-01T00:00:00Z" },
 		{ "a record on a non-upsert type is just an attribute",
 		    "{\"id\":\"e7\",\"time\":\"2026-01-01T00:00:00Z\","
 		    "\"tenant\":\"acme\",\"type\":\"contract.changed\","
@@ -227,6 +232,14 @@ test_decode_invalid(void **state)
 		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
 		    "\"type\":\"x.y\",\"l\":[{\"a\":1},{\"b\":1,\"b\":2}]}",
 		    "key \"b\" is given twice" },
+		{ "a key given twice among keys that hash alike",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\",\"axbyc\":1,\"azbwc\":2,\"azbwc\":3}",
+		    "key \"azbwc\" is given twice" },
+		{ "of two keys given twice, the first given is named",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\",\"a\":1,\"b\":1,\"b\":2,\"a\":2}",
+		    "key \"a\" is given twice" },
 		{ "upsert: record is a string",
 		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
 		    "\"type\":\"contract.upserted\",\"record\":\"C-1\"}",
