@@ -379,6 +379,19 @@ event_dispose(struct soc_event *ev)
 #define ARENA_CHUNK	(256 * 1024)	/* bytes of a chunk, unless a node needs more */
 #define ARENA_KEEP	4		/* chunks a reset keeps */
 
+/*
+ * Under ASan the free space of an arena is poisoned, so that a tree used
+ * after its batch came back is reported, as when it had a block of its own.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)	ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n)	((void)(p), (void)(n))
+#define UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
+
 struct chunk {
 	struct chunk	*next;
 	size_t		 size;		/* bytes after this header */
@@ -398,7 +411,24 @@ chunk_new(size_t size)
 
 	c->next = NULL;
 	c->size = size;
+	POISON(c + 1, size);
 	return c;
+}
+
+static void
+chunk_free(struct chunk *c)
+{
+	UNPOISON(c + 1, c->size);
+	free(c);
+}
+
+/* Poisons the space from p in chunk c on, all of it free again. */
+static void
+arena_poison(struct chunk *c, char *p)
+{
+	POISON(p, (char *)(c + 1) + c->size - p);
+	for (c = c->next; c != NULL; c = c->next)
+		POISON(c + 1, c->size);
 }
 
 static void
@@ -431,14 +461,21 @@ arena_next(struct event_arena *a, size_t n)
 static void *
 arena_alloc(struct event_arena *a, size_t n)
 {
+	size_t	 r;
+	char	*p;
+
 	if (n > SIZE_MAX / 2)
 		return NULL;
 	/* cJSON stores pointers, ints and doubles: 8 bytes of alignment do. */
-	n = (n + 7) & ~(size_t)7;
-	if ((size_t)(a->end - a->p) < n)
-		return arena_next(a, n);
-	a->p += n;
-	return a->p - n;
+	r = (n + 7) & ~(size_t)7;
+	if ((size_t)(a->end - a->p) < r)
+		p = arena_next(a, r);
+	else {
+		p = a->p;
+		a->p += r;
+	}
+	UNPOISON(p, n);
+	return p;
 }
 
 static void *
@@ -488,10 +525,11 @@ event_arena_reset(struct event_arena *a)
 			tail = &c->next;
 			kept++;
 		} else
-			free(c);
+			chunk_free(c);
 	}
 	*tail = NULL;
 	arena_use(a, a->first);
+	arena_poison(a->first, a->p);
 }
 
 void
@@ -503,7 +541,7 @@ event_arena_free(struct event_arena *a)
 		return;
 	for (c = a->first; c != NULL; c = next) {
 		next = c->next;
-		free(c);
+		chunk_free(c);
 	}
 	free(a);
 }
@@ -528,6 +566,7 @@ event_decode_in(struct event_arena *a, const char *text, size_t len,
 		a->cur = cur;
 		a->p = p;
 		a->end = (char *)(cur + 1) + cur->size;
+		arena_poison(cur, p);
 		memset(ev, 0, sizeof(*ev));
 		return -1;
 	}
