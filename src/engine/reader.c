@@ -41,8 +41,8 @@ struct lines {
 	char	*buf;
 	size_t	 cap;
 	size_t	 off, end;	/* unread: buf[off..end) */
-	off_t	 base;		/* the file offset of buf[0] */
 	size_t	 seen;		/* of them, known to hold no newline */
+	off_t	 base;		/* the file offset of buf[0] */
 	int	 eof;		/* read returned 0 or failed */
 	int	 err;		/* errno of the failed read, else 0 */
 };
