@@ -22,6 +22,7 @@ struct soc_event {
 	const char	*type;
 	instant_t	 time;
 	uint64_t	 seq;		/* input order, for stable sorting */
+	int		 in_arena;	/* json is an arena's (event_decode_in), not owned */
 };
 
 /*
@@ -32,7 +33,25 @@ int event_decode(const char *text, size_t len, struct soc_event *ev, char *err,
     size_t errlen);
 /* Validates an already parsed object (takes ownership of json on success and failure). */
 int event_from_json(cJSON *json, struct soc_event *ev, char *err, size_t errlen);
+/* Frees ev's json unless an arena holds it; clears ev. */
 void event_dispose(struct soc_event *ev);
+
+/*
+ * An arena for events decoded in bulk whose trees all die at once (a replay's
+ * reader, a batch at a time): the parser builds them in it, no copy, and
+ * event_arena_reset releases them together. Until then nothing may keep
+ * pointers into them past its use of the event. An arena is used by one
+ * thread at a time. Making the first one routes cJSON's allocations in the
+ * whole process through hooks (malloc and free but for arena parses): make
+ * it before other threads use cJSON.
+ */
+struct event_arena;
+struct event_arena *event_arena_new(void);
+void event_arena_reset(struct event_arena *a);
+void event_arena_free(struct event_arena *a);
+/* event_decode with ev's tree built in a; on failure a keeps nothing of it. */
+int event_decode_in(struct event_arena *a, const char *text, size_t len,
+    struct soc_event *ev, char *err, size_t errlen);
 
 /*
  * Finds the top-level "time" string of a JSON line without building a tree

@@ -1,7 +1,8 @@
 /*
- * reader.h - event files decoded on a thread of their own, handed over in
- * batches, so that a replay's engine runs while the next lines are parsed.
- * Bounded: at most READER_BATCHES batches exist, so memory stays constant.
+ * reader.h - event files read for replays: checked for time order, and
+ * decoded on a thread of their own, handed over in batches, so that a
+ * replay's engine runs while the next lines are parsed. Bounded: at most
+ * READER_BATCHES batches exist, so memory stays constant.
  */
 #ifndef COMPLYD_READER_H
 #define COMPLYD_READER_H
@@ -10,14 +11,16 @@
 
 #include "complyd/event.h"
 
-#define READER_BATCH	64	/* events a batch */
-#define READER_BATCHES	32	/* batches in flight at most */
+#define READER_BATCH	256	/* events a batch */
+/* Batches in flight at most: a replay on several threads (replay_shard.c) needs slack. */
+#define READER_BATCHES	8
 
 struct reader;
 
 struct reader_batch {
-	struct soc_event	 ev[READER_BATCH];
+	struct soc_event	 ev[READER_BATCH];	/* their trees in arena */
 	size_t			 n;
+	struct event_arena	*arena;
 	struct reader_batch	*next;
 };
 
@@ -26,6 +29,16 @@ struct reader_counts {
 	size_t	 lines, rejected;	/* non-blank lines; of them, bad */
 	int	 unreadable;		/* files that could not be opened */
 };
+
+/*
+ * 1 if every line of files[0..nfiles) whose time can be read (event_peek_time)
+ * is in non-decreasing time order, across files. Only regular files can be
+ * read twice: a pipe, a FIFO or /dev/stdin would give its lines to this scan
+ * and none to the run. Those count as not in order, so a replay reads them
+ * once and sorts. Files that cannot be read are left to the replay's reading
+ * to report.
+ */
+int reader_in_time_order(char *const *files, int nfiles);
 
 /*
  * Reads event file path: each non-blank line is counted in c->lines and
@@ -46,7 +59,10 @@ int read_event_file(const char *path, int quiet, struct reader_counts *c,
 struct reader *reader_start(char *const *files, int nfiles, int quiet);
 /* The next batch in input order, or NULL at the end. Blocks until ready. */
 struct reader_batch *reader_next(struct reader *rd);
-/* Gives a batch back once its events are used; the reader disposes them. */
+/*
+ * Gives a batch back once its events are used; the reader disposes them (their
+ * trees go with the batch's arena: nothing may point into them any longer).
+ */
 void reader_done(struct reader *rd, struct reader_batch *b);
 /* Waits for the thread, frees everything and fills *c. */
 void reader_finish(struct reader *rd, struct reader_counts *c);

@@ -54,8 +54,6 @@ struct replay_result {
 int replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
     int nfiles, const struct replay_opts *o, struct alert_vec *out,
     struct replay_result *res);
-/* Closes an event file read to its end: 0, or -1 (reported) if reading failed. */
-int close_input(FILE *f, const char *path);
 /* Same for events already decoded (takes ownership of evs[i].json). */
 void replay_events(struct ruleset *rs, struct registry *reg, struct soc_event *evs,
     size_t n, const struct replay_opts *o, struct alert_vec *out,

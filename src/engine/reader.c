@@ -1,25 +1,378 @@
 /*
- * reader.c - event files decoded on their own thread (see reader.h).
+ * reader.c - event files read and decoded for replays (see reader.h).
+ *
+ * Files are read in large blocks and split at newlines in place, not a
+ * getline copy a line. The pre-scan for time order (reader_in_time_order),
+ * which the engine waits for, reads a large input in two halves at once.
  *
  * Why a thread: in a replay, reading and parsing the JSON lines costs about a
  * fifth of the time and does not depend on the engine. The decoder runs ahead
- * by at most READER_BATCHES batches. Batches come back to it once used, and
- * it disposes their events itself: a tree is freed by the thread whose malloc
- * arena made it, so the two threads do not contend for one arena's lock.
+ * by at most READER_BATCHES batches. Each batch has an arena the parser
+ * builds its events' trees in (event_decode_in): no malloc and free a node,
+ * no copy. Batches come back to the decoder once used, and it resets their
+ * arenas itself: the memory is given back by the thread whose malloc arena
+ * made it, so the two threads do not contend for one arena's lock.
  *
  * One mutex and one condition guard both queues; with READER_BATCH events a
- * batch they are taken some tens of thousands of times a second: nothing
- * next to parsing.
+ * batch they are taken some thousands of times a second: nothing next to
+ * parsing.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "complyd/reader.h"
-#include "complyd/replay.h"
 #include "complyd/util.h"
+
+/* --- lines --- */
+
+#define LINES_BLOCK	(1024 * 1024)	/* bytes read at a time */
+
+/* A file read a block at a time; lines are handed out where they lie. */
+struct lines {
+	int	 fd;
+	char	*buf;
+	size_t	 cap;
+	size_t	 off, end;	/* unread: buf[off..end) */
+	size_t	 seen;		/* of them, known to hold no newline */
+	off_t	 base;		/* the file offset of buf[0] */
+	int	 eof;		/* read returned 0 or failed */
+	int	 err;		/* errno of the failed read, else 0 */
+};
+
+static int
+lines_open(struct lines *l, const char *path)
+{
+	memset(l, 0, sizeof(*l));
+	return (l->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ? -1 : 0;
+}
+
+/*
+ * Reads more after the unread bytes, moved to the front first (the buffer
+ * grows when a line fills it). -1 at the end of the file or on an error.
+ */
+static int
+lines_fill(struct lines *l)
+{
+	ssize_t	 n;
+
+	if (l->off > 0) {
+		memmove(l->buf, l->buf + l->off, l->end - l->off);
+		l->base += l->off;
+		l->end -= l->off;
+		l->off = 0;
+	}
+	if (l->cap - l->end < LINES_BLOCK / 2) {
+		l->cap = l->cap ? l->cap * 2 : LINES_BLOCK;
+		l->buf = xrealloc(l->buf, l->cap);
+	}
+	do
+		n = read(l->fd, l->buf + l->end, l->cap - l->end);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		l->eof = 1;
+		l->err = n == -1 ? errno : 0;
+		return -1;
+	}
+	l->end += n;
+	return 0;
+}
+
+/*
+ * The next line and its length, as getline gives it: its newline included,
+ * the last one possibly without. -1 at the end. The line lives until the
+ * next call.
+ */
+static ssize_t
+lines_next(struct lines *l, const char **line)
+{
+	const char	*nl;
+	size_t		 len;
+
+	for (;;) {
+		if (l->off + l->seen < l->end && (nl = memchr(l->buf + l->off +
+		    l->seen, '\n', l->end - l->off - l->seen)) != NULL) {
+			len = nl + 1 - (l->buf + l->off);
+			break;
+		}
+		l->seen = l->end - l->off;
+		if (l->eof || lines_fill(l) == -1) {
+			if ((len = l->end - l->off) == 0)
+				return -1;
+			break;
+		}
+	}
+	*line = l->buf + l->off;
+	l->off += len;
+	l->seen = 0;
+	return len;
+}
+
+/* The file offset of the next line. */
+static off_t
+lines_offset(const struct lines *l)
+{
+	return l->base + l->off;
+}
+
+/* Moves l on to the first line that starts at or after byte off (> 0). */
+static void
+lines_seek(struct lines *l, off_t off)
+{
+	const char	*line;
+
+	if (lseek(l->fd, off - 1, SEEK_SET) == -1) {
+		l->eof = 1;
+		return;
+	}
+	l->base = off - 1;
+	/* The end of the line before (or just the newline that ends it). */
+	(void)lines_next(l, &line);
+}
+
+/* Closes l; -1, reported, if reading failed (EISDIR). */
+static int
+lines_close(struct lines *l, const char *path)
+{
+	close(l->fd);
+	free(l->buf);
+	if (l->err == 0)
+		return 0;
+	fprintf(stderr, "%s: error: %s\n", path, strerror(l->err));
+	return -1;
+}
+
+/*
+ * Calls fn on each non-blank line of path with its line number, until fn
+ * returns -1. 0 at the end, -1 if path could not be read (reported, counted
+ * in c->unreadable), -2 if fn stopped.
+ */
+static int
+each_line(const char *path, struct reader_counts *c,
+    int (*fn)(void *, const char *, size_t, size_t), void *arg)
+{
+	struct lines	 l;
+	const char	*line;
+	size_t		 lineno = 0;
+	ssize_t		 len;
+	int		 rc = 0;
+
+	if (lines_open(&l, path) == -1) {
+		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
+		c->unreadable++;
+		return -1;
+	}
+	while (rc == 0 && (len = lines_next(&l, &line)) != -1) {
+		lineno++;
+		if (!str_blank(line, len) && fn(arg, line, len, lineno) == -1)
+			rc = -2;
+	}
+	if (lines_close(&l, path) == -1) {
+		c->unreadable++;
+		return rc ? rc : -1;
+	}
+	return rc;
+}
+
+/* --- the time order pre-scan --- */
+
+/*
+ * The engine cannot start before the whole input is known to be in order, so
+ * a large input is scanned in two halves at once, the second on a thread of
+ * its own: the second core is idle until the decoder starts.
+ */
+#define SCAN_SPLIT	(8 * 1024 * 1024)	/* bytes worth a second thread */
+
+/*
+ * A part of the input: the lines of files[from..to) that start at or after
+ * byte start of files[from] and, in files[to - 1], before byte end (-1: all).
+ */
+struct scan {
+	char *const	*files;
+	int		 from, to;
+	off_t		 start, end;
+	atomic_int	*unordered;	/* set by either part, stops both */
+	int		 any;		/* lines with a time were found */
+	instant_t	 first, last;	/* the first and last of those times */
+};
+
+static void
+scan_time(struct scan *s, instant_t t)
+{
+	if (!s->any) {
+		s->any = 1;
+		s->first = t;
+	} else if (t < s->last)
+		atomic_store_explicit(s->unordered, 1, memory_order_relaxed);
+	s->last = t;
+}
+
+/* Files that cannot be read are left to the replay to report. */
+static void
+scan_file(struct scan *s, int i)
+{
+	struct lines	 l;
+	const char	*line;
+	ssize_t		 len;
+	off_t		 end = i == s->to - 1 ? s->end : -1;
+	instant_t	 t;
+
+	if (lines_open(&l, s->files[i]) == -1)
+		return;
+	if (i == s->from && s->start > 0)
+		lines_seek(&l, s->start);
+	while ((end == -1 || lines_offset(&l) < end) &&
+	    !atomic_load_explicit(s->unordered, memory_order_relaxed) &&
+	    (len = lines_next(&l, &line)) != -1)
+		if (event_peek_time(line, len, &t) == 0)
+			scan_time(s, t);
+	l.err = 0;
+	lines_close(&l, s->files[i]);
+}
+
+static void *
+scan_part(void *arg)
+{
+	struct scan	*s = arg;
+	int		 i;
+
+	for (i = s->from; i < s->to; i++)
+		scan_file(s, i);
+	return NULL;
+}
+
+static off_t
+regular_size(const char *path)
+{
+	struct stat	 sb;
+
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? sb.st_size : 0;
+}
+
+/* Cuts a, the whole input, at byte mid of it: b gets the lines from there on. */
+static void
+scan_split(struct scan *a, struct scan *b, off_t mid)
+{
+	off_t	 size, sum = 0;
+	int	 i;
+
+	for (i = 0; i < a->to - 1; i++) {
+		if (sum + (size = regular_size(a->files[i])) > mid)
+			break;
+		sum += size;
+	}
+	*b = *a;
+	a->to = i + 1;
+	a->end = b->start = mid - sum;
+	b->from = i;
+}
+
+int
+reader_in_time_order(char *const *files, int nfiles)
+{
+	atomic_int	 unordered = 0;
+	struct scan	 a = { files, 0, nfiles, 0, -1, &unordered, 0, 0, 0 }, b;
+	pthread_t	 th;
+	off_t		 total = 0;
+	struct stat	 sb;
+	int		 i;
+
+	for (i = 0; i < nfiles; i++) {
+		if (stat(files[i], &sb) == -1 || S_ISDIR(sb.st_mode))
+			continue;
+		if (!S_ISREG(sb.st_mode))
+			return 0;
+		total += sb.st_size;
+	}
+	if (total < SCAN_SPLIT) {
+		scan_part(&a);
+		return !unordered;
+	}
+	scan_split(&a, &b, total / 2);
+	if (pthread_create(&th, NULL, scan_part, &b) == 0) {
+		scan_part(&a);
+		pthread_join(th, NULL);
+	} else {
+		scan_part(&a);
+		scan_part(&b);
+	}
+	return !unordered && !(a.any && b.any && b.first < a.last);
+}
+
+/* --- decoding --- */
+
+/*
+ * Counts a non-blank line and decodes it into ev, its tree in arena a (or
+ * malloc'd if a is NULL). A bad line is counted and reported: -1.
+ */
+static int
+decode_line(struct reader_counts *c, int quiet, struct event_arena *a,
+    const char *path, size_t lineno, const char *line, size_t len,
+    struct soc_event *ev)
+{
+	char	 err[256];
+	int	 rc;
+
+	c->lines++;
+	if (a != NULL)
+		rc = event_decode_in(a, line, len, ev, err, sizeof(err));
+	else
+		rc = event_decode(line, len, ev, err, sizeof(err));
+	if (rc == -1) {
+		c->rejected++;
+		if (!quiet)
+			fprintf(stderr, "%s:%zu: error: %s\n", path, lineno, err);
+		return -1;
+	}
+	ev->seq = c->lines;
+	return 0;
+}
+
+/* read_event_file's state: where the lines go. */
+struct to_fn {
+	const char		*path;
+	int			 quiet;
+	struct reader_counts	*c;
+	int			(*fn)(void *, struct soc_event *);
+	void			*arg;
+};
+
+static int
+line_to_fn(void *arg, const char *line, size_t len, size_t lineno)
+{
+	struct to_fn		*t = arg;
+	struct soc_event	 ev;
+
+	if (decode_line(t->c, t->quiet, NULL, t->path, lineno, line, len,
+	    &ev) == -1)
+		return 0;
+	return t->fn(t->arg, &ev);
+}
+
+int
+read_event_file(const char *path, int quiet, struct reader_counts *c,
+    int (*fn)(void *, struct soc_event *), void *arg)
+{
+	struct to_fn	 t = { path, quiet, c, fn, arg };
+
+	return each_line(path, c, line_to_fn, &t);
+}
+
+/* --- the decoder thread --- */
+
+/*
+ * Batches given back before a waiting decoder is woken: a wake-up costs both
+ * threads some microseconds (more in a VM), so it is had once for several
+ * batches. reader_next wakes it for fewer rather than wait itself.
+ */
+#define READER_WAKE	(READER_BATCHES / 2)
 
 struct reader {
 	pthread_t		 th;
@@ -27,7 +380,8 @@ struct reader {
 	pthread_cond_t		 cv;
 	struct reader_batch	*full, *full_tail;	/* decoded, in input order */
 	struct reader_batch	*spent;			/* given back, to dispose */
-	int			 nbatches;		/* allocated so far */
+	int			 nspent;		/* batches in spent */
+	int			 waiting;		/* the decoder, for spent */
 	int			 eof;			/* the decoder is done */
 	int			 stop;			/* the consumer is done */
 	char *const		*files;
@@ -36,6 +390,7 @@ struct reader {
 	struct reader_counts	 counts;		/* the decoder's own */
 };
 
+/* Its events are gone with their arena's reset: only the ids are cleared. */
 static void
 dispose_batch(struct reader_batch *b)
 {
@@ -44,6 +399,7 @@ dispose_batch(struct reader_batch *b)
 	for (i = 0; i < b->n; i++)
 		event_dispose(&b->ev[i]);
 	b->n = 0;
+	event_arena_reset(b->arena);
 }
 
 /* An empty batch for the decoder, or NULL once the consumer has stopped. */
@@ -51,23 +407,20 @@ static struct reader_batch *
 fresh_batch(struct reader *rd)
 {
 	struct reader_batch	*b = NULL;
-	int			 grow = 0;
 
 	pthread_mutex_lock(&rd->mu);
-	while (rd->spent == NULL && rd->nbatches >= READER_BATCHES && !rd->stop)
+	while (rd->spent == NULL && !rd->stop) {
+		rd->waiting = 1;
 		pthread_cond_wait(&rd->cv, &rd->mu);
+	}
+	rd->waiting = 0;
 	if (!rd->stop) {
-		if ((b = rd->spent) != NULL)
-			rd->spent = b->next;
-		else {
-			rd->nbatches++;
-			grow = 1;
-		}
+		b = rd->spent;
+		rd->spent = b->next;
+		rd->nspent--;
 	}
 	pthread_mutex_unlock(&rd->mu);
-	if (grow)
-		b = xcalloc(1, sizeof(*b));
-	else if (b != NULL)
+	if (b != NULL)
 		dispose_batch(b);
 	return b;
 }
@@ -86,60 +439,24 @@ push_full(struct reader *rd, struct reader_batch *b)
 	pthread_mutex_unlock(&rd->mu);
 }
 
-int
-read_event_file(const char *path, int quiet, struct reader_counts *c,
-    int (*fn)(void *, struct soc_event *), void *arg)
-{
-	FILE		*f;
-	char		*line = NULL, err[256];
-	size_t		 cap = 0, lineno = 0;
-	ssize_t		 len;
-	struct soc_event ev;
-	int		 rc = 0;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
-		c->unreadable++;
-		return -1;
-	}
-	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
-		lineno++;
-		if (str_blank(line, len))
-			continue;
-		c->lines++;
-		if (event_decode(line, len, &ev, err, sizeof(err)) == -1) {
-			c->rejected++;
-			if (!quiet)
-				fprintf(stderr, "%s:%zu: error: %s\n", path, lineno, err);
-			continue;
-		}
-		ev.seq = c->lines;
-		if (fn(arg, &ev) == -1)
-			rc = -2;
-	}
-	free(line);
-	if (close_input(f, path) == -1) {
-		c->unreadable++;
-		return rc ? rc : -1;
-	}
-	return rc;
-}
-
-/* The decoder's fn: an event into the current batch, handed over when full. */
+/* The decoder's state in a file: the batch being filled. */
 struct batching {
 	struct reader		*rd;
+	const char		*path;
 	struct reader_batch	*b;
 };
 
+/* A line into the current batch, handed over when full; -1 to stop. */
 static int
-batch_one(void *arg, struct soc_event *ev)
+line_to_batch(void *arg, const char *line, size_t len, size_t lineno)
 {
-	struct batching	*bt = arg;
+	struct batching		*bt = arg;
+	struct reader_batch	*b = bt->b;
 
-	bt->b->ev[bt->b->n++] = *ev;
-	if (bt->b->n < READER_BATCH)
+	if (decode_line(&bt->rd->counts, bt->rd->quiet, b->arena, bt->path,
+	    lineno, line, len, &b->ev[b->n]) == -1 || ++b->n < READER_BATCH)
 		return 0;
-	push_full(bt->rd, bt->b);
+	push_full(bt->rd, b);
 	return (bt->b = fresh_batch(bt->rd)) == NULL ? -1 : 0;
 }
 
@@ -147,13 +464,14 @@ static void *
 decoder(void *arg)
 {
 	struct reader		*rd = arg;
-	struct batching		 bt = { rd, fresh_batch(rd) };
+	struct batching		 bt = { rd, NULL, fresh_batch(rd) };
 	int			 i;
 
-	for (i = 0; bt.b != NULL && i < rd->nfiles; i++)
-		if (read_event_file(rd->files[i], rd->quiet, &rd->counts,
-		    batch_one, &bt) == -2)
+	for (i = 0; bt.b != NULL && i < rd->nfiles; i++) {
+		bt.path = rd->files[i];
+		if (each_line(bt.path, &rd->counts, line_to_batch, &bt) == -2)
 			break;
+	}
 	if (bt.b != NULL && bt.b->n > 0)
 		push_full(rd, bt.b);
 	else if (bt.b != NULL)
@@ -165,17 +483,45 @@ decoder(void *arg)
 	return NULL;
 }
 
+static void
+free_list(struct reader_batch *b)
+{
+	struct reader_batch	*next;
+
+	for (; b != NULL; b = next) {
+		next = b->next;
+		dispose_batch(b);
+		event_arena_free(b->arena);
+		free(b);
+	}
+}
+
+/*
+ * The batches are made here, before the thread: the first arena routes
+ * cJSON's allocations through its hooks, which must not change under a
+ * thread that parses.
+ */
 struct reader *
 reader_start(char *const *files, int nfiles, int quiet)
 {
-	struct reader	*rd = xcalloc(1, sizeof(*rd));
+	struct reader		*rd = xcalloc(1, sizeof(*rd));
+	struct reader_batch	*b;
+	int			 i;
 
 	rd->files = files;
 	rd->nfiles = nfiles;
 	rd->quiet = quiet;
+	for (i = 0; i < READER_BATCHES; i++) {
+		b = xcalloc(1, sizeof(*b));
+		b->arena = event_arena_new();
+		b->next = rd->spent;
+		rd->spent = b;
+		rd->nspent++;
+	}
 	pthread_mutex_init(&rd->mu, NULL);
 	pthread_cond_init(&rd->cv, NULL);
 	if (pthread_create(&rd->th, NULL, decoder, rd) != 0) {
+		free_list(rd->spent);
 		pthread_cond_destroy(&rd->cv);
 		pthread_mutex_destroy(&rd->mu);
 		free(rd);
@@ -190,8 +536,12 @@ reader_next(struct reader *rd)
 	struct reader_batch	*b;
 
 	pthread_mutex_lock(&rd->mu);
-	while (rd->full == NULL && !rd->eof)
+	while (rd->full == NULL && !rd->eof) {
+		/* Nothing to hand over: the decoder must not wait for more. */
+		if (rd->waiting && rd->spent != NULL)
+			pthread_cond_broadcast(&rd->cv);
 		pthread_cond_wait(&rd->cv, &rd->mu);
+	}
 	if ((b = rd->full) != NULL && (rd->full = b->next) == NULL)
 		rd->full_tail = NULL;
 	pthread_mutex_unlock(&rd->mu);
@@ -204,20 +554,9 @@ reader_done(struct reader *rd, struct reader_batch *b)
 	pthread_mutex_lock(&rd->mu);
 	b->next = rd->spent;
 	rd->spent = b;
-	pthread_cond_broadcast(&rd->cv);
+	if (++rd->nspent >= READER_WAKE && rd->waiting)
+		pthread_cond_broadcast(&rd->cv);
 	pthread_mutex_unlock(&rd->mu);
-}
-
-static void
-free_list(struct reader_batch *b)
-{
-	struct reader_batch	*next;
-
-	for (; b != NULL; b = next) {
-		next = b->next;
-		dispose_batch(b);
-		free(b);
-	}
 }
 
 void

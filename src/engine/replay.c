@@ -1,12 +1,10 @@
 /*
  * replay.c - the engine on an event-time clock (see replay.h). The input is
- * first scanned for the "time" of every line without building JSON trees; if
- * it is already in time order it is then streamed, else loaded and sorted.
- * Alerts wait for their output order, as trees or spilled as lines to a file.
+ * first scanned for the "time" of every line without building JSON trees
+ * (reader_in_time_order); if it is already in time order it is then streamed
+ * from the reader's thread, else loaded and sorted. Alerts wait for their
+ * output order, as trees or spilled as lines to a file.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -359,55 +357,6 @@ replay_events(struct ruleset *rs, struct registry *reg, struct soc_event *evs,
 
 /* --- files --- */
 
-/*
- * 1 if every line whose time can be read is in non-decreasing time order.
- * Only regular files can be read twice: a pipe, a FIFO or /dev/stdin would
- * give its lines to this scan and none to the run. Those count as not in
- * order, so they are read once and sorted.
- */
-static int
-in_time_order(char *const *files, int nfiles)
-{
-	FILE		*f;
-	char		*line = NULL;
-	size_t		 cap = 0;
-	ssize_t		 len;
-	instant_t	 t, last = INSTANT_MIN;
-	struct stat	 sb;
-	int		 i, ordered = 1;
-
-	for (i = 0; i < nfiles; i++)
-		if (stat(files[i], &sb) == 0 && !S_ISREG(sb.st_mode) &&
-		    !S_ISDIR(sb.st_mode))
-			return 0;
-	for (i = 0; i < nfiles && ordered; i++) {
-		if ((f = fopen(files[i], "r")) == NULL)
-			continue;
-		while (ordered && (len = getline(&line, &cap, f)) != -1)
-			if (event_peek_time(line, len, &t) == 0) {
-				if (t < last)
-					ordered = 0;
-				last = t;
-			}
-		fclose(f);
-	}
-	free(line);
-	return ordered;
-}
-
-/* Closes an input read to its end; -1, reported, if reading it failed (EISDIR). */
-int
-close_input(FILE *f, const char *path)
-{
-	int	 bad = ferror(f), err = errno;
-
-	fclose(f);
-	if (!bad)
-		return 0;
-	fprintf(stderr, "%s: error: %s\n", path, strerror(err));
-	return -1;
-}
-
 /* Reads a file's events into fn (stream_one, buffer_one), counting in res. */
 static int
 read_events(const char *path, const struct replay_opts *o,
@@ -485,7 +434,7 @@ replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
 	int		 i, rc = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (in_time_order(files, nfiles)) {
+	if (reader_in_time_order(files, nfiles)) {
 		if (replay_threads() > 1 && (rc = replay_sharded(rs, reg, files,
 		    nfiles, o, out, res, replay_threads())) != -2)
 			return rc;

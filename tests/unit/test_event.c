@@ -21,6 +21,56 @@
 #include "complyd/when.h"
 
 
+/* The arena the cases also decode in; the first one routes cJSON's
+ * allocations through hooks, so every later test runs with them. */
+static struct event_arena *arena;
+
+static void
+same_event(const struct soc_event *a, const struct soc_event *b)
+{
+	char	*ta, *tb;
+
+	assert_string_equal(a->id, b->id);
+	assert_string_equal(a->tenant, b->tenant);
+	assert_string_equal(a->type, b->type);
+	assert_int_equal(a->time, b->time);
+	ta = cJSON_PrintUnformatted(a->json);
+	tb = cJSON_PrintUnformatted(b->json);
+	assert_string_equal(ta, tb);
+	cJSON_free(ta);
+	cJSON_free(tb);
+}
+
+/*
+ * event_decode, checked against event_decode_in on the same line: the same
+ * result, reason and event. The arena's event is let go with the arena.
+ */
+static int
+decode(const char *line, size_t len, struct soc_event *ev, char *err,
+    size_t errlen)
+{
+	struct soc_event	 in;
+	char			 err_in[256];
+	int			 rc, rc_in;
+
+	if (arena == NULL)
+		arena = event_arena_new();
+	err_in[0] = '\0';
+	rc_in = event_decode_in(arena, line, len, &in, err_in, sizeof(err_in));
+	rc = event_decode(line, len, ev, err, errlen);
+	assert_int_equal(rc, rc_in);
+	if (rc == -1) {
+		assert_string_equal(err, err_in);
+		assert_null(in.json);
+		return -1;
+	}
+	assert_true(in.in_arena && !ev->in_arena);
+	same_event(ev, &in);
+	event_dispose(&in);	/* leaves the tree to the arena */
+	assert_null(in.json);
+	return 0;
+}
+
 /* ---- event_decode: accepted envelopes ---- */
 
 static void
@@ -61,6 +111,11 @@ test_decode_valid(void **state)
 		    "\"tenant\":\"acme\",\"type\":\"contract.upserted\","
 		    "\"record\":{\"id\":\"C-1\",\"tenant\":\"acme\"}}",
 		    "e6", "acme", "contract.upserted", "2026-01-01T00:00:00Z" },
+		{ "keys that hash alike (length, first, middle, last byte)",
+		    "{\"id\":\"e8\",\"time\":\"2026-01-01T00:00:00Z\","
+		    "\"tenant\":\"acme\",\"type\":\"x.y\",\"axbyc\":1,"
+		    "\"azbwc\":2,\"tXmXe\":3,\"o\":{\"ab\":1,\"a\":2,\"abb\":3}}",
+		    "e8", "acme", "x.y", "2026-01-01T00:00:00Z" },
 		{ "a record on a non-upsert type is just an attribute",
 		    "{\"id\":\"e7\",\"time\":\"2026-01-01T00:00:00Z\","
 		    "\"tenant\":\"acme\",\"type\":\"contract.changed\","
@@ -75,7 +130,7 @@ test_decode_valid(void **state)
 	for (i = 0; i < NELEM(t); i++) {
 		print_message("case: %s\n", t[i].name);
 		err[0] = '\0';
-		assert_int_equal(event_decode(t[i].line, strlen(t[i].line), &ev,
+		assert_int_equal(decode(t[i].line, strlen(t[i].line), &ev,
 		    err, sizeof(err)), 0);
 		assert_non_null(ev.json);
 		assert_string_equal(ev.id, t[i].id);
@@ -177,6 +232,14 @@ test_decode_invalid(void **state)
 		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
 		    "\"type\":\"x.y\",\"l\":[{\"a\":1},{\"b\":1,\"b\":2}]}",
 		    "key \"b\" is given twice" },
+		{ "a key given twice among keys that hash alike",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\",\"axbyc\":1,\"azbwc\":2,\"azbwc\":3}",
+		    "key \"azbwc\" is given twice" },
+		{ "of two keys given twice, the first given is named",
+		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"t\","
+		    "\"type\":\"x.y\",\"a\":1,\"b\":1,\"b\":2,\"a\":2}",
+		    "key \"a\" is given twice" },
 		{ "upsert: record is a string",
 		    "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\",\"tenant\":\"acme\","
 		    "\"type\":\"contract.upserted\",\"record\":\"C-1\"}",
@@ -204,7 +267,7 @@ test_decode_invalid(void **state)
 	for (i = 0; i < NELEM(t); i++) {
 		print_message("case: %s\n", t[i].name);
 		err[0] = '\0';
-		assert_int_equal(event_decode(t[i].line, strlen(t[i].line), &ev,
+		assert_int_equal(decode(t[i].line, strlen(t[i].line), &ev,
 		    err, sizeof(err)), -1);
 		assert_null(ev.json);
 		if (strstr(err, t[i].reason) == NULL)
@@ -230,11 +293,11 @@ test_decode_many_keys(void **state)
 	for (i = 0; i < 20000; i++)
 		n += (size_t)snprintf(line + n, cap - n, "\"k%d\":1,", i);
 	snprintf(line + n, cap - n, "\"k19999\":2}}");
-	assert_int_equal(event_decode(line, strlen(line), &ev, err, sizeof(err)), -1);
+	assert_int_equal(decode(line, strlen(line), &ev, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "key \"k19999\" is given twice"));
 	/* the same without the repeated key is an event */
 	snprintf(line + n - 1, cap - n + 1, "}}");
-	assert_int_equal(event_decode(line, strlen(line), &ev, err, sizeof(err)), 0);
+	assert_int_equal(decode(line, strlen(line), &ev, err, sizeof(err)), 0);
 	event_dispose(&ev);
 	free(line);
 }
@@ -249,11 +312,11 @@ test_decode_len(void **state)
 	char		 err[256];
 
 	(void)state;
-	assert_int_equal(event_decode(buf, strlen(buf) - 7, &ev, err,
+	assert_int_equal(decode(buf, strlen(buf) - 7, &ev, err,
 	    sizeof(err)), 0);
 	assert_string_equal(ev.id, "e");
 	event_dispose(&ev);
-	assert_int_equal(event_decode(buf, strlen(buf), &ev, err, sizeof(err)), -1);
+	assert_int_equal(decode(buf, strlen(buf), &ev, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "trailing data"));
 }
 
@@ -278,7 +341,7 @@ test_decode_long_line(void **state)
 	memset(line + strlen(head), 'a', pad);
 	memcpy(line + strlen(head) + pad, tail, strlen(tail) + 1);
 	assert_int_equal(strlen(line), len);
-	assert_int_equal(event_decode(line, len, &ev, err, sizeof(err)), 0);
+	assert_int_equal(decode(line, len, &ev, err, sizeof(err)), 0);
 	assert_int_equal(strlen(cJSON_GetObjectItem(ev.json, "pad")->valuestring),
 	    pad);
 	event_dispose(&ev);
@@ -291,10 +354,93 @@ test_decode_long_line(void **state)
 	memcpy(line + strlen(head) + pad, tail, strlen(tail) + 1);
 	assert_int_equal(strlen(line), len);
 	err[0] = '\0';
-	assert_int_equal(event_decode(line, len, &ev, err, sizeof(err)), -1);
+	assert_int_equal(decode(line, len, &ev, err, sizeof(err)), -1);
 	assert_null(ev.json);
 	assert_non_null(strstr(err, "longer than"));
 	free(line);
+}
+
+/* ---- event_decode_in: the arena ---- */
+
+static const char arena_line[] = "{\"id\":\"e1\",\"time\":\"2026-01-01T00:00:00Z\","
+    "\"tenant\":\"t\",\"type\":\"x.y\",\"l\":[1,2.5,{\"a\":\"b\"}]}";
+
+static cJSON *
+decode_in(struct event_arena *a, const char *line, struct soc_event *ev,
+    int ok)
+{
+	char	 err[256];
+
+	assert_int_equal(event_decode_in(a, line, strlen(line), ev, err,
+	    sizeof(err)), ok ? 0 : -1);
+	return ev->json;
+}
+
+/*
+ * A line that fails, whether in parsing or in its envelope, takes nothing
+ * from the arena: the next event starts where it would have, and the events
+ * before it are left whole.
+ */
+static void
+test_arena_failure(void **state)
+{
+	static const char *const bad[] = {
+		"{\"id\":\"e2\",\"l\":[1,2,{\"a\":\"b\"",	/* cut short */
+		"{\"id\":\"e2\",\"l\":[{\"a\":1,\"a\":2}]}",	/* key twice */
+		"{\"id\":\"e2\"} x",				/* trailing data */
+		"[1,2,3]",						/* not an object */
+	};
+	struct event_arena	*a = event_arena_new();
+	struct soc_event	 e1, e2, e3;
+	cJSON			*first;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(bad); i++) {
+		print_message("case: %s\n", bad[i]);
+		event_arena_reset(a);
+		first = decode_in(a, arena_line, &e1, 1);
+		event_arena_reset(a);
+		assert_null(decode_in(a, bad[i], &e2, 0));
+		assert_ptr_equal(decode_in(a, arena_line, &e1, 1), first);
+		assert_null(decode_in(a, bad[i], &e2, 0));
+		assert_non_null(decode_in(a, arena_line, &e3, 1));
+		same_event(&e1, &e3);
+	}
+	event_arena_free(a);
+}
+
+/* Many events fill several chunks; a node larger than a chunk gets its own. */
+static void
+test_arena_growth(void **state)
+{
+	static const char head[] = "{\"id\":\"big\",\"time\":\"2026-01-01T00:00:00Z\","
+	    "\"tenant\":\"t\",\"type\":\"x.y\",\"pad\":\"";
+	struct event_arena	*a = event_arena_new();
+	struct soc_event	 ev[2000], big;
+	char			*line;
+	size_t			 pad = 900 * 1024, i;
+	int			 round;
+
+	(void)state;
+	line = malloc(sizeof(head) + pad + 2);
+	memcpy(line, head, sizeof(head) - 1);
+	memset(line + sizeof(head) - 1, 'p', pad);
+	memcpy(line + sizeof(head) - 1 + pad, "\"}", 3);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < NELEM(ev); i++)
+			decode_in(a, arena_line, &ev[i], 1);
+		decode_in(a, line, &big, 1);
+		for (i = 0; i < NELEM(ev); i++)
+			same_event(&ev[0], &ev[i]);
+		assert_int_equal(strlen(cJSON_GetObjectItem(big.json,
+		    "pad")->valuestring), pad);
+		event_arena_reset(a);
+	}
+	free(line);
+	event_arena_free(a);
+	event_arena_free(arena);	/* decode()'s, done with */
+	arena = NULL;
 }
 
 /* ---- event_from_json: an already parsed object, owned either way ---- */
@@ -440,6 +586,8 @@ main(void)
 		cmocka_unit_test(test_from_json),
 		cmocka_unit_test(test_peek_time),
 		cmocka_unit_test(test_peek_len),
+		cmocka_unit_test(test_arena_failure),
+		cmocka_unit_test(test_arena_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
