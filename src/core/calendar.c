@@ -311,22 +311,23 @@ in_closure(const struct calendar *c, date_t d)
 
 /*
  * A date in a year the holiday list does not reach is judged without national
- * holidays: say so once, so that a deadline in 2040 is not silently off.
+ * holidays: say so once, so that a deadline in 2040 is not silently off. The
+ * message names the range, not the date: engines of one replay run on several
+ * threads, and which of them meets such a date first is a matter of timing.
  */
 static void
 warn_outside(const struct calendar *c, date_t d)
 {
 	static int	 warned;
-	char		 buf[11], from[11], to[11];
+	char		 from[11], to[11];
 
-	if (warned || c->ndays == 0 || (d >= c->from && d <= c->to))
+	if (c->ndays == 0 || (d >= c->from && d <= c->to) ||
+	    __atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
 		return;
-	warned = 1;
 	when_fmt_date(c->from, from);
 	when_fmt_date(c->to, to);
-	log_warnx("holiday calendar: %s is outside %.4s..%.4s; it is judged "
-	    "without national holidays (extend conf/holidays)",
-	    when_fmt_date(d, buf), from, to);
+	log_warnx("holiday calendar: dates outside %.4s..%.4s are judged "
+	    "without national holidays (extend conf/holidays)", from, to);
 }
 
 int
