@@ -54,7 +54,10 @@ struct replay_result {
 int replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
     int nfiles, const struct replay_opts *o, struct alert_vec *out,
     struct replay_result *res);
-/* Same for events already decoded (takes ownership of evs[i].json). */
+/*
+ * Same for events already decoded (takes ownership of evs[i].json); sets
+ * res->stats only, lines and rejected are the reader's.
+ */
 void replay_events(struct ruleset *rs, struct registry *reg, struct soc_event *evs,
     size_t n, const struct replay_opts *o, struct alert_vec *out,
     struct replay_result *res);

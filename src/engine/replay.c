@@ -431,14 +431,13 @@ replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
 {
 	struct run	 rn;
 	struct evbuf	 b = { NULL, 0, 0 };
-	int		 i, rc = 0;
+	int		 i, rc = 0, threads = replay_threads();
 
 	memset(res, 0, sizeof(*res));
 	if (reader_in_time_order(files, nfiles)) {
-		if (replay_threads() > 1 && (rc = replay_sharded(rs, reg, files,
-		    nfiles, o, out, res, replay_threads())) != -2)
+		if (threads > 1 && (rc = replay_sharded(rs, reg, files, nfiles, o,
+		    out, res, threads)) != -2)
 			return rc;
-		rc = 0;
 		run_init(&rn, rs, reg, alert_vec_sink(out));
 		if ((rc = stream_files(&rn, files, nfiles, o, res)) == -2) {
 			rc = 0;
@@ -452,13 +451,7 @@ replay_files(struct ruleset *rs, struct registry *reg, char *const *files,
 	for (i = 0; i < nfiles; i++)
 		if (read_events(files[i], o, res, buffer_one, &b) == -1)
 			rc = -1;
-	{
-		size_t lines = res->lines, rejected = res->rejected;
-
-		replay_events(rs, reg, b.v, b.n, o, out, res);
-		res->lines = lines;
-		res->rejected = rejected;
-	}
+	replay_events(rs, reg, b.v, b.n, o, out, res);	/* sets only res->stats */
 	free(b.v);
 	return rc;
 }
