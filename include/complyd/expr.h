@@ -143,6 +143,9 @@ int expr_eval(const struct expr *e, struct expr_env *env, struct val *out);
 int expr_eval_bool(const struct expr *e, struct expr_env *env, int *out);
 /* Accepts a date or a "YYYY-MM-DD" string. */
 int expr_eval_date(const struct expr *e, struct expr_env *env, date_t *out);
+/* *v, what e evaluated to, as a date the way expr_eval_date takes it: 0 or -1 (env->err). */
+int expr_val_date(const struct expr *e, struct expr_env *env, const struct val *v,
+    date_t *out);
 int expr_eval_num(const struct expr *e, struct expr_env *env, double *out);
 /* Strings and numbers (integral numbers print without a fraction). */
 int expr_eval_str(const struct expr *e, struct expr_env *env, struct sbuf *out);

@@ -40,6 +40,13 @@ extern const struct kind_ops *const rule_kinds[RK__COUNT];
 struct expr_env *engine_env(struct engine *en, const struct rule *r,
     const struct soc_event *ev, const char *tenant, const char *key,
     const cJSON *record, const struct law_version *v);
+/*
+ * Key expression e of rule r for the current event, in env as engine_env made
+ * it for that event, into *key: kind_eval_key, but worked out once for the
+ * rules of one event and one law that share e's text. 0, or -1 (env->err).
+ */
+int engine_event_key(struct engine *en, const struct rule *r,
+    const struct expr *e, struct expr_env *env, struct sbuf *key);
 /* The subject record of r for key at the current clock (NULL if none). */
 const cJSON *engine_record(struct engine *en, const struct rule *r,
     const char *tenant, const char *key);

@@ -65,6 +65,7 @@ struct rule {
 	enum rule_kind_id kind;
 	int		 index;		/* position in the rule set */
 	cJSON		*articles;	/* law version id -> article */
+	const char	**article_of;	/* by law version index: its article or NULL */
 	cJSON		*meta;		/* title, seed columns, tags: copied to `rules` output */
 	char		*severity;
 	char		*subject_label;	/* alert subject.kind */

@@ -29,6 +29,15 @@ struct dirty {
 	instant_t	 at;
 };
 
+/* The last key an event's rule worked out: see engine_event_key. */
+struct key_memo {
+	int			 valid;
+	uint64_t		 epoch;		/* env.memo_epoch: the event */
+	const struct law	*law;
+	const char		*src;		/* the key expression's text */
+	struct sbuf		 key;
+};
+
 struct engine {
 	struct ruleset		*rs;
 	struct registry		*reg;
@@ -48,6 +57,7 @@ struct engine {
 	const char		*cause;		/* the event whose record changes are checked */
 	instant_t		 (*horizon)(void);	/* live: the wall clock */
 	int			 uncounted;	/* leaves rule hit counts alone */
+	struct key_memo		 kmemo;	/* see engine_event_key */
 	struct sbuf		 text, msg;	/* an alert's record, a message: reused */
 };
 
@@ -88,6 +98,7 @@ engine_new(struct ruleset *rs, struct registry *reg, struct state *st,
 	expr_env_init(&en->env);
 	sbuf_init(&en->text);
 	sbuf_init(&en->msg);
+	sbuf_init(&en->kmemo.key);
 	en->env.cal = rs->cal;
 	en->env.lookup = lookup;
 	en->env.lookup_arg = en;
@@ -118,6 +129,7 @@ engine_free(struct engine *en)
 	free(en->heap);
 	sbuf_free(&en->text);
 	sbuf_free(&en->msg);
+	sbuf_free(&en->kmemo.key);
 	free(en);
 }
 
@@ -455,22 +467,60 @@ engine_env(struct engine *en, const struct rule *r, const struct soc_event *ev,
     const struct law_version *v)
 {
 	struct expr_env	*env = &en->env;
-	int		 i;
 
+	_Static_assert(V_NULL == 0, "engine_env nulls vars with memset");
 	expr_env_reset(env);
-	for (i = 0; i < EV__COUNT; i++)
-		env->vars[i] = val_null();
+	/* Every rule of every event comes here: all null at once (V_NULL is 0). */
+	memset(env->vars, 0, sizeof(env->vars));
 	env->tenant = tenant;
-	env->vars[EV_EVENT] = ev ? val_json(ev->json) : val_null();
-	env->vars[EV_RECORD] = val_json(record);
-	env->vars[EV_KEY] = key ? val_str(key) : val_null();
-	env->vars[EV_TENANT] = tenant ? val_str(tenant) : val_null();
-	env->vars[EV_VERSION] = v ? val_str(v->id) : val_null();
+	if (ev != NULL)
+		env->vars[EV_EVENT] = val_json(ev->json);
+	if (record != NULL)
+		env->vars[EV_RECORD] = val_json(record);
+	if (key != NULL)
+		env->vars[EV_KEY] = val_str(key);
+	if (tenant != NULL)
+		env->vars[EV_TENANT] = val_str(tenant);
+	if (v != NULL)
+		env->vars[EV_VERSION] = val_str(v->id);
 	env->vars[EV_NOW] = val_time(en->clock);
 	if (r)
 		env->vars[EV_PARAMS] = val_json(r->law->params);
 	env->err[0] = '\0';
 	return env;
+}
+
+/*
+ * The rules of one event often key on one expression: both APPI rules on
+ * personal_data.used on event.dataset, four rules on subcontract.paid on
+ * event.contract. A key sees the event, the tenant, the clock and its law's
+ * params (record, key and version are null while it is worked out), none of
+ * which move between the rules of one event. So within one event (the memo
+ * epoch) and one law, the first rule's key serves the next ones. A key that
+ * failed is worked out again: each rule reports its own review.
+ */
+int
+engine_event_key(struct engine *en, const struct rule *r, const struct expr *e,
+    struct expr_env *env, struct sbuf *key)
+{
+	struct key_memo	*m = &en->kmemo;
+
+	if (m->valid && m->epoch == env->memo_epoch && m->law == r->law &&
+	    strcmp(m->src, expr_src(e)) == 0) {
+		key->len = 0;
+		sbuf_add(key, m->key.s, m->key.len);
+		return 0;
+	}
+	m->valid = 0;
+	if (kind_eval_key(e, env, key) == -1)
+		return -1;
+	m->key.len = 0;
+	sbuf_add(&m->key, key->s, key->len);
+	m->epoch = env->memo_epoch;
+	m->law = r->law;
+	m->src = expr_src(e);
+	m->valid = 1;
+	return 0;
 }
 
 const cJSON *
@@ -503,7 +553,7 @@ version_date(const struct expr *e, struct expr_env *env, date_t *d, int *err)
 		*d = when_date_of(v.u.at);
 		return 0;
 	}
-	if (expr_eval_date(e, env, d) == -1) {
+	if (expr_val_date(e, env, &v, d) == -1) {
 		*err = 1;
 		return -1;
 	}

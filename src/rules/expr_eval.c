@@ -826,13 +826,21 @@ int
 expr_eval_date(const struct expr *e, struct expr_env *env, date_t *out)
 {
 	struct val	 v;
-	struct ctx	 c;
 
 	if (expr_eval(e, env, &v) == -1)
 		return -1;
+	return expr_val_date(e, env, &v, out);
+}
+
+int
+expr_val_date(const struct expr *e, struct expr_env *env, const struct val *v,
+    date_t *out)
+{
+	struct ctx	 c;
+
 	c.env = env;
 	c.frame = NULL;
-	return ex_as_date(&c, &v, e->root, out);
+	return ex_as_date(&c, v, e->root, out);
 }
 
 int

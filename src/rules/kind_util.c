@@ -139,7 +139,7 @@ kind_event_env(struct engine *en, struct rule *r, const struct soc_event *ev,
 {
 	struct expr_env *env = engine_env(en, r, ev, ev->tenant, NULL, NULL, NULL);
 
-	if (kind_eval_key(keyexpr, env, key) == -1) {
+	if (engine_event_key(en, r, keyexpr, env, key) == -1) {
 		if (review)
 			engine_review(en, r, ev->tenant, "", ev->time, NULL, ev, env->err);
 		return NULL;

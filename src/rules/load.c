@@ -489,6 +489,25 @@ parse_on(struct loader *ld, yaml_node_t *n)
 	return on;
 }
 
+/*
+ * Each law version's article, by version index: the engine asks for it with
+ * every judgement, so it is looked up once here rather than by name then.
+ */
+static void
+index_articles(struct rule *r)
+{
+	const cJSON	*a;
+	int		 j;
+
+	r->article_of = xcalloc(r->law->nversions + 1, sizeof(*r->article_of));
+	for (j = 0; j < r->law->nversions; j++) {
+		if (r->law->versions[j].id == NULL)
+			continue;
+		a = cJSON_GetObjectItemCaseSensitive(r->articles, r->law->versions[j].id);
+		r->article_of[j] = cJSON_IsString(a) ? a->valuestring : NULL;
+	}
+}
+
 /* The articles of rule node rn; a missing one is reported at the rule. */
 static void
 parse_articles(struct loader *ld, struct rule *r, yaml_node_t *rn)
@@ -506,6 +525,7 @@ parse_articles(struct loader *ld, struct rule *r, yaml_node_t *rn)
 		return;
 	}
 	r->articles = ydoc_to_json(ld->doc, n);
+	index_articles(r);
 	for (i = 0; ydoc_pair(ld->doc, n, i, &k, &kn, &v) == 0; i++) {
 		for (j = 0; j < r->law->nversions; j++)
 			if (r->law->versions[j].id && strcmp(r->law->versions[j].id, k) == 0)
@@ -749,6 +769,7 @@ rule_free(struct rule *r)
 	free(r->file);
 	free(r->severity);
 	free(r->subject_label);
+	free(r->article_of);
 	cJSON_Delete(r->articles);
 	cJSON_Delete(r->meta);
 	tmpl_free(r->msg_ja);
@@ -1162,10 +1183,16 @@ law_version_at(const struct law *l, date_t d)
 const char *
 rule_article(const struct rule *r, const struct law_version *v)
 {
-	const cJSON *a;
+	const cJSON	*a;
+	int		 i;
 
 	if (v == NULL || v->id == NULL)
 		return NULL;
+	/* A law has a handful of versions: finding v's index costs less than a name. */
+	for (i = 0; r->article_of != NULL && i < r->law->nversions; i++)
+		if (&r->law->versions[i] == v)
+			return r->article_of[i];
+	/* A version of another law (never, today). */
 	a = cJSON_GetObjectItemCaseSensitive(r->articles, v->id);
 	return cJSON_IsString(a) ? a->valuestring : NULL;
 }

@@ -1094,6 +1094,110 @@ test_alert_text(void **state)
 	alert_vec_free(&b);
 }
 
+/* ---- keys shared by the rules of an event ---- */
+
+/*
+ * Two laws whose rules key on the same text, in this order: the key reads
+ * each law's params; the last two keys fail.
+ */
+static const char key_law_a[] =
+	"law: { id: ka, names: { ja: A, en: A }, versions: [ { id: a1 } ] }\n"
+	"params: { p: \"A\" }\n"
+	"rules:\n"
+	"  - { id: ka.m, obligation: KA-M, kind: match, on: test.k, key: \"params.p + event.x\",\n"
+	"      articles: { a1: \"1\" }, message: { ja: \"{key}\", en: \"{key}\" } }\n"
+	"  - { id: ka.n, obligation: KA-N, kind: match, on: test.k, key: \"params.p + event.x\",\n"
+	"      articles: { a1: \"2\" }, message: { ja: \"{key}\", en: \"{key}\" } }\n";
+static const char key_law_b[] =
+	"law: { id: kb, names: { ja: B, en: B }, versions: [ { id: b1 } ] }\n"
+	"params: { p: \"B\" }\n"
+	"rules:\n"
+	"  - { id: kb.m, obligation: KB-M, kind: match, on: test.k, key: \"params.p + event.x\",\n"
+	"      articles: { b1: \"1\" }, message: { ja: \"{key}\", en: \"{key}\" } }\n"
+	"  - { id: kb.f, obligation: KB-F, kind: match, on: test.k, key: event.nothing,\n"
+	"      articles: { b1: \"3\" }, message: { ja: \"{key}\", en: \"{key}\" } }\n"
+	"  - { id: kb.g, obligation: KB-G, kind: match, on: test.k, key: event.nothing,\n"
+	"      articles: { b1: \"4\" }, message: { ja: \"{key}\", en: \"{key}\" } }\n";
+
+static struct ruleset *
+load_texts(const char *const *texts, int n)
+{
+	char		 dir[] = "/tmp/test_engine.XXXXXX", path[8][64];
+	const char	*paths[8];
+	struct ruleset	*rs;
+	FILE		*f;
+	int		 i, nerr = 0;
+
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < n; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/l%d.yaml", dir, i);
+		assert_non_null(f = fopen(path[i], "w"));
+		fputs(texts[i], f);
+		fclose(f);
+		paths[i] = path[i];
+	}
+	rs = ruleset_load(paths, n, NULL, &nerr);
+	for (i = 0; i < n; i++)
+		unlink(path[i]);
+	rmdir(dir);
+	assert_int_equal(nerr, 0);
+	assert_non_null(rs);
+	return rs;
+}
+
+/* How many of out's alerts are of obligation ob, with status and key. */
+static int
+count_alerts(const struct alert_vec *out, const char *ob, const char *status,
+    const char *key)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < out->n; i++)
+		n += strcmp(jstr(out->v[i].json, "obligation"), ob) == 0 &&
+		    strcmp(jstr(out->v[i].json, "status"), status) == 0 &&
+		    strcmp(jstr(out->v[i].json, "key"), key) == 0;
+	return n;
+}
+
+/*
+ * Rules of one event that share a key's text share its value only within
+ * one law (params differ between laws) and one event; a key that fails
+ * does so for each rule, and each raises its own review.
+ */
+static void
+test_key_shared_by_rules(void **state)
+{
+	static const char *const texts[] = { key_law_a, key_law_b };
+	static const char *const lines[] = {
+		EV("k1", "2026-03-01T10:00:00+09:00", "test.k", ",\"x\":\"1\""),
+		EV("k2", "2026-03-01T11:00:00+09:00", "test.k", ",\"x\":\"2\""),
+		NULL
+	};
+	static const struct { const char *ob, *status, *key; } want[] = {
+		{ "KA-M", "violation", "A1" }, { "KA-N", "violation", "A1" },
+		{ "KB-M", "violation", "B1" }, { "KA-M", "violation", "A2" },
+		{ "KA-N", "violation", "A2" }, { "KB-M", "violation", "B2" },
+	};
+	struct ruleset		*saved = g_rs;
+	struct alert_vec	 out = { 0 };
+	struct replay_result	 res;
+	size_t			 i;
+
+	(void)state;
+	g_rs = load_texts(texts, 2);
+	run(NULL, lines, NULL, &out, &res);
+	ruleset_free(g_rs);
+	g_rs = saved;
+	assert_int_equal(out.n, 10);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(count_alerts(&out, want[i].ob, want[i].status,
+		    want[i].key), 1);
+	assert_int_equal(count_alerts(&out, "KB-F", "review", ""), 2);
+	assert_int_equal(count_alerts(&out, "KB-G", "review", ""), 2);
+	alert_vec_free(&out);
+}
+
 /* ---- stable ids ---- */
 
 static void
@@ -1458,6 +1562,7 @@ main(void)
 		cmocka_unit_test(test_same_instant),
 		cmocka_unit_test(test_alert_record),
 		cmocka_unit_test(test_alert_text),
+		cmocka_unit_test(test_key_shared_by_rules),
 		cmocka_unit_test(test_stable_ids),
 		cmocka_unit_test(test_alert_ids),
 		cmocka_unit_test(test_spilled_alerts_print_the_same),
