@@ -11,7 +11,7 @@
 
 #include "complyd/event.h"
 
-#define READER_BATCH	256	/* events a batch */
+#define READER_BATCH	1024	/* events a batch */
 /* Batches in flight at most: a replay on several threads (replay_shard.c) needs slack. */
 #define READER_BATCHES	8
 
