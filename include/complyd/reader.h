@@ -1,15 +1,18 @@
 /*
  * reader.h - event files read for replays: checked for time order, and
- * decoded on a thread of their own, handed over in batches, so that a
- * replay's engine runs while the next lines are parsed. Bounded: at most
- * READER_BATCHES batches exist, so memory stays constant.
+ * read (and decoded, unless the replay's threads decode them) on a thread
+ * of their own, handed over in batches, so that a replay's engine runs
+ * while the next lines are parsed. Bounded: at most READER_BATCHES batches
+ * exist, so memory stays constant.
  */
 #ifndef COMPLYD_READER_H
 #define COMPLYD_READER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "complyd/event.h"
+#include "complyd/util.h"
 
 #define READER_BATCH	1024	/* events a batch */
 /* Batches in flight at most: a replay on several threads (replay_shard.c) needs slack. */
@@ -17,11 +20,25 @@
 
 struct reader;
 
+/* A line of a batch not decoded yet (reader_start_raw): where it lies in text. */
+struct raw_line {
+	size_t		 off, len;
+	size_t		 lineno;
+	uint64_t	 seq;
+	const char	*path;
+};
+
 struct reader_batch {
 	struct soc_event	 ev[READER_BATCH];	/* their trees in arena */
 	size_t			 n;
 	struct event_arena	*arena;
 	struct reader_batch	*next;
+	/* From reader_start_raw: the lines as read, until reader_decode. */
+	struct sbuf		 text;
+	struct raw_line		 lines[READER_BATCH];
+	size_t			 nlines;
+	/* What to print on stderr for this batch, in line order (reader_report). */
+	struct sbuf		 report;
 };
 
 /* What the reader found, once reader_finish has returned. */
@@ -57,8 +74,22 @@ int read_event_file(const char *path, int quiet, struct reader_counts *c,
  * among all non-blank lines. NULL if no thread could be started.
  */
 struct reader *reader_start(char *const *files, int nfiles, int quiet);
+/*
+ * The same, but the thread only reads: each batch holds its lines undecoded,
+ * for the threads that use them to share the decoding (replay_shard.c). Each
+ * batch must go through reader_decode once, and reader_report once, in input
+ * order, before its events are used; messages of files that cannot be read
+ * come in batches of their own, in their place.
+ */
+struct reader *reader_start_raw(char *const *files, int nfiles, int quiet);
+/* Decodes b's lines into b->ev (bad ones counted, their messages kept in b->report). */
+void reader_decode(struct reader *rd, struct reader_batch *b);
+/* Prints b->report on stderr. */
+void reader_report(struct reader_batch *b);
 /* The next batch in input order, or NULL at the end. Blocks until ready. */
 struct reader_batch *reader_next(struct reader *rd);
+/* Without blocking: 1 with *b the next batch, 0 if none is ready yet, -1 at the end. */
+int reader_poll(struct reader *rd, struct reader_batch **b);
 /*
  * Gives a batch back once its events are used; the reader disposes them (their
  * trees go with the batch's arena: nothing may point into them any longer).

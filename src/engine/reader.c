@@ -16,6 +16,12 @@
  * One mutex and one condition guard both queues; with READER_BATCH events a
  * batch they are taken some thousands of times a second: nothing next to
  * parsing.
+ *
+ * A replay split over threads (replay_shard.c) starts the reader raw
+ * (reader_start_raw): the thread only reads and splits lines, and the
+ * replay's threads decode the batches (reader_decode), so that there are no
+ * more busy threads than cores. A batch then carries what to print for its
+ * bad lines (reader_report), printed once it is used, in input order.
  */
 #include <sys/stat.h>
 
@@ -137,26 +143,46 @@ lines_seek(struct lines *l, off_t off)
 	(void)lines_next(l, &line);
 }
 
-/* Closes l; -1, reported, if reading failed (EISDIR). */
+/* Closes l; -1 with errno set if reading failed (EISDIR). */
 static int
-lines_close(struct lines *l, const char *path)
+lines_close(struct lines *l)
 {
 	close(l->fd);
 	free(l->buf);
 	if (l->err == 0)
 		return 0;
-	fprintf(stderr, "%s: error: %s\n", path, strerror(l->err));
+	errno = l->err;
 	return -1;
 }
 
+/* Where each_line's lines go, and its complaints ("FILE: error: ...\n"). */
+struct line_sink {
+	int	(*line)(void *, const char *, size_t, size_t);
+	void	(*complain)(void *, const char *);	/* NULL: on stderr now */
+	void	*arg;
+};
+
+/* A file that cannot be read, counted in c->unreadable and told as sk says. */
+static void
+complain(const struct line_sink *sk, struct reader_counts *c, const char *path)
+{
+	char	 msg[4096 + 256];
+
+	c->unreadable++;
+	snprintf(msg, sizeof(msg), "%s: error: %s\n", path, strerror(errno));
+	if (sk->complain != NULL)
+		sk->complain(sk->arg, msg);
+	else
+		fputs(msg, stderr);
+}
+
 /*
- * Calls fn on each non-blank line of path with its line number, until fn
- * returns -1. 0 at the end, -1 if path could not be read (reported, counted
- * in c->unreadable), -2 if fn stopped.
+ * Calls sk->line on each non-blank line of path with its line number, until
+ * it returns -1. 0 at the end, -1 if path could not be read (complained
+ * of, counted in c->unreadable), -2 if the sink stopped.
  */
 static int
-each_line(const char *path, struct reader_counts *c,
-    int (*fn)(void *, const char *, size_t, size_t), void *arg)
+each_line(const char *path, struct reader_counts *c, const struct line_sink *sk)
 {
 	struct lines	 l;
 	const char	*line;
@@ -165,17 +191,16 @@ each_line(const char *path, struct reader_counts *c,
 	int		 rc = 0;
 
 	if (lines_open(&l, path) == -1) {
-		fprintf(stderr, "%s: error: %s\n", path, strerror(errno));
-		c->unreadable++;
+		complain(sk, c, path);
 		return -1;
 	}
 	while (rc == 0 && (len = lines_next(&l, &line)) != -1) {
 		lineno++;
-		if (!str_blank(line, len) && fn(arg, line, len, lineno) == -1)
+		if (!str_blank(line, len) && sk->line(sk->arg, line, len, lineno) == -1)
 			rc = -2;
 	}
-	if (lines_close(&l, path) == -1) {
-		c->unreadable++;
+	if (lines_close(&l) == -1) {
+		complain(sk, c, path);
 		return rc ? rc : -1;
 	}
 	return rc;
@@ -234,7 +259,7 @@ scan_file(struct scan *s, int i)
 		if (event_peek_time(line, len, &t) == 0)
 			scan_time(s, t);
 	l.err = 0;
-	lines_close(&l, s->files[i]);
+	lines_close(&l);
 }
 
 static void *
@@ -309,6 +334,31 @@ reader_in_time_order(char *const *files, int nfiles)
 /* --- decoding --- */
 
 /*
+ * Decodes a line into ev, its tree in arena a (or malloc'd if a is NULL). A
+ * bad one is told as "FILE:LINE: error: ..." to f, else to text, else to
+ * nobody (quiet): -1.
+ */
+static int
+decode_text(struct event_arena *a, FILE *f, struct sbuf *text, const char *path,
+    size_t lineno, const char *line, size_t len, struct soc_event *ev)
+{
+	char	 err[256];
+	int	 rc;
+
+	if (a != NULL)
+		rc = event_decode_in(a, line, len, ev, err, sizeof(err));
+	else
+		rc = event_decode(line, len, ev, err, sizeof(err));
+	if (rc == 0)
+		return 0;
+	if (f != NULL)
+		fprintf(f, "%s:%zu: error: %s\n", path, lineno, err);
+	else if (text != NULL)
+		sbuf_printf(text, "%s:%zu: error: %s\n", path, lineno, err);
+	return -1;
+}
+
+/*
  * Counts a non-blank line and decodes it into ev, its tree in arena a (or
  * malloc'd if a is NULL). A bad line is counted and reported: -1.
  */
@@ -317,18 +367,10 @@ decode_line(struct reader_counts *c, int quiet, struct event_arena *a,
     const char *path, size_t lineno, const char *line, size_t len,
     struct soc_event *ev)
 {
-	char	 err[256];
-	int	 rc;
-
 	c->lines++;
-	if (a != NULL)
-		rc = event_decode_in(a, line, len, ev, err, sizeof(err));
-	else
-		rc = event_decode(line, len, ev, err, sizeof(err));
-	if (rc == -1) {
+	if (decode_text(a, quiet ? NULL : stderr, NULL, path, lineno, line, len,
+	    ev) == -1) {
 		c->rejected++;
-		if (!quiet)
-			fprintf(stderr, "%s:%zu: error: %s\n", path, lineno, err);
 		return -1;
 	}
 	ev->seq = c->lines;
@@ -360,9 +402,10 @@ int
 read_event_file(const char *path, int quiet, struct reader_counts *c,
     int (*fn)(void *, struct soc_event *), void *arg)
 {
-	struct to_fn	 t = { path, quiet, c, fn, arg };
+	struct to_fn		 t = { path, quiet, c, fn, arg };
+	struct line_sink	 sk = { line_to_fn, NULL, &t };
 
-	return each_line(path, c, line_to_fn, &t);
+	return each_line(path, c, &sk);
 }
 
 /* --- the decoder thread --- */
@@ -387,7 +430,9 @@ struct reader {
 	char *const		*files;
 	int			 nfiles;
 	int			 quiet;
+	int			 raw;			/* lines left undecoded */
 	struct reader_counts	 counts;		/* the decoder's own */
+	atomic_size_t		 rejected;		/* by reader_decode */
 };
 
 /* Its events are gone with their arena's reset: only the ids are cleared. */
@@ -399,6 +444,9 @@ dispose_batch(struct reader_batch *b)
 	for (i = 0; i < b->n; i++)
 		event_dispose(&b->ev[i]);
 	b->n = 0;
+	b->nlines = 0;
+	b->text.len = 0;
+	b->report.len = 0;
 	event_arena_reset(b->arena);
 }
 
@@ -446,6 +494,20 @@ struct batching {
 	struct reader_batch	*b;
 };
 
+/* Hands the batch being filled over and takes a fresh one; -1 once the consumer stopped. */
+static int
+hand_over(struct batching *bt)
+{
+	push_full(bt->rd, bt->b);
+	return (bt->b = fresh_batch(bt->rd)) == NULL ? -1 : 0;
+}
+
+static int
+batch_used(const struct reader_batch *b)
+{
+	return b->n > 0 || b->nlines > 0 || b->report.len > 0;
+}
+
 /* A line into the current batch, handed over when full; -1 to stop. */
 static int
 line_to_batch(void *arg, const char *line, size_t len, size_t lineno)
@@ -456,8 +518,42 @@ line_to_batch(void *arg, const char *line, size_t len, size_t lineno)
 	if (decode_line(&bt->rd->counts, bt->rd->quiet, b->arena, bt->path,
 	    lineno, line, len, &b->ev[b->n]) == -1 || ++b->n < READER_BATCH)
 		return 0;
-	push_full(bt->rd, b);
-	return (bt->b = fresh_batch(bt->rd)) == NULL ? -1 : 0;
+	return hand_over(bt);
+}
+
+/* reader_start_raw: a line kept as read, with its place and number; -1 to stop. */
+static int
+raw_to_batch(void *arg, const char *line, size_t len, size_t lineno)
+{
+	struct batching		*bt = arg;
+	struct reader_batch	*b = bt->b;
+	struct raw_line		*r = &b->lines[b->nlines];
+
+	r->off = b->text.len;
+	r->len = len;
+	r->lineno = lineno;
+	r->path = bt->path;
+	r->seq = ++bt->rd->counts.lines;
+	sbuf_add(&b->text, line, len);
+	if (++b->nlines < READER_BATCH)
+		return 0;
+	return hand_over(bt);
+}
+
+/*
+ * reader_start_raw: the lines before are reported when their batch is
+ * decoded, so a file that cannot be read is told in a batch of its own,
+ * handed over after theirs: its message prints in its place.
+ */
+static void
+raw_complain(void *arg, const char *msg)
+{
+	struct batching *bt = arg;
+
+	if (batch_used(bt->b) && hand_over(bt) == -1)
+		return;
+	sbuf_puts(&bt->b->report, msg);
+	(void)hand_over(bt);
 }
 
 static void *
@@ -465,14 +561,19 @@ decoder(void *arg)
 {
 	struct reader		*rd = arg;
 	struct batching		 bt = { rd, NULL, fresh_batch(rd) };
+	struct line_sink	 sk = { line_to_batch, NULL, &bt };
 	int			 i;
 
+	if (rd->raw) {
+		sk.line = raw_to_batch;
+		sk.complain = raw_complain;
+	}
 	for (i = 0; bt.b != NULL && i < rd->nfiles; i++) {
 		bt.path = rd->files[i];
-		if (each_line(bt.path, &rd->counts, line_to_batch, &bt) == -2)
+		if (each_line(bt.path, &rd->counts, &sk) == -2)
 			break;
 	}
-	if (bt.b != NULL && bt.b->n > 0)
+	if (bt.b != NULL && batch_used(bt.b))
 		push_full(rd, bt.b);
 	else if (bt.b != NULL)
 		reader_done(rd, bt.b);
@@ -492,6 +593,8 @@ free_list(struct reader_batch *b)
 		next = b->next;
 		dispose_batch(b);
 		event_arena_free(b->arena);
+		sbuf_free(&b->text);
+		sbuf_free(&b->report);
 		free(b);
 	}
 }
@@ -501,8 +604,8 @@ free_list(struct reader_batch *b)
  * cJSON's allocations through its hooks, which must not change under a
  * thread that parses.
  */
-struct reader *
-reader_start(char *const *files, int nfiles, int quiet)
+static struct reader *
+start(char *const *files, int nfiles, int quiet, int raw)
 {
 	struct reader		*rd = xcalloc(1, sizeof(*rd));
 	struct reader_batch	*b;
@@ -511,8 +614,12 @@ reader_start(char *const *files, int nfiles, int quiet)
 	rd->files = files;
 	rd->nfiles = nfiles;
 	rd->quiet = quiet;
+	rd->raw = raw;
+	atomic_init(&rd->rejected, 0);
 	for (i = 0; i < READER_BATCHES; i++) {
 		b = xcalloc(1, sizeof(*b));
+		sbuf_init(&b->text);
+		sbuf_init(&b->report);
 		b->arena = event_arena_new();
 		b->next = rd->spent;
 		rd->spent = b;
@@ -528,6 +635,65 @@ reader_start(char *const *files, int nfiles, int quiet)
 		return NULL;
 	}
 	return rd;
+}
+
+struct reader *
+reader_start(char *const *files, int nfiles, int quiet)
+{
+	return start(files, nfiles, quiet, 0);
+}
+
+struct reader *
+reader_start_raw(char *const *files, int nfiles, int quiet)
+{
+	return start(files, nfiles, quiet, 1);
+}
+
+void
+reader_decode(struct reader *rd, struct reader_batch *b)
+{
+	const struct raw_line	*r;
+	size_t			 i, bad = 0;
+
+	for (i = 0; i < b->nlines; i++) {
+		r = &b->lines[i];
+		if (decode_text(b->arena, NULL, rd->quiet ? NULL : &b->report,
+		    r->path, r->lineno, b->text.s + r->off, r->len,
+		    &b->ev[b->n]) == -1) {
+			bad++;
+			continue;
+		}
+		b->ev[b->n++].seq = r->seq;
+	}
+	if (bad > 0)
+		atomic_fetch_add(&rd->rejected, bad);
+}
+
+void
+reader_report(struct reader_batch *b)
+{
+	if (b->report.len > 0)
+		fwrite(b->report.s, 1, b->report.len, stderr);
+}
+
+int
+reader_poll(struct reader *rd, struct reader_batch **b)
+{
+	int	 rc;
+
+	pthread_mutex_lock(&rd->mu);
+	if ((*b = rd->full) != NULL) {
+		if ((rd->full = (*b)->next) == NULL)
+			rd->full_tail = NULL;
+		rc = 1;
+	} else {
+		rc = rd->eof ? -1 : 0;
+		/* Nothing to hand over: the decoder must not wait for more. */
+		if (rc == 0 && rd->waiting && rd->spent != NULL)
+			pthread_cond_broadcast(&rd->cv);
+	}
+	pthread_mutex_unlock(&rd->mu);
+	return rc;
 }
 
 struct reader_batch *
@@ -570,6 +736,7 @@ reader_finish(struct reader *rd, struct reader_counts *c)
 	free_list(rd->full);
 	free_list(rd->spent);
 	*c = rd->counts;
+	c->rejected += atomic_load(&rd->rejected);
 	pthread_cond_destroy(&rd->cv);
 	pthread_mutex_destroy(&rd->mu);
 	free(rd);

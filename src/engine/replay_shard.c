@@ -14,9 +14,10 @@
  * key, status) fall within one tenant, so within one thread, whose
  * emission order is that of a single engine.
  *
- * The reader thread decodes the lines (reader.c); its batches are fanned
- * out to the runs and handed back to it once every run has used them, so
- * memory stays bounded by the reader's batches in flight.
+ * The reader thread reads the lines (reader.c, raw); its batches are fanned
+ * out to the runs, which decode them (each batch by one run: decode_own),
+ * and handed back to it once every run has used them, so memory stays
+ * bounded by the reader's batches in flight.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,13 +31,18 @@
 
 #define MAX_RUNS	64
 
-/* Decoded batches shared by the runs: batch seq sits at ring[seq % READER_BATCHES]. */
+/* A batch's lines: as read, being decoded by the run that owns it, or events. */
+enum batch_state { BATCH_RAW, BATCH_DECODING, BATCH_READY };
+
+/* Batches shared by the runs: batch seq sits at ring[seq % READER_BATCHES]. */
 struct fanout {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	struct reader		*rd;
 	struct reader_batch	*ring[READER_BATCHES];
 	int			 refs[READER_BATCHES];
+	enum batch_state	 state[READER_BATCHES];
+	int			 told[READER_BATCHES];	/* its report printed */
 	uint64_t		 tail;		/* batches fetched so far */
 	int			 nruns;
 	int			 fetching;	/* a run waits on the reader */
@@ -84,6 +90,37 @@ locked_emit(void *arg, struct alert *a)
 	pthread_mutex_unlock(&l->mu);
 }
 
+/* Puts batch b at the tail of the ring; under fo->mu. */
+static void
+fanout_push(struct fanout *fo, struct reader_batch *b)
+{
+	int	 i = fo->tail % READER_BATCHES;
+
+	fo->ring[i] = b;
+	fo->refs[i] = fo->nruns;
+	fo->state[i] = BATCH_RAW;
+	fo->told[i] = 0;
+	fo->tail++;
+}
+
+/*
+ * Takes the batches the reader has ready, without waiting; under fo->mu.
+ * Not while a run waits in reader_next: batches must enter in input order.
+ */
+static void
+fanout_poll(struct fanout *fo)
+{
+	struct reader_batch	*b;
+	int			 rc;
+
+	while (!fo->fetching && !fo->eof && (rc = reader_poll(fo->rd, &b)) != 0) {
+		if (rc == -1)
+			fo->eof = 1;
+		else
+			fanout_push(fo, b);
+	}
+}
+
 /*
  * Batch seq, fetched from the reader by the first run to need it; NULL at
  * the end. The reader runs at most READER_BATCHES batches ahead of the
@@ -115,11 +152,8 @@ fanout_get(struct fanout *fo, uint64_t seq)
 		fo->fetching = 0;
 		if (b == NULL)
 			fo->eof = 1;
-		else {
-			fo->ring[fo->tail % READER_BATCHES] = b;
-			fo->refs[fo->tail % READER_BATCHES] = fo->nruns;
-			fo->tail++;
-		}
+		else
+			fanout_push(fo, b);
 		pthread_cond_broadcast(&fo->cv);
 	}
 	pthread_mutex_unlock(&fo->mu);
@@ -141,6 +175,62 @@ fanout_put(struct fanout *fo, uint64_t seq)
 		reader_done(fo->rd, b);
 }
 
+/*
+ * Why the runs decode: the reader thread only reads lines (reader_start_raw).
+ * Decoding on a thread of its own made one thread more than there are cores
+ * on a small machine, where the runs are the bottleneck: the threads took
+ * turns. So batch s is decoded by run s % nruns, as soon as it is fetched:
+ * each run decodes its own batches among those fetched, from where it is
+ * on, before it waits for the one it needs. No run waits forever: the run
+ * furthest behind waits for a batch whose owner is either further on
+ * (which used it, so it is ready) or itself (which decoded it first).
+ */
+static void
+decode_own(struct shard *sh, uint64_t from)
+{
+	struct fanout		*fo = sh->fo;
+	struct reader_batch	*b;
+	uint64_t		 s;
+	int			 i;
+
+	pthread_mutex_lock(&fo->mu);
+	fanout_poll(fo);
+	s = from + ((uint64_t)sh->k + sh->n - from % sh->n) % sh->n;
+	for (; s < fo->tail; s += sh->n) {
+		i = s % READER_BATCHES;
+		if (fo->state[i] != BATCH_RAW)
+			continue;
+		fo->state[i] = BATCH_DECODING;
+		b = fo->ring[i];
+		pthread_mutex_unlock(&fo->mu);
+		reader_decode(fo->rd, b);
+		pthread_mutex_lock(&fo->mu);
+		fo->state[i] = BATCH_READY;
+		pthread_cond_broadcast(&fo->cv);
+		fanout_poll(fo);
+	}
+	pthread_mutex_unlock(&fo->mu);
+}
+
+/*
+ * Waits until batch seq is decoded. The first run to use it prints its bad
+ * lines: runs use batches in input order, so the messages come out in it.
+ */
+static void
+wait_ready(struct fanout *fo, uint64_t seq)
+{
+	int	 i = seq % READER_BATCHES;
+
+	pthread_mutex_lock(&fo->mu);
+	while (fo->state[i] != BATCH_READY)
+		pthread_cond_wait(&fo->cv, &fo->mu);
+	if (!fo->told[i]) {
+		fo->told[i] = 1;
+		reader_report(fo->ring[i]);
+	}
+	pthread_mutex_unlock(&fo->mu);
+}
+
 static int
 mine(const struct shard *sh, const char *tenant)
 {
@@ -156,6 +246,8 @@ shard_loop(struct shard *sh)
 	size_t			 i;
 
 	for (seq = 0; (b = fanout_get(sh->fo, seq)) != NULL; seq++) {
+		decode_own(sh, seq);
+		wait_ready(sh->fo, seq);
 		for (i = 0; i < b->n; i++) {
 			ev = &b->ev[i];
 			run_see(&sh->rn, ev);
@@ -255,7 +347,7 @@ replay_sharded(struct ruleset *rs, struct registry *reg, char *const *files,
 
 	fanout_init(&fo, n);
 	if (start_threads(sh, &fo, n) == -1 ||
-	    (fo.rd = reader_start(files, nfiles, o->quiet)) == NULL) {
+	    (fo.rd = reader_start_raw(files, nfiles, o->quiet)) == NULL) {
 		release(&fo, -1);
 		join_all(sh, n);
 		fanout_destroy(&fo);

@@ -219,6 +219,34 @@ done
 check "the sample feed raises alerts (the comparison above is not vacuous)" \
     [ -s "$tmp/threads-1.out" ]
 
+# Many batches (1024 lines each), decoded by the threads that own them: bad
+# lines in several batches and files that cannot be read (missing, a
+# directory) between good ones are reported in input order, as on one.
+awk 'BEGIN {
+	for (i = 1; i <= 20000; i++) {
+		if (i % 700 == 0)
+			print "{bad json " i
+		if (i % 1100 == 0)
+			printf "{\"id\":\"x%d\",\"tenant\":\"t1\",\"type\":\"a.b\"}\n", i
+		printf "{\"id\":\"u%d\",\"time\":\"2026-04-%02dT%02d:%02d:00+09:00\",\"tenant\":\"t%d\",", i, 1 + int(i / 1440), int(i % 1440 / 60), i % 60, i % 7
+		printf "\"type\":\"personal_data.used\",\"dataset\":\"DS-%d\",\"purpose\":\"p%d\"}\n", i % 5, i % 3
+	}
+}' >"$tmp/many.jsonl"
+mkdir "$tmp/adir"
+for t in 1 2 3 7; do
+	COMPLYD_REPLAY_THREADS=$t "$CTL" replay --rules rules --meta "$META" \
+	    "$tmp/many.jsonl" "$tmp/missing.jsonl" "$tmp/adir" $FX/bad.jsonl \
+	    >"$tmp/many-$t.out" 2>"$tmp/many-$t.err"
+	echo $? >>"$tmp/many-$t.err"
+done
+check "many batches: bad lines and unreadable files are reported" \
+    [ "$(grep -c 'error:' "$tmp/many-1.err")" -gt 10 ]
+for t in 2 3 7; do
+	check "$t threads: many batches, bad lines and unreadable files as on one" \
+	    sh -c "cmp -s '$tmp/many-1.out' '$tmp/many-$t.out' &&
+	    cmp -s '$tmp/many-1.err' '$tmp/many-$t.err'"
+done
+
 # ---- alerts spilled to a temporary file ----
 
 "$CTL" replay --rules rules --meta conf/samples/meta conf/samples/events/*.jsonl \
