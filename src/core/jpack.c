@@ -98,7 +98,8 @@ jpack_keys_copy(const struct jpack_keys *from)
 	return k;
 }
 
-static void
+/* Out of line: put_bytes, called for every byte string packed, stays small. */
+static void __attribute__((noinline))
 pbuf_grow(struct pbuf *b, size_t need)
 {
 	unsigned char	*p;
