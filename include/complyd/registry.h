@@ -15,7 +15,11 @@ enum rec_kind { REC_CONTRACT, REC_DATASET, REC_FACILITY, REC__COUNT };
 
 struct registry;
 
-/* Called after a record changed: the engine re-checks rules on it. */
+/*
+ * Called after a record changed: the engine re-checks rules on it. tenant and
+ * id are the registry's own: valid as long as it is, and the same pointers
+ * each time the same record changes.
+ */
 typedef void (*registry_change_fn)(void *arg, enum rec_kind k, const char *tenant,
     const char *id, instant_t at);
 

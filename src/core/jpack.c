@@ -33,11 +33,20 @@ struct jpack_keys {
 	size_t		 n, cap;
 };
 
+/*
+ * Bytes being packed. jpack_set builds a fact's version in a buffer on its
+ * stack (borrowed: copied to the heap only if it outgrows it), then copies
+ * it once behind its header: one malloc per fact instead of two or three.
+ */
 struct pbuf {
 	unsigned char	*p;
 	size_t		 len, cap;
 	size_t		 nodes;
+	int		 borrowed;	/* p is the caller's, never realloc'd or freed */
 };
+
+#define PBUF_STACK	512	/* bigger than nearly every record */
+#define PBUF_HEAD	21	/* two varints and a tag, at most */
 
 struct jpack_keys *
 jpack_keys_new(void)
@@ -89,16 +98,39 @@ jpack_keys_copy(const struct jpack_keys *from)
 	return k;
 }
 
+/* Out of line: put_bytes, called for every byte string packed, stays small. */
+static void __attribute__((noinline))
+pbuf_grow(struct pbuf *b, size_t need)
+{
+	unsigned char	*p;
+	size_t		 cap = b->cap ? b->cap : 128;
+
+	while (need > cap)
+		cap *= 2;
+	if (b->borrowed) {
+		p = xmalloc(cap);
+		memcpy(p, b->p, b->len);
+		b->borrowed = 0;
+	} else
+		p = xrealloc(b->p, cap);
+	b->p = p;
+	b->cap = cap;
+}
+
+static void
+pbuf_free(struct pbuf *b)
+{
+	if (!b->borrowed)
+		free(b->p);
+}
+
 static void
 put_bytes(struct pbuf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return;		/* b->p may still be NULL: memcpy must not see it */
-	if (b->len + n > b->cap) {
-		while (b->len + n > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 128;
-		b->p = xrealloc(b->p, b->cap);
-	}
+	if (b->len + n > b->cap)
+		pbuf_grow(b, b->len + n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 }
@@ -175,10 +207,29 @@ put_value(struct jpack_keys *k, struct pbuf *b, const cJSON *v)
 		put_byte(b, P_NULL);	/* null, and raw text (never in records) */
 }
 
+/*
+ * head then body in one block (*len bytes); frees body. The block has room
+ * for the longest head, as it always had: with blocks of the exact size the
+ * 1M-deadlines replay peaks 10 MiB higher (malloc cannot reuse the blocks
+ * of the versions facts replace), and that peak has little room left.
+ */
+static unsigned char *
+pbuf_finish(const struct pbuf *head, struct pbuf *body, size_t *len)
+{
+	unsigned char *out = xmalloc(body->len + PBUF_HEAD);
+
+	memcpy(out, head->p, head->len);
+	if (body->len)
+		memcpy(out + head->len, body->p, body->len);
+	*len = head->len + body->len;
+	pbuf_free(body);
+	return out;
+}
+
 unsigned char *
 jpack(struct jpack_keys *k, const cJSON *v, size_t *len)
 {
-	struct pbuf	 body = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
+	struct pbuf	 body = { NULL, 0, 0, 0, 0 }, out = { NULL, 0, 0, 0, 0 };
 
 	put_value(k, &body, v);
 	put_varint(&out, body.nodes);
@@ -254,7 +305,7 @@ unsigned char *
 jpack_with(struct jpack_keys *k, const cJSON *o, char *const *fields,
     const cJSON *const *vals, int n, size_t *len)
 {
-	struct pbuf	 body = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
+	struct pbuf	 body = { NULL, 0, 0, 0, 0 }, out = { NULL, 0, 0, 0, 0 };
 
 	if (!cJSON_IsObject(o) || n > 32)
 		return NULL;
@@ -449,11 +500,18 @@ jpack_tree(const struct jpack_keys *k, unsigned char *p)
 
 /* --- a record's next version, from its packed bytes --- */
 
-/* The end of the value at p; adds its nodes to *nodes. NULL on an unknown tag. */
-static const unsigned char *
+static const unsigned char *skip_items(const unsigned char *, unsigned char,
+    size_t *);
+
+/*
+ * The end of the value at p; adds its nodes to *nodes. NULL on an unknown
+ * tag. Most members are scalars: skipped here, inline; only an array or an
+ * object costs a call.
+ */
+static inline const unsigned char *
 skip_value(const unsigned char *p, size_t *nodes)
 {
-	uint64_t	 n, i;
+	uint64_t	 n;
 	unsigned char	 tag = *p++;
 
 	(*nodes)++;
@@ -469,16 +527,24 @@ skip_value(const unsigned char *p, size_t *nodes)
 		n = get_varint(&p);
 		return p + n + 1;
 	case P_ARR: case P_OBJ:
-		n = get_varint(&p);
-		for (i = 0; i < n && p != NULL; i++) {
-			if (tag == P_OBJ)
-				get_varint(&p);
-			p = skip_value(p, nodes);
-		}
-		return p;
+		return skip_items(p, tag, nodes);
 	default:
 		return NULL;
 	}
+}
+
+/* The items of an array or object (tag) at p: see skip_value. */
+static const unsigned char *
+skip_items(const unsigned char *p, unsigned char tag, size_t *nodes)
+{
+	uint64_t	 n = get_varint(&p), i;
+
+	for (i = 0; i < n && p != NULL; i++) {
+		if (tag == P_OBJ)
+			get_varint(&p);
+		p = skip_value(p, nodes);
+	}
+	return p;
 }
 
 /* The dictionary number of name, or -1 if no value has used it. */
@@ -498,7 +564,9 @@ unsigned char *
 jpack_set(struct jpack_keys *k, const unsigned char *p, char *const *fields,
     const cJSON *const *vals, int n, size_t *len)
 {
-	struct pbuf		 body = { NULL, 0, 0, 0 }, out = { NULL, 0, 0, 0 };
+	unsigned char		 stack[PBUF_STACK], hs[PBUF_HEAD];
+	struct pbuf		 body = { stack, 0, sizeof(stack), 0, 1 };
+	struct pbuf		 head = { hs, 0, sizeof(hs), 0, 1 };
 	long			 key[32];	/* of fields[j], -1 if new; -2: not placed */
 	const unsigned char	*run, *end;
 	uint64_t		 count, i, kn;
@@ -525,7 +593,7 @@ jpack_set(struct jpack_keys *k, const unsigned char *p, char *const *fields,
 		/* The first member of that name takes the value, as in put_object_with. */
 		set = j < n && !(used & (1u << j));
 		if ((end = skip_value(p, set ? &old : &kept)) == NULL) {
-			free(body.p);
+			pbuf_free(&body);
 			return NULL;
 		}
 		if (set) {
@@ -542,16 +610,10 @@ jpack_set(struct jpack_keys *k, const unsigned char *p, char *const *fields,
 			put_value(k, &body, vals[j]);
 			count++;
 		}
-	/* Two varints and a tag before the body: out never grows. */
-	out.cap = body.len + 21;
-	out.p = xmalloc(out.cap);
-	put_varint(&out, nodes - old + body.nodes);
-	put_byte(&out, P_OBJ);
-	put_varint(&out, count);
-	put_bytes(&out, body.p, body.len);
-	free(body.p);
-	*len = out.len;
-	return out.p;
+	put_varint(&head, nodes - old + body.nodes);
+	put_byte(&head, P_OBJ);
+	put_varint(&head, count);
+	return pbuf_finish(&head, &body, len);
 }
 
 /* --- one-block copies --- */

@@ -329,12 +329,16 @@ insert_version(struct registry *r, struct rec *rc, instant_t t,
 	rc->n++;
 }
 
+/*
+ * The callback gets the record's own copies of tenant and id: they outlive
+ * the caller's strings and are the same pointers at every change of rc.
+ */
 static void
-changed(struct registry *r, enum rec_kind k, const char *tenant, const char *id,
-    instant_t t)
+changed(struct registry *r, enum rec_kind k, const struct rec *rc, instant_t t)
 {
 	if (r->on_change)
-		r->on_change(r->on_change_arg, k, tenant, id, t);
+		r->on_change(r->on_change_arg, k, rc->key,
+		    rc->key + strlen(rc->key) + 1, t);
 }
 
 static struct rec *
@@ -375,7 +379,7 @@ registry_put(struct registry *r, enum rec_kind k, const char *tenant,
 	struct rec *rc = find_or_add(r, k, tenant, id);	/* before json is freed */
 
 	insert_version(r, rc, t, pack(r, json));
-	changed(r, k, tenant, id, t);
+	changed(r, k, rc, t);
 }
 
 /*
@@ -412,7 +416,7 @@ registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
 		if (!same && (next = jpack_set(r->keys, rc->v[i].packed, fields,
 		    (const cJSON *const *)vals, n, &len)) != NULL) {
 			insert_version(r, rc, t, next);
-			changed(r, k, tenant, id, t);
+			changed(r, k, rc, t);
 		}
 		rc_ = same || next ? 0 : -1;
 	}

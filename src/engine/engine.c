@@ -22,10 +22,14 @@ struct timer {
 	int		 what;
 };
 
-/* A record changed by the current event, re-checked once all of its changes are in. */
+/*
+ * A record changed by the current event, re-checked once all of its changes
+ * are in. tenant and id are the registry's copies (registry_change_fn): no
+ * string is copied per change, and one record is always the same id pointer.
+ */
 struct dirty {
 	enum rec_kind	 kind;
-	char		*tenant, *id;
+	const char	*tenant, *id;
 	instant_t	 at;
 };
 
@@ -236,8 +240,7 @@ on_change(void *arg, enum rec_kind k, const char *tenant, const char *id,
 	int		 i;
 
 	for (i = 0; i < en->ndirty; i++)
-		if (en->dirty[i].kind == k && strcmp(en->dirty[i].tenant, tenant) == 0 &&
-		    strcmp(en->dirty[i].id, id) == 0)
+		if (en->dirty[i].kind == k && en->dirty[i].id == id)
 			return;
 	if (en->ndirty == en->capdirty) {
 		en->capdirty = en->capdirty ? en->capdirty * 2 : 8;
@@ -245,8 +248,8 @@ on_change(void *arg, enum rec_kind k, const char *tenant, const char *id,
 	}
 	d = &en->dirty[en->ndirty++];
 	d->kind = k;
-	d->tenant = xstrdup(tenant);
-	d->id = xstrdup(id);
+	d->tenant = tenant;
+	d->id = id;
 	d->at = at;
 }
 
@@ -272,8 +275,6 @@ flush_dirty(struct engine *en)
 		en->lookup_at = d->at;
 		check_record(en, d->kind, d->tenant, d->id,
 		    registry_get(en->reg, d->kind, d->tenant, d->id, d->at), d->at);
-		free(d->tenant);
-		free(d->id);
 	}
 	en->ndirty = 0;
 }

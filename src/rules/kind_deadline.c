@@ -577,7 +577,12 @@ deadline_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 
 /* --- record starts --- */
 
-/* A date field of the record, or DATE_NONE when absent. -1 on a bad value. */
+/*
+ * A date field of the record, or DATE_NONE when absent. -1 on a bad value.
+ * Every record check reads its start and stop: a date, or a "YYYY-MM-DD"
+ * string (the two expr_eval_date accepts), is taken from the value already
+ * evaluated; only anything else is evaluated again, for expr_eval_date's error.
+ */
 static int
 record_date(const struct expr *e, struct expr_env *env, date_t *out)
 {
@@ -589,6 +594,12 @@ record_date(const struct expr *e, struct expr_env *env, date_t *out)
 	if (expr_eval(e, env, &v) == -1)
 		return -1;
 	if (v.t == V_NULL)
+		return 0;
+	if (v.t == V_DATE) {
+		*out = v.u.d;
+		return 0;
+	}
+	if (v.t == V_STR && when_parse_date(v.u.s, out) == 0)
 		return 0;
 	return expr_eval_date(e, env, out);
 }

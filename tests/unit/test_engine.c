@@ -86,6 +86,15 @@ static const char test_law[] =
 	"    due: date(record.payment_due)\n"
 	"    articles: { v1: \"p1\", v2: \"p2\" }\n"
 	"    message: { ja: \"{key}\", en: \"{key} due {due}\" }\n"
+	"  - id: tl.ord\n"
+	"    obligation: TL-ORD\n"
+	"    kind: deadline\n"
+	"    subject: contract\n"
+	"    start: { record: \"if(has(record.ordered_on), date(record.ordered_on), null)\" }\n"
+	"    stop: { record: \"if(has(record.terms_on), date(record.terms_on), null)\" }\n"
+	"    due: start + days(2)\n"
+	"    articles: { v1: \"o1\", v2: \"o2\" }\n"
+	"    message: { ja: \"{key}\", en: \"{key} due {due}\" }\n"
 	"  - id: tl.per\n"
 	"    obligation: TL-PER\n"
 	"    kind: periodic\n"
@@ -636,6 +645,39 @@ static const struct scen record_deadline_scens[] = {
 	{ "paid_on in time on the record", C1(",\"paid_on\":\"2026-04-20\""), {
 	    NOOP("n1", "2026-04-02T10:00:00+09:00"),
 	    NULL }, "2026-05-10T00:00:00+09:00", "TL-PAY", {
+	    { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+	} },
+	/*
+	 * Start and stop dates are read once and taken as they are when they
+	 * are dates; anything else is judged by the evaluator, whose error the
+	 * review gives.
+	 */
+	{ "a paid_on that is no calendar day: a review, nothing opens",
+	    C1(",\"paid_on\":\"2026-04-31\""), {
+	    NOOP("n1", "2026-04-02T10:00:00+09:00"),
+	    NULL }, "2026-05-10T00:00:00+09:00", "TL-PAY", {
+	    { "TL-PAY", "acme", "C-1", "review", "2026-04-02T10:00:00+09:00", NULL,
+		"record.paid_on: expected date, got string", NULL },
+	} },
+	{ "a received_on that is a number: a review",
+	    "{\"contracts\":[{\"id\":\"C-1\",\"tenant\":\"acme\",\"received_on\":"
+	    "20260401,\"payment_due\":\"2026-04-30\"}]}", {
+	    NOOP("n1", "2026-04-02T10:00:00+09:00"),
+	    NULL }, "2026-05-10T00:00:00+09:00", "TL-PAY", {
+	    { "TL-PAY", "acme", "C-1", "review", "2026-04-02T10:00:00+09:00", NULL,
+		"record.received_on: expected date, got number", NULL },
+	} },
+	{ "start and stop that are dates, not strings: late terms",
+	    C1(",\"ordered_on\":\"2026-04-01\",\"terms_on\":\"2026-04-04\""), {
+	    NOOP("n1", "2026-04-02T10:00:00+09:00"),
+	    NULL }, "2026-05-10T00:00:00+09:00", "TL-ORD", {
+	    { "TL-ORD", "acme", "C-1", "violation", "2026-04-04T00:00:00+09:00", "v2",
+		NULL, NULL },
+	} },
+	{ "start and stop that are dates, not strings: terms in time",
+	    C1(",\"ordered_on\":\"2026-04-01\",\"terms_on\":\"2026-04-03\""), {
+	    NOOP("n1", "2026-04-02T10:00:00+09:00"),
+	    NULL }, "2026-05-10T00:00:00+09:00", "TL-ORD", {
 	    { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 	} },
 	{ "paid_on on the due day itself", C1(",\"paid_on\":\"2026-04-30\""), {

@@ -487,6 +487,50 @@ test_set_wide(void **state)
 }
 
 /* Not an object, or more fields than it takes: NULL, as jpack_with. */
+/*
+ * A value is packed on the stack and copied out at its exact size; one
+ * that outgrows the stack buffer (512 bytes) moves to the heap mid-way.
+ * Records of every size around that edge come back the same, through
+ * jpack and jpack_set alike, and the length told is the bytes written.
+ */
+static void
+test_sizes_around_the_stack_buffer(void **state)
+{
+	struct jpack_keys	*k = jpack_keys_new();
+	static char		 s[600];
+	char			*fields[] = { "t" }, *a, *b;
+	cJSON			*in, *out, *val = cJSON_CreateString("later");
+	unsigned char		*p, *q;
+	size_t			 n, len, qlen;
+
+	(void)state;
+	for (n = 480; n < 560; n++) {
+		memset(s, 'x', n);
+		s[n] = '\0';
+		in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "s", s);
+		p = jpack(k, in, &len);
+		/* node count, tag, count, key, tag, length (2 bytes), bytes, NUL */
+		assert_int_equal(len, 1 + 1 + 1 + 1 + 1 + 2 + n + 1);
+		q = jpack_set(k, p, fields, (const cJSON *const *)&val, 1, &qlen);
+		assert_int_equal(qlen, len + 1 + 1 + 1 + strlen("later") + 1);
+		cJSON_AddStringToObject(in, "t", "later");
+		out = jpack_tree(k, q);
+		assert_non_null(out);
+		a = cJSON_PrintUnformatted(in);
+		b = cJSON_PrintUnformatted(out);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+		free(out);
+		free(q);
+		free(p);
+		cJSON_Delete(in);
+	}
+	cJSON_Delete(val);
+	jpack_keys_free(k);
+}
+
 static void
 test_set_refuses(void **state)
 {
@@ -529,6 +573,7 @@ main(void)
 		cmocka_unit_test(test_tree_malformed),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_set_wide),
+		cmocka_unit_test(test_sizes_around_the_stack_buffer),
 		cmocka_unit_test(test_set_refuses),
 		cmocka_unit_test(test_non_finite_is_null),
 	};

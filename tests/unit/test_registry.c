@@ -279,6 +279,58 @@ each_fn(void *arg, const char *tenant, const char *id, const cJSON *rec)
 		s->bad++;
 }
 
+/* What the change callback was handed, by address. */
+struct keys_seen {
+	const char	*tenant[3], *id[3];
+	int		 n;
+};
+
+static void
+keep_keys(void *arg, enum rec_kind k, const char *tenant, const char *id,
+    instant_t at)
+{
+	struct keys_seen *s = arg;
+
+	(void)k;
+	(void)at;
+	if (s->n < 3) {
+		s->tenant[s->n] = tenant;
+		s->id[s->n++] = id;
+	}
+}
+
+/*
+ * The engine keeps the strings the change callback hands it until the event
+ * is done, and tells records apart by the id's address: they are the
+ * registry's own, the same for every change of one record, not the caller's.
+ */
+static void
+test_change_keys(void **state)
+{
+	struct registry		*r = registry_new();
+	struct keys_seen	 s = { { NULL }, { NULL }, 0 };
+	char			 tenant[8], id[8];
+
+	(void)state;
+	registry_on_change(r, keep_keys, &s);
+	strcpy(tenant, "t");
+	strcpy(id, "C-1");
+	registry_put(r, REC_CONTRACT, tenant, id, INSTANT_MIN, rec_v(1));
+	assert_int_equal(set_v(r, REC_CONTRACT, tenant, id, I("2026-04-01T10:00:00Z"),
+	    2), 0);
+	registry_put(r, REC_CONTRACT, "t", "C-2", INSTANT_MIN, rec_v(3));
+	strcpy(tenant, "x");
+	strcpy(id, "x");
+	assert_int_equal(s.n, 3);
+	assert_ptr_equal(s.tenant[0], s.tenant[1]);
+	assert_ptr_equal(s.id[0], s.id[1]);
+	assert_ptr_not_equal(s.id[0], s.id[2]);
+	assert_string_equal(s.tenant[0], "t");
+	assert_string_equal(s.id[0], "C-1");
+	assert_string_equal(s.id[2], "C-2");
+	registry_free(r);
+}
+
 /*
  * More records than the cache holds trees: look-ups after eviction, and
  * registry_each handing out tenant and id apart, each with its own record.
@@ -372,6 +424,7 @@ main(void)
 		cmocka_unit_test(test_keys_apart),
 		cmocka_unit_test(test_memo_same_buffer),
 		cmocka_unit_test(test_set_fields),
+		cmocka_unit_test(test_change_keys),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_split),
 	};
