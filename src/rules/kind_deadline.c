@@ -579,9 +579,8 @@ deadline_event(struct engine *en, struct rule *r, const struct soc_event *ev)
 
 /*
  * A date field of the record, or DATE_NONE when absent. -1 on a bad value.
- * Every record check reads its start and stop: a date, or a "YYYY-MM-DD"
- * string (the two expr_eval_date accepts), is taken from the value already
- * evaluated; only anything else is evaluated again, for expr_eval_date's error.
+ * Every record check reads its start and stop: evaluated once, the value is
+ * taken as a date the way expr_eval_date takes it (expr_val_date).
  */
 static int
 record_date(const struct expr *e, struct expr_env *env, date_t *out)
@@ -595,13 +594,7 @@ record_date(const struct expr *e, struct expr_env *env, date_t *out)
 		return -1;
 	if (v.t == V_NULL)
 		return 0;
-	if (v.t == V_DATE) {
-		*out = v.u.d;
-		return 0;
-	}
-	if (v.t == V_STR && when_parse_date(v.u.s, out) == 0)
-		return 0;
-	return expr_eval_date(e, env, out);
+	return expr_val_date(e, env, &v, out);
 }
 
 /*

@@ -185,7 +185,7 @@ periodic_record(struct engine *en, struct rule *r, const char *tenant,
 	s = engine_state(en)->ops->slot(engine_state(en), r, tenant, id, 1);
 	env = engine_env(en, r, NULL, tenant, id, rec, NULL);
 	if (p->baseline && (expr_eval(p->baseline, env, &bv) == -1 ||
-	    (bv.t != V_NULL && expr_eval_date(p->baseline, env, &b) == -1))) {
+	    (bv.t != V_NULL && expr_val_date(p->baseline, env, &bv, &b) == -1))) {
 		raise_at(en, r, s, "review", at, env->err);
 		return;
 	}
