@@ -1012,6 +1012,7 @@ expand(struct comp *c, const struct expr_macro *m, struct node **av, int ac,
 {
 	struct csrc	 ms, *s;
 	struct node	*body = NULL, *n;
+	int		 i;
 
 	for (s = c->s; s != NULL; s = s->up)
 		if (s->macro != NULL && strcmp(s->macro->name, m->name) == 0) {
@@ -1042,6 +1043,9 @@ expand(struct comp *c, const struct expr_macro *m, struct node **av, int ac,
 	n->macro = m;
 	n->pure = 1;
 	body_deps(body, &n->uses, &n->pure);
+	for (i = 0; i < EV__COUNT; i++)
+		if (n->uses & EV_BIT(i))
+			n->usev[n->nusev++] = i;
 	return n;
 }
 

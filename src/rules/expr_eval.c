@@ -56,7 +56,7 @@ ex_bool(struct ctx *c, const struct node *n, int *b)
 	struct val	 v;
 
 	*b = 0;
-	if (ex_ev(c, n, &v) == -1)
+	if (ex_get(c, n, &v) == -1)
 		return -1;
 	if (v.t != V_BOOL)
 		return ex_ebad(c, &v, n, "bool");
@@ -318,7 +318,8 @@ obj_get(const cJSON *o, const char *name, size_t nlen)
 	const cJSON	*it;
 
 	for (it = o->child; it != NULL && it->string != NULL; it = it->next)
-		if (it->string[0] == name[0] && key_is(it->string, name, nlen))
+		if (it->string[0] == name[0] &&
+		    (nlen == 0 || key_is(it->string + 1, name + 1, nlen - 1)))
 			return it;
 	return NULL;
 }
@@ -343,7 +344,7 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	const cJSON	*it;
 	int		 i, all_str = 1;
 
-	if (ex_ev(c, n->a, &a) == -1)
+	if (ex_get(c, n->a, &a) == -1)
 		return -1;
 	*r = 0;
 	/*
@@ -369,13 +370,13 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	if (n->b->k == N_LIST) {
 		/* A list of expressions: test without building it. */
 		for (i = 0; i < n->b->ac && !*r; i++) {
-			if (ex_ev(c, n->b->av[i], &v) == -1)
+			if (ex_get(c, n->b->av[i], &v) == -1)
 				return -1;
 			*r = ex_veq(&a, &v);
 		}
 		return 0;
 	}
-	if (ex_ev(c, n->b, &b) == -1)
+	if (ex_get(c, n->b, &b) == -1)
 		return -1;
 	switch (b.t) {
 	case V_LIST:
@@ -419,16 +420,16 @@ ev_bin(struct ctx *c, const struct node *n, struct val *out)
 		*out = val_bool(x);
 		return 0;
 	case OP_COALESCE:
-		if (ex_ev(c, n->a, out) == -1)
+		if (ex_get(c, n->a, out) == -1)
 			return -1;
-		return out->t == V_NULL ? ex_ev(c, n->b, out) : 0;
+		return out->t == V_NULL ? ex_get(c, n->b, out) : 0;
 	case OP_IN: case OP_NOTIN:
 		if (ev_in(c, n, &x) == -1)
 			return -1;
 		*out = val_bool(x ^ (n->op == OP_NOTIN));
 		return 0;
 	}
-	if (ex_ev(c, n->a, &a) == -1 || ex_ev(c, n->b, &b) == -1)
+	if (ex_get(c, n->a, &a) == -1 || ex_get(c, n->b, &b) == -1)
 		return -1;
 	switch (n->op) {
 	case OP_EQ: case OP_NE:
@@ -449,7 +450,7 @@ ev_field(struct ctx *c, const struct node *n, struct val *out)
 {
 	struct val	 b;
 
-	if (ex_ev(c, n->a, &b) == -1)
+	if (ex_get(c, n->a, &b) == -1)
 		return -1;
 	if (b.t == V_OBJ)
 		*out = val_json(obj_get(b.u.j, n->name, n->nlen));
@@ -466,7 +467,7 @@ ev_index(struct ctx *c, const struct node *n, struct val *out)
 {
 	struct val	 b, i;
 
-	if (ex_ev(c, n->a, &b) == -1 || ex_ev(c, n->b, &i) == -1)
+	if (ex_get(c, n->a, &b) == -1 || ex_get(c, n->b, &i) == -1)
 		return -1;
 	*out = val_null();
 	if (b.t == V_LIST) {
@@ -492,7 +493,7 @@ ev_list(struct ctx *c, const struct node *n, struct val *out)
 	int		 i;
 
 	for (i = 0; i < n->ac; i++) {
-		if (ex_ev(c, n->av[i], &v) == -1) {
+		if (ex_get(c, n->av[i], &v) == -1) {
 			cJSON_Delete(arr);
 			return -1;
 		}
@@ -507,7 +508,7 @@ ev_list(struct ctx *c, const struct node *n, struct val *out)
 static int
 ev_neg(struct ctx *c, const struct node *n, struct val *out)
 {
-	if (ex_ev(c, n->a, out) == -1)
+	if (ex_get(c, n->a, out) == -1)
 		return -1;
 	if (out->t == V_NUM)
 		out->u.n = -out->u.n;
@@ -530,7 +531,7 @@ ev_call(struct ctx *c, const struct node *n, struct val *out)
 	if (f->flags & F_LAZY)
 		return f->fn(c, n, NULL, out);
 	for (i = 0; i < n->ac; i++) {
-		if (ex_ev(c, n->av[i], &av[i]) == -1)
+		if (ex_get(c, n->av[i], &av[i]) == -1)
 			return -1;
 		if (av[i].t == V_NULL && !(f->flags & F_NULLOK))
 			return ex_ebad(c, &av[i], n->av[i], "");
@@ -607,9 +608,8 @@ memo_inputs(const struct ctx *c, const struct node *n, const struct val *av,
 
 	for (i = 0; i < n->ac; i++)
 		in[k++] = av[i];
-	for (i = 0; i < EV__COUNT; i++)
-		if (n->uses & EV_BIT(i))
-			in[k++] = c->env->vars[i];
+	for (i = 0; i < n->nusev; i++)
+		in[k++] = c->env->vars[n->usev[i]];
 	for (i = 0; i < k; i++)
 		if (!keepable(c->env, &in[i]))
 			return -1;
@@ -678,7 +678,7 @@ body(struct ctx *c, const struct node *n, const struct val *av, struct val *out)
 	int			 r;
 
 	c->frame = av;
-	r = ex_ev(c, n->a, out);
+	r = ex_get(c, n->a, out);
 	c->frame = saved;
 	return r;
 }
@@ -698,7 +698,7 @@ ev_macro(struct ctx *c, const struct node *n, struct val *out)
 	int			 i, nin, clean;
 
 	for (i = 0; i < n->ac; i++)
-		if (ex_ev(c, n->av[i], &av[i]) == -1)
+		if (ex_get(c, n->av[i], &av[i]) == -1)
 			return -1;
 	if (c->env->memo_gen == NULL || !n->pure ||
 	    (nin = memo_inputs(c, n, av, in)) < 0)
@@ -722,15 +722,8 @@ ex_ev(struct ctx *c, const struct node *n, struct val *out)
 	int	 b;
 
 	switch (n->k) {
-	case N_LIT:
-		*out = n->v;
-		return 0;
-	case N_VAR:
-		*out = c->env->vars[n->op];
-		out->path = n->path;
-		return 0;
-	case N_LOCAL:
-		*out = c->frame[n->op];
+	case N_LIT: case N_VAR: case N_LOCAL:
+		ex_leaf(c, n, out);
 		return 0;
 	case N_FIELD:
 		return ev_field(c, n, out);
