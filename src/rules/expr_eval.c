@@ -301,6 +301,8 @@ varith(struct ctx *c, const struct node *n, const struct val *a,
 
 /* ---- field access ---- */
 
+static inline struct val json_val(const cJSON *);
+
 /* Whether member key k is name (nlen bytes, no NUL among them). */
 static inline int
 key_is(const char *k, const char *name, size_t nlen)
@@ -460,7 +462,7 @@ ev_field(struct ctx *c, const struct node *n, struct val *out)
 	if (ex_get(c, n->a, &b) == -1)
 		return -1;
 	if (b.t == V_OBJ)
-		*out = val_json(obj_get(b.u.j, n->name, n->nlen));
+		*out = json_val(obj_get(b.u.j, n->name, n->nlen));
 	else if (b.t == V_NULL)
 		*out = val_null();
 	else
@@ -934,6 +936,13 @@ val_time(instant_t t)
 
 struct val
 val_json(const cJSON *j)
+{
+	return json_val(j);
+}
+
+/* val_json, inline for field access. */
+static inline struct val
+json_val(const cJSON *j)
 {
 	struct val	 v = val_null();
 
