@@ -871,7 +871,6 @@ mk_field(struct comp *c, struct node *base, struct tok *nt, int off)
 	n->t = field_type(c, base, nt, name);
 	n->a = base;
 	n->name = name;
-	n->nlen = strlen(name);
 	set_path(c, n, base->path, ".", name, "");
 	return n;
 }

@@ -303,32 +303,19 @@ varith(struct ctx *c, const struct node *n, const struct val *a,
 
 static inline struct val json_val(const cJSON *);
 
-/* Whether member key k is name (nlen bytes, no NUL among them). */
-static inline int
-key_is(const char *k, const char *name, size_t nlen)
-{
-	size_t	 i;
-
-	/* Stops at k's NUL, which never equals a byte of name. */
-	for (i = 0; i < nlen; i++)
-		if (k[i] != name[i])
-			return 0;
-	return k[nlen] == '\0';
-}
-
 /*
- * cJSON_GetObjectItemCaseSensitive(o, name) without a strcmp call per
- * member: the first byte (usually different) and the known length of name
- * decide inline. Like cJSON, stops at a member without a key.
+ * cJSON_GetObjectItemCaseSensitive(o, name): the first byte, usually
+ * different, decides inline; strcmp (branch-poor, a word at a time) only
+ * checks the rest of the few keys that share it. Like cJSON, stops at a
+ * member without a key.
  */
 static const cJSON *
-obj_get(const cJSON *o, const char *name, size_t nlen)
+obj_get(const cJSON *o, const char *name)
 {
 	const cJSON	*it;
 
 	for (it = o->child; it != NULL && it->string != NULL; it = it->next)
-		if (it->string[0] == name[0] &&
-		    (nlen == 0 || key_is(it->string + 1, name + 1, nlen - 1)))
+		if (it->string[0] == name[0] && strcmp(it->string, name) == 0)
 			return it;
 	return NULL;
 }
@@ -402,7 +389,7 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	case V_OBJ:
 		if (a.t != V_STR)
 			return ex_ebad(c, &a, n->a, "string");
-		*r = obj_get(b.u.j, a.u.s, strlen(a.u.s)) != NULL;
+		*r = obj_get(b.u.j, a.u.s) != NULL;
 		return 0;
 	case V_STR:
 		if (a.t != V_STR)
@@ -462,7 +449,7 @@ ev_field(struct ctx *c, const struct node *n, struct val *out)
 	if (ex_get(c, n->a, &b) == -1)
 		return -1;
 	if (b.t == V_OBJ)
-		*out = json_val(obj_get(b.u.j, n->name, n->nlen));
+		*out = json_val(obj_get(b.u.j, n->name));
 	else if (b.t == V_NULL)
 		*out = val_null();
 	else
@@ -487,7 +474,7 @@ ev_index(struct ctx *c, const struct node *n, struct val *out)
 	} else if (b.t == V_OBJ) {
 		if (i.t != V_STR)
 			return ex_ebad(c, &i, n->b, "string");
-		*out = val_json(obj_get(b.u.j, i.u.s, strlen(i.u.s)));
+		*out = val_json(obj_get(b.u.j, i.u.s));
 	} else if (b.t != V_NULL)
 		return ex_ebad(c, &b, n->a, "list or object");
 	out->path = n->path;

@@ -60,7 +60,6 @@ struct node {
 	struct node	**av;		/* N_CALL, N_LIST, N_MACRO arguments */
 	int		 ac;
 	const char	*name;		/* N_FIELD */
-	size_t		 nlen;		/* N_FIELD: strlen(name) */
 	const struct lstr *strs;	/* N_LIT list of strings only: its items */
 	int		 nstrs;
 	const struct func *fn;		/* N_CALL */
