@@ -871,7 +871,6 @@ mk_field(struct comp *c, struct node *base, struct tok *nt, int off)
 	n->t = field_type(c, base, nt, name);
 	n->a = base;
 	n->name = name;
-	n->nlen = strlen(name);
 	set_path(c, n, base->path, ".", name, "");
 	return n;
 }
@@ -1012,6 +1011,7 @@ expand(struct comp *c, const struct expr_macro *m, struct node **av, int ac,
 {
 	struct csrc	 ms, *s;
 	struct node	*body = NULL, *n;
+	int		 i;
 
 	for (s = c->s; s != NULL; s = s->up)
 		if (s->macro != NULL && strcmp(s->macro->name, m->name) == 0) {
@@ -1042,6 +1042,9 @@ expand(struct comp *c, const struct expr_macro *m, struct node **av, int ac,
 	n->macro = m;
 	n->pure = 1;
 	body_deps(body, &n->uses, &n->pure);
+	for (i = 0; i < EV__COUNT; i++)
+		if (n->uses & EV_BIT(i))
+			n->usev[n->nusev++] = i;
 	return n;
 }
 

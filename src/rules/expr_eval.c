@@ -41,6 +41,13 @@ ex_ebad(struct ctx *c, const struct val *v, const struct node *n,
 
 /* ---- evaluation ---- */
 
+/*
+ * The handlers of ex_ev's node kinds keep their own frames: inlined, they
+ * gave ex_ev a large frame and six saved registers on every call, leaves
+ * and the cheapest nodes included. Apart, ex_ev is a jump to each.
+ */
+#define EV_HANDLER	__attribute__((noinline))
+
 cJSON *
 ex_keep(struct ctx *c, cJSON *item)
 {
@@ -56,7 +63,7 @@ ex_bool(struct ctx *c, const struct node *n, int *b)
 	struct val	 v;
 
 	*b = 0;
-	if (ex_ev(c, n, &v) == -1)
+	if (ex_get(c, n, &v) == -1)
 		return -1;
 	if (v.t != V_BOOL)
 		return ex_ebad(c, &v, n, "bool");
@@ -294,31 +301,21 @@ varith(struct ctx *c, const struct node *n, const struct val *a,
 
 /* ---- field access ---- */
 
-/* Whether member key k is name (nlen bytes, no NUL among them). */
-static inline int
-key_is(const char *k, const char *name, size_t nlen)
-{
-	size_t	 i;
-
-	/* Stops at k's NUL, which never equals a byte of name. */
-	for (i = 0; i < nlen; i++)
-		if (k[i] != name[i])
-			return 0;
-	return k[nlen] == '\0';
-}
+static inline struct val json_val(const cJSON *);
 
 /*
- * cJSON_GetObjectItemCaseSensitive(o, name) without a strcmp call per
- * member: the first byte (usually different) and the known length of name
- * decide inline. Like cJSON, stops at a member without a key.
+ * cJSON_GetObjectItemCaseSensitive(o, name): the first byte, usually
+ * different, decides inline; strcmp (branch-poor, a word at a time) only
+ * checks the rest of the few keys that share it. Like cJSON, stops at a
+ * member without a key.
  */
 static const cJSON *
-obj_get(const cJSON *o, const char *name, size_t nlen)
+obj_get(const cJSON *o, const char *name)
 {
 	const cJSON	*it;
 
 	for (it = o->child; it != NULL && it->string != NULL; it = it->next)
-		if (it->string[0] == name[0] && key_is(it->string, name, nlen))
+		if (it->string[0] == name[0] && strcmp(it->string, name) == 0)
 			return it;
 	return NULL;
 }
@@ -343,7 +340,7 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	const cJSON	*it;
 	int		 i, all_str = 1;
 
-	if (ex_ev(c, n->a, &a) == -1)
+	if (ex_get(c, n->a, &a) == -1)
 		return -1;
 	*r = 0;
 	/*
@@ -369,13 +366,13 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	if (n->b->k == N_LIST) {
 		/* A list of expressions: test without building it. */
 		for (i = 0; i < n->b->ac && !*r; i++) {
-			if (ex_ev(c, n->b->av[i], &v) == -1)
+			if (ex_get(c, n->b->av[i], &v) == -1)
 				return -1;
 			*r = ex_veq(&a, &v);
 		}
 		return 0;
 	}
-	if (ex_ev(c, n->b, &b) == -1)
+	if (ex_get(c, n->b, &b) == -1)
 		return -1;
 	switch (b.t) {
 	case V_LIST:
@@ -392,7 +389,7 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	case V_OBJ:
 		if (a.t != V_STR)
 			return ex_ebad(c, &a, n->a, "string");
-		*r = obj_get(b.u.j, a.u.s, strlen(a.u.s)) != NULL;
+		*r = obj_get(b.u.j, a.u.s) != NULL;
 		return 0;
 	case V_STR:
 		if (a.t != V_STR)
@@ -404,7 +401,7 @@ ev_in(struct ctx *c, const struct node *n, int *r)
 	}
 }
 
-static int
+static EV_HANDLER int
 ev_bin(struct ctx *c, const struct node *n, struct val *out)
 {
 	struct val	 a, b;
@@ -419,16 +416,16 @@ ev_bin(struct ctx *c, const struct node *n, struct val *out)
 		*out = val_bool(x);
 		return 0;
 	case OP_COALESCE:
-		if (ex_ev(c, n->a, out) == -1)
+		if (ex_get(c, n->a, out) == -1)
 			return -1;
-		return out->t == V_NULL ? ex_ev(c, n->b, out) : 0;
+		return out->t == V_NULL ? ex_get(c, n->b, out) : 0;
 	case OP_IN: case OP_NOTIN:
 		if (ev_in(c, n, &x) == -1)
 			return -1;
 		*out = val_bool(x ^ (n->op == OP_NOTIN));
 		return 0;
 	}
-	if (ex_ev(c, n->a, &a) == -1 || ex_ev(c, n->b, &b) == -1)
+	if (ex_get(c, n->a, &a) == -1 || ex_get(c, n->b, &b) == -1)
 		return -1;
 	switch (n->op) {
 	case OP_EQ: case OP_NE:
@@ -444,15 +441,15 @@ ev_bin(struct ctx *c, const struct node *n, struct val *out)
 	return varith(c, n, &a, &b, out);
 }
 
-static int
+static EV_HANDLER int
 ev_field(struct ctx *c, const struct node *n, struct val *out)
 {
 	struct val	 b;
 
-	if (ex_ev(c, n->a, &b) == -1)
+	if (ex_get(c, n->a, &b) == -1)
 		return -1;
 	if (b.t == V_OBJ)
-		*out = val_json(obj_get(b.u.j, n->name, n->nlen));
+		*out = json_val(obj_get(b.u.j, n->name));
 	else if (b.t == V_NULL)
 		*out = val_null();
 	else
@@ -461,12 +458,12 @@ ev_field(struct ctx *c, const struct node *n, struct val *out)
 	return 0;
 }
 
-static int
+static EV_HANDLER int
 ev_index(struct ctx *c, const struct node *n, struct val *out)
 {
 	struct val	 b, i;
 
-	if (ex_ev(c, n->a, &b) == -1 || ex_ev(c, n->b, &i) == -1)
+	if (ex_get(c, n->a, &b) == -1 || ex_get(c, n->b, &i) == -1)
 		return -1;
 	*out = val_null();
 	if (b.t == V_LIST) {
@@ -477,14 +474,14 @@ ev_index(struct ctx *c, const struct node *n, struct val *out)
 	} else if (b.t == V_OBJ) {
 		if (i.t != V_STR)
 			return ex_ebad(c, &i, n->b, "string");
-		*out = val_json(obj_get(b.u.j, i.u.s, strlen(i.u.s)));
+		*out = val_json(obj_get(b.u.j, i.u.s));
 	} else if (b.t != V_NULL)
 		return ex_ebad(c, &b, n->a, "list or object");
 	out->path = n->path;
 	return 0;
 }
 
-static int
+static EV_HANDLER int
 ev_list(struct ctx *c, const struct node *n, struct val *out)
 {
 	cJSON		*arr = cJSON_CreateArray();
@@ -492,7 +489,7 @@ ev_list(struct ctx *c, const struct node *n, struct val *out)
 	int		 i;
 
 	for (i = 0; i < n->ac; i++) {
-		if (ex_ev(c, n->av[i], &v) == -1) {
+		if (ex_get(c, n->av[i], &v) == -1) {
 			cJSON_Delete(arr);
 			return -1;
 		}
@@ -504,10 +501,10 @@ ev_list(struct ctx *c, const struct node *n, struct val *out)
 	return 0;
 }
 
-static int
+static EV_HANDLER int
 ev_neg(struct ctx *c, const struct node *n, struct val *out)
 {
-	if (ex_ev(c, n->a, out) == -1)
+	if (ex_get(c, n->a, out) == -1)
 		return -1;
 	if (out->t == V_NUM)
 		out->u.n = -out->u.n;
@@ -530,7 +527,7 @@ ev_call(struct ctx *c, const struct node *n, struct val *out)
 	if (f->flags & F_LAZY)
 		return f->fn(c, n, NULL, out);
 	for (i = 0; i < n->ac; i++) {
-		if (ex_ev(c, n->av[i], &av[i]) == -1)
+		if (ex_get(c, n->av[i], &av[i]) == -1)
 			return -1;
 		if (av[i].t == V_NULL && !(f->flags & F_NULLOK))
 			return ex_ebad(c, &av[i], n->av[i], "");
@@ -598,18 +595,17 @@ same_input(const struct val *a, const struct val *b)
 	return ex_veq(a, b);
 }
 
-/* The inputs of macro node n: its arguments, then the names its body reads. */
+/*
+ * The inputs of macro node n: its arguments (in[0..ac), there already),
+ * then the names its body reads.
+ */
 static int
-memo_inputs(const struct ctx *c, const struct node *n, const struct val *av,
-    struct val *in)
+memo_inputs(const struct ctx *c, const struct node *n, struct val *in)
 {
-	int	 i, k = 0;
+	int	 i, k = n->ac;
 
-	for (i = 0; i < n->ac; i++)
-		in[k++] = av[i];
-	for (i = 0; i < EV__COUNT; i++)
-		if (n->uses & EV_BIT(i))
-			in[k++] = c->env->vars[i];
+	for (i = 0; i < n->nusev; i++)
+		in[k++] = c->env->vars[n->usev[i]];
 	for (i = 0; i < k; i++)
 		if (!keepable(c->env, &in[i]))
 			return -1;
@@ -678,7 +674,7 @@ body(struct ctx *c, const struct node *n, const struct val *av, struct val *out)
 	int			 r;
 
 	c->frame = av;
-	r = ex_ev(c, n->a, out);
+	r = ex_get(c, n->a, out);
 	c->frame = saved;
 	return r;
 }
@@ -693,44 +689,46 @@ body(struct ctx *c, const struct node *n, const struct val *av, struct val *out)
 static int
 ev_macro(struct ctx *c, const struct node *n, struct val *out)
 {
-	struct val		 av[MEMO_ARGS], in[MEMO_ARGS + EV__COUNT];
+	struct val		 in[MEMO_ARGS + EV__COUNT];	/* arguments first */
 	struct memo_ent		*e;
 	int			 i, nin, clean;
 
 	for (i = 0; i < n->ac; i++)
-		if (ex_ev(c, n->av[i], &av[i]) == -1)
+		if (ex_get(c, n->av[i], &in[i]) == -1)
 			return -1;
 	if (c->env->memo_gen == NULL || !n->pure ||
-	    (nin = memo_inputs(c, n, av, in)) < 0)
-		return body(c, n, av, out);
+	    (nin = memo_inputs(c, n, in)) < 0)
+		return body(c, n, in, out);
 	if (c->env->memo == NULL)
 		c->env->memo = xcalloc(1, sizeof(*c->env->memo));
-	e = memo_slot(c->env, n, av);
+	e = memo_slot(c->env, n, in);
 	if (memo_get(c, n, in, nin, e, out))
 		return 0;
 	clean = c->env->err[0] == '\0';
-	if (body(c, n, av, out) == -1)
+	if (body(c, n, in, out) == -1)
 		return -1;
 	if (clean && c->env->err[0] == '\0' && scalar(out))
 		memo_put(c, n, in, nin, e, out);
 	return 0;
 }
 
-int
-ex_ev(struct ctx *c, const struct node *n, struct val *out)
+static EV_HANDLER int
+ev_not(struct ctx *c, const struct node *n, struct val *out)
 {
 	int	 b;
 
+	if (ex_bool(c, n->a, &b) == -1)
+		return -1;
+	*out = val_bool(!b);
+	return 0;
+}
+
+int
+ex_ev(struct ctx *c, const struct node *n, struct val *out)
+{
 	switch (n->k) {
-	case N_LIT:
-		*out = n->v;
-		return 0;
-	case N_VAR:
-		*out = c->env->vars[n->op];
-		out->path = n->path;
-		return 0;
-	case N_LOCAL:
-		*out = c->frame[n->op];
+	case N_LIT: case N_VAR: case N_LOCAL:
+		ex_leaf(c, n, out);
 		return 0;
 	case N_FIELD:
 		return ev_field(c, n, out);
@@ -739,10 +737,7 @@ ex_ev(struct ctx *c, const struct node *n, struct val *out)
 	case N_LIST:
 		return ev_list(c, n, out);
 	case N_NOT:
-		if (ex_bool(c, n->a, &b) == -1)
-			return -1;
-		*out = val_bool(!b);
-		return 0;
+		return ev_not(c, n, out);
 	case N_NEG:
 		return ev_neg(c, n, out);
 	case N_BIN:
@@ -876,10 +871,9 @@ expr_eval_str(const struct expr *e, struct expr_env *env, struct sbuf *out)
 struct val
 val_null(void)
 {
-	struct val	 v;
+	/* Not a memset: this one the compiler builds in registers, inline. */
+	struct val	 v = { V_NULL, { .n = 0 }, NULL };
 
-	memset(&v, 0, sizeof(v));
-	v.t = V_NULL;
 	return v;
 }
 
@@ -937,6 +931,13 @@ val_time(instant_t t)
 
 struct val
 val_json(const cJSON *j)
+{
+	return json_val(j);
+}
+
+/* val_json, inline for field access. */
+static inline struct val
+json_val(const cJSON *j)
 {
 	struct val	 v = val_null();
 

@@ -418,7 +418,7 @@ fn_if(struct ctx *c, const struct node *n, const struct val *av,
 	(void)av;
 	if (ex_bool(c, n->av[0], &b) == -1)
 		return -1;
-	return ex_ev(c, n->av[b ? 1 : 2], out);
+	return ex_get(c, n->av[b ? 1 : 2], out);
 }
 
 static int

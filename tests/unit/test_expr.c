@@ -474,6 +474,61 @@ test_eval_table(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * Member look-up (obj_get) compares a key from its second byte once the
+ * first matched, and operands that are leaves are read inline (ex_get):
+ * keys of no, one and more bytes, a shared first byte or prefix, a key
+ * given twice (the first one answers, as in cJSON), leaves under each
+ * operator. The event is `odd` below.
+ */
+static const struct ecase lookup_cases[] = {
+	{ "empty key", "event['']", "0" },
+	{ "empty key nested", "event.b['']", "5" },
+	{ "one byte", "event.a", "1" },
+	{ "two bytes", "event.ab", "2" },
+	{ "three bytes", "event.abc", "3" },
+	{ "longer than any", "event.abcd", "null" },
+	{ "shared first byte only", "event.ax", "null" },
+	{ "twice: the first", "event.d", "first" },
+	{ "twice by index", "event['d']", "first" },
+	{ "key test", "'ab' in event", "true" },
+	{ "key test prefix", "'abcd' in event", "false" },
+	{ "missing under", "event.b.x + 1", "!missing attribute event.b.x" },
+	{ "null under", "event.n.x ?? 'none'", "none" },
+	{ "wrong type under", "event.a.x", "!event.a: expected object, got number" },
+	{ "not leaf", "not event.t", "false" },
+	{ "not literal", "not false", "true" },
+	{ "neg leaf", "-event.a", "-1" },
+	{ "neg name", "-paid", "0" },
+	{ "neg string", "-event.d", "!event.d: expected number, got string" },
+	{ "macro leaf argument", "twice(event.ab) + twice(3)", "10" },
+	{ "macro argument names", "twice(paid) == 0 and new_law", "true" },
+	{ "if leaves", "if(event.t, event.a, event.ab)", "1" },
+	{ "index leaves", "[event.a, event.ab][event.a]", "2" },
+	{ "coalesce leaves", "event.n ?? event.abc", "3" },
+};
+
+static void
+test_member_lookup(void **state)
+{
+	struct expr_env	 env;
+	cJSON		*odd;
+	size_t		 i, bad = 0;
+
+	(void)state;
+	odd = cJSON_Parse("{\"\":0,\"a\":1,\"ab\":2,\"abc\":3,\"d\":"
+	    "\"first\",\"d\":\"second\",\"b\":{\"\":5},\"n\":null,"
+	    "\"t\":true}");
+	assert_non_null(odd);
+	env_fill(&env);
+	env.vars[EV_EVENT] = val_json(odd);
+	for (i = 0; i < sizeof(lookup_cases) / sizeof(lookup_cases[0]); i++)
+		bad += !run_ecase(&lookup_cases[i], &env);
+	expr_env_free(&env);
+	cJSON_Delete(odd);
+	assert_int_equal(bad, 0);
+}
+
 /* ---- load-time errors: exact text, positions from (3, 10) ---- */
 
 struct ccase {
@@ -923,7 +978,8 @@ test_macro_memo(void **state)
 	struct expr_scope	 sc = scope_all();
 	struct expr_env		 env;
 	struct expr		*cap, *cap2, *amount, *law, *twice2, *twice3, *bad;
-	cJSON			*capital;
+	struct expr		*big;
+	cJSON			*capital, *small;
 	uint64_t		 gen = 0;
 	char			 first[256];
 	int			 nerr = 0, ok, calls;
@@ -942,6 +998,7 @@ test_macro_memo(void **state)
 	twice2 = expr_compile("twice(2)", &sc, T_ANY, "t", 1, 1, &nerr);
 	twice3 = expr_compile("twice(3)", &sc, T_ANY, "t", 1, 1, &nerr);
 	bad = expr_compile("cap_of(event) > 1", &sc, T_ANY, "t", 1, 1, &nerr);
+	big = expr_compile("big_or(false)", &sc, T_ANY, "t", 1, 1, &nerr);
 	assert_int_equal(nerr, 0);
 
 	/* kept: another expression asking the same of the same record */
@@ -965,6 +1022,17 @@ test_macro_memo(void **state)
 	env.vars[EV_VERSION] = val_str("shitauke");
 	assert_int_equal(expr_eval_bool(law, &env, &ok), 0);
 	assert_false(ok);
+	/* a name read by a nested macro is an input too: another event, another value */
+	small = cJSON_Parse("{\"count\":5}");
+	assert_int_equal(expr_eval_bool(big, &env, &ok), 0);
+	assert_true(ok);
+	env.vars[EV_EVENT] = val_json(small);
+	assert_int_equal(expr_eval_bool(big, &env, &ok), 0);
+	assert_false(ok);
+	env.vars[EV_EVENT] = val_json(g_event);
+	assert_int_equal(expr_eval_bool(big, &env, &ok), 0);
+	assert_true(ok);
+	cJSON_Delete(small);
 	/* a body that looks records up runs every time */
 	calls = g_lookups;
 	eval_num_is(amount, &env, 1200000);
@@ -990,6 +1058,7 @@ test_macro_memo(void **state)
 	expr_free(twice2);
 	expr_free(twice3);
 	expr_free(bad);
+	expr_free(big);
 	expr_env_free(&env);
 }
 
@@ -998,6 +1067,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eval_table),
+		cmocka_unit_test(test_member_lookup),
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_shorthands),
