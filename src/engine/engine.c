@@ -64,6 +64,8 @@ struct engine {
 	struct key_memo		 kmemo;	/* see engine_event_key */
 	struct sbuf		 text, msg;	/* an alert's record, a message: reused */
 	struct member_text	**rule_text;	/* [rule index][version index + 1] */
+	instant_t		 time_at;	/* the last alert's time, */
+	char			 time_text[32];	/* as text ("": none yet) */
 };
 
 /* The text of an alert's members that depend on its rule and law version only. */
@@ -679,6 +681,26 @@ out_str(struct rec_out *w, const char *name, const char *member, size_t n,
 
 #define OUT_STR(w, name, s)	out_str((w), name, MEMBER(name), (s))
 
+/*
+ * A string of len bytes that needs no escape (an alert id, a constant):
+ * the text copies it without looking at its bytes.
+ */
+static void
+out_plain(struct rec_out *w, const char *name, const char *member, size_t n,
+    const char *s, size_t len)
+{
+	if (w->o) {
+		out_str(w, name, member, n, s);
+		return;
+	}
+	put_member(w->b, member, n);
+	jsonw_raw(w->b, "\"", 1);
+	jsonw_raw(w->b, s, len);
+	jsonw_raw(w->b, "\"", 1);
+}
+
+#define OUT_PLAIN(w, name, s, len)	out_plain((w), name, MEMBER(name), (s), (len))
+
 /* A null under a constant name. */
 static void
 out_null(struct rec_out *w, const char *name, const char *member, size_t n)
@@ -974,28 +996,41 @@ rule_text_free(struct engine *en)
 	free(en->rule_text);
 }
 
+/*
+ * An alert's time as text. Alerts come in time order, many of them at one
+ * instant (timers fire at midnight): the engine keeps the last one.
+ */
+static const char *
+alert_time_text(struct engine *en, instant_t t)
+{
+	if (en->time_text[0] == '\0' || en->time_at != t) {
+		when_fmt_instant(t, en->time_text);
+		en->time_at = t;
+	}
+	return en->time_text;
+}
+
 /* The record, into w: an empty object of the tree, or an emptied text. */
 static void
 write_alert(struct engine *en, const struct rule *r, const struct alert_req *q,
     const char *id, struct rec_out *w)
 {
 	struct rec_out	 in;
-	char		 ts[32];
 	int		 i;
 
 	if (w->b) {
 		w->b->len = 0;
 		PUT_RAW(w->b, "{");
 	}
-	OUT_STR(w, "id", id);
+	OUT_PLAIN(w, "id", id, strlen(id));	/* "a-" and hex digits */
 	OUT_STR(w, "tenant", q->tenant);
 	if (w->b)
 		put_rule_text(en, w, r, q->version);
 	else
 		out_rule_members(w, r, q->version);
 	OUT_STR(w, "status", q->status);
-	OUT_STR(w, "state", "open");
-	OUT_STR(w, "time", when_fmt_instant(q->time, ts));
+	OUT_PLAIN(w, "state", "open", 4);
+	OUT_STR(w, "time", alert_time_text(en, q->time));
 	OUT_STR(w, "key", q->key);
 	in = OUT_OPEN(w, "subject", 0);
 	OUT_STR(&in, "kind", r->subject_label);
