@@ -78,18 +78,20 @@ static const unsigned char must_escape[256] = {
 #define BYTES(c)	(0x0101010101010101ULL * (c))
 
 /*
- * Whether any of the 8 bytes in w needs an escape: one below 0x20, a '"'
+ * Nonzero if any of the 8 bytes in w needs an escape: one below 0x20, a '"'
  * or a '\\' (the "has less" and "has zero" word tricks; exact for "any",
- * which is all this asks). Alert text is mostly multi-byte Japanese, which
- * a byte table walks one byte at a time; this takes 8 at once.
+ * which is all this asks). Flipping bit 1 maps '"' (0x22) to 0x20 and the
+ * bytes below 0x20 among themselves, so one "has less than 0x21" finds
+ * both. Alert text is mostly multi-byte Japanese, which a byte table walks
+ * one byte at a time; this takes 8 at once.
  */
-static inline int
+static inline uint64_t
 escape_in(uint64_t w)
 {
-	uint64_t q = w ^ BYTES('"'), bs = w ^ BYTES('\\');
+	uint64_t t = w ^ BYTES(0x02), bs = w ^ BYTES('\\');
 
-	return (((w - BYTES(0x20)) & ~w) | ((q - BYTES(1)) & ~q) |
-	    ((bs - BYTES(1)) & ~bs)) & BYTES(0x80) ? 1 : 0;
+	return (((t - BYTES(0x21)) & ~t) | ((bs - BYTES(1)) & ~bs)) &
+	    BYTES(0x80);
 }
 
 static void
@@ -110,10 +112,21 @@ put_escape(struct sbuf *b, unsigned char c)
 	}
 }
 
+/* Nonzero if any of the 8 bytes at p needs an escape. */
+static inline uint64_t
+escape_at(const unsigned char *p)
+{
+	uint64_t	 w;
+
+	memcpy(&w, p, 8);
+	return escape_in(w);
+}
+
 /*
- * Whether any of the n bytes at p needs an escape, 8 at a time: the last
- * word overlaps the one before (its bytes passed already), and a string
- * shorter than a word is padded with bytes that need none.
+ * Whether any of the n bytes at p needs an escape, 16 at a time (a test
+ * and a branch for two words): the last word overlaps the one before (its
+ * bytes passed already), and a string shorter than a word is padded with
+ * bytes that need none.
  */
 static int
 has_escape(const unsigned char *p, size_t n)
@@ -123,18 +136,14 @@ has_escape(const unsigned char *p, size_t n)
 
 	if (n < 8) {
 		memcpy(&w, p, n);
-		return escape_in(w);
+		return escape_in(w) != 0;
 	}
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		if (escape_in(w))
+	for (i = 0; i + 16 <= n; i += 16)
+		if ((escape_at(p + i) | escape_at(p + i + 8)) != 0)
 			return 1;
-	}
-	if (i < n) {
-		memcpy(&w, p + n - 8, 8);
-		return escape_in(w);
-	}
-	return 0;
+	if (n - i > 8 && escape_at(p + i) != 0)
+		return 1;
+	return i < n && escape_at(p + n - 8) != 0;
 }
 
 /* The n bytes at s between quotes, none of them to escape (most strings). */

@@ -63,6 +63,15 @@ struct engine {
 	int			 uncounted;	/* leaves rule hit counts alone */
 	struct key_memo		 kmemo;	/* see engine_event_key */
 	struct sbuf		 text, msg;	/* an alert's record, a message: reused */
+	struct member_text	**rule_text;	/* [rule index][version index + 1] */
+	instant_t		 time_at;	/* the last alert's time, */
+	char			 time_text[32];	/* as text ("": none yet) */
+};
+
+/* The text of an alert's members that depend on its rule and law version only. */
+struct member_text {
+	char	*s;		/* NULL: not written yet */
+	size_t	 n;
 };
 
 const struct kind_ops *const rule_kinds[RK__COUNT] = {
@@ -74,6 +83,7 @@ const struct kind_ops *const rule_kinds[RK__COUNT] = {
 };
 
 static void on_change(void *, enum rec_kind, const char *, const char *, instant_t);
+static void rule_text_free(struct engine *);
 
 static const cJSON *
 lookup(void *arg, const char *kind, const char *tenant, const char *id)
@@ -134,6 +144,7 @@ engine_free(struct engine *en)
 	sbuf_free(&en->text);
 	sbuf_free(&en->msg);
 	sbuf_free(&en->kmemo.key);
+	rule_text_free(en);
 	free(en);
 }
 
@@ -670,6 +681,26 @@ out_str(struct rec_out *w, const char *name, const char *member, size_t n,
 
 #define OUT_STR(w, name, s)	out_str((w), name, MEMBER(name), (s))
 
+/*
+ * A string of len bytes that needs no escape (an alert id, a constant):
+ * the text copies it without looking at its bytes.
+ */
+static void
+out_plain(struct rec_out *w, const char *name, const char *member, size_t n,
+    const char *s, size_t len)
+{
+	if (w->o) {
+		out_str(w, name, member, n, s);
+		return;
+	}
+	put_member(w->b, member, n);
+	jsonw_raw(w->b, "\"", 1);
+	jsonw_raw(w->b, s, len);
+	jsonw_raw(w->b, "\"", 1);
+}
+
+#define OUT_PLAIN(w, name, s, len)	out_plain((w), name, MEMBER(name), (s), (len))
+
 /* A null under a constant name. */
 static void
 out_null(struct rec_out *w, const char *name, const char *member, size_t n)
@@ -884,35 +915,122 @@ out_details(struct rec_out *w, const struct rule *r, const struct alert_req *q)
 	out_close(&d, 0);
 }
 
+/* The members of an alert that its rule and law version v make. */
+static void
+out_rule_members(struct rec_out *w, const struct rule *r,
+    const struct law_version *v)
+{
+	const char	*article = rule_article(r, v);
+
+	OUT_STR(w, "rule", r->id);
+	OUT_STR(w, "obligation", r->obligation);
+	OUT_STR(w, "law", r->law->id);
+	if (v && article) {
+		OUT_STR(w, "law_version", v->id);
+		OUT_STR(w, "article", article);
+	} else {
+		OUT_NULL(w, "law_version");
+		OUT_NULL(w, "article");
+	}
+	OUT_STR(w, "severity", r->severity ? r->severity : "medium");
+}
+
+/*
+ * Where the engine keeps the text of out_rule_members for (r, v), or NULL
+ * for a rule or version it does not know (then it is written each time).
+ */
+static struct member_text *
+rule_text_slot(struct engine *en, const struct rule *r,
+    const struct law_version *v)
+{
+	int	 vi = engine_version_index(r, v);
+
+	if (r->index < 0 || r->index >= en->rs->nrules ||
+	    en->rs->rules[r->index] != r || vi < -1 || vi >= r->law->nversions)
+		return NULL;
+	if (en->rule_text == NULL)
+		en->rule_text = xcalloc((size_t)en->rs->nrules,
+		    sizeof(*en->rule_text));
+	if (en->rule_text[r->index] == NULL)
+		en->rule_text[r->index] = xcalloc((size_t)r->law->nversions + 1,
+		    sizeof(**en->rule_text));
+	return &en->rule_text[r->index][vi + 1];
+}
+
+/*
+ * Text: out_rule_members, written once per rule and version and then
+ * copied. It is half of an alert's members, each looked up and escaped;
+ * the engine keeps the copies as the rules are shared by the threads of a
+ * replay and the engine is not. "id" is always before: the text starts
+ * with its ",".
+ */
+static void
+put_rule_text(struct engine *en, struct rec_out *w, const struct rule *r,
+    const struct law_version *v)
+{
+	struct member_text	*t = rule_text_slot(en, r, v);
+	size_t			 mark = w->b->len;
+
+	if (t && t->s) {
+		jsonw_raw(w->b, t->s, t->n);
+		return;
+	}
+	out_rule_members(w, r, v);
+	if (t) {
+		t->n = w->b->len - mark;
+		t->s = xstrndup(w->b->s + mark, t->n);
+	}
+}
+
+static void
+rule_text_free(struct engine *en)
+{
+	int	 i, j;
+
+	for (i = 0; en->rule_text && i < en->rs->nrules; i++) {
+		for (j = 0; en->rule_text[i] &&
+		    j <= en->rs->rules[i]->law->nversions; j++)
+			free(en->rule_text[i][j].s);
+		free(en->rule_text[i]);
+	}
+	free(en->rule_text);
+}
+
+/*
+ * An alert's time as text. Alerts come in time order, many of them at one
+ * instant (timers fire at midnight): the engine keeps the last one.
+ */
+static const char *
+alert_time_text(struct engine *en, instant_t t)
+{
+	if (en->time_text[0] == '\0' || en->time_at != t) {
+		when_fmt_instant(t, en->time_text);
+		en->time_at = t;
+	}
+	return en->time_text;
+}
+
 /* The record, into w: an empty object of the tree, or an emptied text. */
 static void
 write_alert(struct engine *en, const struct rule *r, const struct alert_req *q,
     const char *id, struct rec_out *w)
 {
 	struct rec_out	 in;
-	char		 ts[32];
 	int		 i;
 
 	if (w->b) {
 		w->b->len = 0;
 		PUT_RAW(w->b, "{");
 	}
-	OUT_STR(w, "id", id);
+	OUT_PLAIN(w, "id", id, strlen(id));	/* "a-" and hex digits */
 	OUT_STR(w, "tenant", q->tenant);
-	OUT_STR(w, "rule", r->id);
-	OUT_STR(w, "obligation", r->obligation);
-	OUT_STR(w, "law", r->law->id);
-	if (q->version && rule_article(r, q->version)) {
-		OUT_STR(w, "law_version", q->version->id);
-		OUT_STR(w, "article", rule_article(r, q->version));
-	} else {
-		OUT_NULL(w, "law_version");
-		OUT_NULL(w, "article");
-	}
-	OUT_STR(w, "severity", r->severity ? r->severity : "medium");
+	if (w->b)
+		put_rule_text(en, w, r, q->version);
+	else
+		out_rule_members(w, r, q->version);
 	OUT_STR(w, "status", q->status);
-	OUT_STR(w, "state", "open");
-	OUT_STR(w, "time", when_fmt_instant(q->time, ts));
+	OUT_PLAIN(w, "state", "open", 4);
+	OUT_STR(w, "time", alert_time_text(en, q->time));
 	OUT_STR(w, "key", q->key);
 	in = OUT_OPEN(w, "subject", 0);
 	OUT_STR(&in, "kind", r->subject_label);

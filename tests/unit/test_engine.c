@@ -1370,6 +1370,45 @@ test_spilled_alerts_print_the_same(void **state)
 }
 
 /*
+ * A rule's members are written once per law version and then copied (a
+ * text sink): alerts of one rule under v1, v2, v1 again, and reviews,
+ * print as their trees do.
+ */
+static void
+test_alert_text_per_version(void **state)
+{
+	static const char *const lines[] = {
+		EV("u1", "2025-12-31T10:00:00+09:00", "test.used", ",\"thing\":\"A\",\"count\":10"),
+		EV("u2", "2026-01-02T10:00:00+09:00", "test.used", ",\"thing\":\"B\",\"count\":10"),
+		EV("u3", "2025-12-31T11:00:00+09:00", "test.used", ",\"thing\":\"C\",\"count\":10"),
+		EV("u4", "2026-01-02T11:00:00+09:00", "test.used", ",\"thing\":\"D\""),
+		EV("o1", "2026-01-02T12:00:00+09:00", "test.ordered", ",\"contract\":\"C-1\""),
+		NULL
+	};
+	static const char meta[] = "{\"contracts\":[{\"id\":\"C-1\","
+	    "\"tenant\":\"acme\",\"ordered_on\":\"someday\"}]}";
+	struct alert_vec	 a = { 0 }, b = { 0 };
+	struct replay_result	 res;
+	char			*pa, *pb;
+
+	(void)state;
+	run(meta, lines, NULL, &a, &res);
+	assert_int_equal(alert_vec_spill(&b), 0);
+	run(meta, lines, NULL, &b, &res);
+	assert_int_equal(b.n, 6);	/* with tl.ord's review of C-1 */
+	pa = printed(&a);
+	pb = printed(&b);
+	assert_string_equal(pa, pb);
+	assert_non_null(strstr(pb, "\"key\":\"C\""));
+	assert_non_null(strstr(pb, "\"law_version\":\"v1\",\"article\":\"m1\""));
+	assert_non_null(strstr(pb, "\"law_version\":\"v2\",\"article\":\"m2\""));
+	free(pa);
+	free(pb);
+	alert_vec_free(&a);
+	alert_vec_free(&b);
+}
+
+/*
  * A full disk: alerts whose lines cannot be written or flushed are kept as
  * trees, nothing is lost, and later alerts are kept as trees too. /dev/full
  * buffered fails at the flush (the print's, here); unbuffered at the write.
@@ -1605,6 +1644,7 @@ main(void)
 		cmocka_unit_test(test_alert_record),
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_key_shared_by_rules),
+		cmocka_unit_test(test_alert_text_per_version),
 		cmocka_unit_test(test_stable_ids),
 		cmocka_unit_test(test_alert_ids),
 		cmocka_unit_test(test_spilled_alerts_print_the_same),
