@@ -67,6 +67,8 @@ void alert_make_id(char out[27], const char *tenant, const char *rule,
  * made as text that is kept as a tree. 0, or -1 if the text does not parse.
  */
 int alert_tree(struct alert *a);
+/* Frees what alert_make_id keeps for the calling thread; call as a thread ends. */
+void alert_thread_done(void);
 /* Orders by time, obligation, tenant, key, status, then emission order (qsort). */
 int alert_cmp(const void *a, const void *b);
 

@@ -1,29 +1,49 @@
 /*
  * alert.c - alert ids and the output order of DESIGN.md.
  */
-/*
- * SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP,
- * but EVP's provider dispatch costs ~1,000 instructions per id, a fifth of
- * hashing one (two blocks) even without the CPU's SHA instructions and most
- * of it with them. The low-level calls go straight to the block function
- * and need no context kept per thread.
- */
-#define OPENSSL_SUPPRESS_DEPRECATED
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "complyd/alert.h"
 
+/*
+ * SHA-256 with the digest fetched once and one context kept per thread:
+ * OpenSSL 3's SHA256() looks the algorithm up on every call and EVP_Digest
+ * makes and frees a context, each costing more than the hashing of an id.
+ * A replay raises alerts on several threads (replay_shard.c): the fetch is
+ * done once for all, and a thread frees its context when it ends.
+ */
+static EVP_MD			*md_sha256;
+static pthread_once_t		 md_once = PTHREAD_ONCE_INIT;
+static _Thread_local EVP_MD_CTX	*tl_ctx;
+
+static void
+fetch_sha256(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 static void
 sha256(const void *p, size_t n, unsigned char md[SHA256_DIGEST_LENGTH])
 {
-	SHA256_CTX	 c;
+	pthread_once(&md_once, fetch_sha256);
+	if (tl_ctx == NULL)
+		tl_ctx = EVP_MD_CTX_new();
+	if (md_sha256 == NULL || tl_ctx == NULL ||
+	    !EVP_DigestInit_ex2(tl_ctx, md_sha256, NULL) ||
+	    !EVP_DigestUpdate(tl_ctx, p, n) || !EVP_DigestFinal_ex(tl_ctx, md, NULL))
+		SHA256(p, n, md);
+}
 
-	SHA256_Init(&c);
-	SHA256_Update(&c, p, n);
-	SHA256_Final(md, &c);
+void
+alert_thread_done(void)
+{
+	EVP_MD_CTX_free(tl_ctx);
+	tl_ctx = NULL;
 }
 
 /* v as "%" PRId64 prints it (NUL-terminated), without printf. */

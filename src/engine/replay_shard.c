@@ -274,6 +274,7 @@ shard_main(void *arg)
 	pthread_mutex_unlock(&fo->mu);
 	if (go == 1)
 		shard_loop(sh);
+	alert_thread_done();
 	return NULL;
 }
 
