@@ -60,11 +60,31 @@ void  hmap_free(struct hmap *m, void (*free_val)(void *));
  * entries that hold their own keys: the caller's eq() compares an entry with
  * a key. A zeroed struct is empty.
  */
+/*
+ * A bucket holds an entry's hash beside it: a probe that finds its entry
+ * then reads one cache line, not one in a hash array and one in a pointer
+ * array (the tables of a replay are far larger than the caches).
+ */
+struct ptab_bucket {
+	uint64_t	 hash;
+	void		*e;		/* NULL: empty */
+};
 struct ptab {
-	void		**tab;
-	uint64_t	*hash;
+	struct ptab_bucket *b;
 	size_t		 cap, len;
 };
+/* The entry in bucket i, or NULL. */
+static inline void *
+ptab_at(const struct ptab *t, size_t i)
+{
+	return t->b[i].e;
+}
+/* The hash of the entry in bucket i. */
+static inline uint64_t
+ptab_hash_at(const struct ptab *t, size_t i)
+{
+	return t->b[i].hash;
+}
 /* The bucket of the entry equal to key (hash h), or the empty one where it would go; cap > 0. */
 size_t ptab_probe(const struct ptab *t, uint64_t h,
     int (*eq)(const void *entry, const void *key), const void *key);

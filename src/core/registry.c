@@ -36,11 +36,14 @@ struct rec_version {
 
 /*
  * A record: its versions, and "tenant\0id" in the same block (each_one hands
- * both out in place).
+ * both out in place). The first version lives in the block too (v is &v0
+ * while cap is 1): most records never get a second one, and a look-up then
+ * misses the caches once for the record, not again for its versions.
  */
 struct rec {
 	struct rec_version *v;
 	int		 n, cap;
+	struct rec_version v0;
 	char		 key[];
 };
 
@@ -167,7 +170,8 @@ rec_free_one(struct registry *r, struct rec *rc)
 		uncache(r, &rc->v[i]);
 		free(rc->v[i].packed);
 	}
-	free(rc->v);
+	if (rc->v != &rc->v0)
+		free(rc->v);
 	free(rc);
 }
 
@@ -181,8 +185,8 @@ registry_free(struct registry *r)
 		return;
 	for (k = 0; k < REC__COUNT; k++) {
 		for (i = 0; i < r->kinds[k].cap; i++)
-			if (r->kinds[k].tab[i])
-				rec_free_one(r, r->kinds[k].tab[i]);
+			if (ptab_at(&r->kinds[k], i))
+				rec_free_one(r, ptab_at(&r->kinds[k], i));
 		ptab_free(&r->kinds[k]);
 	}
 	for (i = 0; i < REG_CACHE; i++)
@@ -254,7 +258,7 @@ find(const struct registry *r, enum rec_kind k, const char *tenant,
 	if (t->len == 0)
 		return NULL;
 	rkey_init(&q, tenant, id);
-	if ((rc = t->tab[ptab_probe(t, q.h, rec_is, &q)]) != NULL)
+	if ((rc = ptab_at(t, ptab_probe(t, q.h, rec_is, &q))) != NULL)
 		r->cache->last[k] = rc;
 	return rc;
 }
@@ -291,6 +295,25 @@ registry_has(const struct registry *r, enum rec_kind k, const char *tenant,
 	return find(r, k, tenant, id) != NULL;
 }
 
+/* Room for one more version: the first in the record itself (see struct rec). */
+static void
+grow_versions(struct rec *rc)
+{
+	struct rec_version *nv;
+
+	if (rc->cap == 0) {
+		rc->v = &rc->v0;
+		rc->cap = 1;
+		return;
+	}
+	nv = xcalloc(rc->cap * 2, sizeof(*nv));
+	memcpy(nv, rc->v, rc->n * sizeof(*nv));
+	if (rc->v != &rc->v0)
+		free(rc->v);
+	rc->v = nv;
+	rc->cap *= 2;
+}
+
 /*
  * Adds a version holding packed from t on, keeping time order (equal times
  * keep arrival order). Without history, a version that starts at or after the
@@ -314,10 +337,9 @@ insert_version(struct registry *r, struct rec *rc, instant_t t,
 		return;
 	}
 	if (rc->n == rc->cap) {
-		rc->cap = rc->cap ? rc->cap * 2 : 1;
 		for (i = 0; i < rc->n; i++)
 			uncache(r, &rc->v[i]);	/* the array moves */
-		rc->v = xrealloc(rc->v, rc->cap * sizeof(*rc->v));
+		grow_versions(rc);
 	}
 	for (i = rc->n; i > 0 && rc->v[i - 1].from > t; i--) {
 		uncache(r, &rc->v[i - 1]);
@@ -352,7 +374,7 @@ find_or_add(struct registry *r, enum rec_kind k, const char *tenant,
 
 	rkey_init(&q, tenant, id);
 	ptab_reserve(t);
-	if ((rc = t->tab[i = ptab_probe(t, q.h, rec_is, &q)]) == NULL) {
+	if ((rc = ptab_at(t, i = ptab_probe(t, q.h, rec_is, &q))) == NULL) {
 		rc = xcalloc(1, sizeof(*rc) + q.tl + il + 2);
 		memcpy(rc->key, tenant, q.tl + 1);
 		memcpy(rc->key + q.tl + 1, id, il + 1);
@@ -457,8 +479,8 @@ registry_each(const struct registry *r, enum rec_kind k,
 	size_t			 i;
 
 	for (i = 0; i < t->cap; i++)
-		if (t->tab[i])
-			each_one(&c, t->tab[i]);
+		if (ptab_at(t, i))
+			each_one(&c, ptab_at(t, i));
 }
 
 int
@@ -504,10 +526,10 @@ registry_split(struct registry *r, int nparts)
 	for (k = 0; k < REC__COUNT; k++) {
 		t = &r->kinds[k];
 		for (i = 0; i < t->cap; i++) {
-			if ((rc = t->tab[i]) == NULL)
+			if ((rc = ptab_at(t, i)) == NULL)
 				continue;
 			p = registry_part_of(rc->key, strlen(rc->key), nparts);
-			move_rec(r, parts[p], k, rc, t->hash[i]);
+			move_rec(r, parts[p], k, rc, ptab_hash_at(t, i));
 		}
 		ptab_free(t);
 		memset(t, 0, sizeof(*t));

@@ -347,8 +347,8 @@ ptab_probe(const struct ptab *t, uint64_t h,
 {
 	size_t i;
 
-	for (i = h & (t->cap - 1); t->tab[i] != NULL; i = (i + 1) & (t->cap - 1))
-		if (t->hash[i] == h && eq(t->tab[i], key))
+	for (i = h & (t->cap - 1); t->b[i].e != NULL; i = (i + 1) & (t->cap - 1))
+		if (t->b[i].hash == h && eq(t->b[i].e, key))
 			break;
 	return i;
 }
@@ -356,40 +356,35 @@ ptab_probe(const struct ptab *t, uint64_t h,
 void
 ptab_reserve(struct ptab *t)
 {
-	void		**otab = t->tab;
-	uint64_t	*ohash = t->hash;
-	size_t		 ocap = t->cap, i, j;
+	struct ptab_bucket	*ob = t->b;
+	size_t			 ocap = t->cap, i, j;
 
 	if ((t->len + 1) * 10 <= t->cap * 7)
 		return;
 	t->cap = ocap ? ocap * 2 : 256;
-	t->tab = xcalloc(t->cap, sizeof(*t->tab));
-	t->hash = xcalloc(t->cap, sizeof(*t->hash));
+	t->b = xcalloc(t->cap, sizeof(*t->b));
 	for (i = 0; i < ocap; i++) {
-		if (otab[i] == NULL)
+		if (ob[i].e == NULL)
 			continue;
-		for (j = ohash[i] & (t->cap - 1); t->tab[j]; j = (j + 1) & (t->cap - 1))
+		for (j = ob[i].hash & (t->cap - 1); t->b[j].e; j = (j + 1) & (t->cap - 1))
 			;
-		t->tab[j] = otab[i];
-		t->hash[j] = ohash[i];
+		t->b[j] = ob[i];
 	}
-	free(otab);
-	free(ohash);
+	free(ob);
 }
 
 void
 ptab_set(struct ptab *t, size_t i, uint64_t h, void *e)
 {
-	t->tab[i] = e;
-	t->hash[i] = h;
+	t->b[i].e = e;
+	t->b[i].hash = h;
 	t->len++;
 }
 
 void
 ptab_free(struct ptab *t)
 {
-	free(t->tab);
-	free(t->hash);
+	free(t->b);
 	memset(t, 0, sizeof(*t));
 }
 

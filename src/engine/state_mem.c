@@ -79,7 +79,7 @@ mem_slot(struct state *st, const struct rule *r, const char *tenant,
 	struct slot		*s;
 	size_t			 i;
 
-	if (m->slots.cap && (s = m->slots.tab[ptab_probe(&m->slots, h, slot_is, &k)]) != NULL)
+	if (m->slots.cap && (s = ptab_at(&m->slots, ptab_probe(&m->slots, h, slot_is, &k))) != NULL)
 		return s;
 	if (!create)
 		return NULL;
@@ -111,8 +111,8 @@ mem_each(struct state *st, void (*fn)(void *, struct slot *), void *arg)
 	size_t			 i;
 
 	for (i = 0; i < m->slots.cap; i++)
-		if (m->slots.tab[i])
-			fn(arg, m->slots.tab[i]);
+		if (ptab_at(&m->slots, i))
+			fn(arg, ptab_at(&m->slots, i));
 }
 
 /* A slot's tenant is interned (the state's) and its key is in its allocation. */
@@ -131,8 +131,8 @@ mem_free(struct state *st)
 	size_t			 i;
 
 	for (i = 0; i < m->slots.cap; i++)
-		if (m->slots.tab[i])
-			slot_free(m->slots.tab[i]);
+		if (ptab_at(&m->slots, i))
+			slot_free(ptab_at(&m->slots, i));
 	ptab_free(&m->slots);
 	hset64_free(&m->seen);
 	hmap_free(&m->tenants, free);
