@@ -231,6 +231,16 @@ run_event(struct run *rn, const struct soc_event *ev)
 }
 
 void
+stats_add(struct engine_stats *to, const struct engine_stats *s)
+{
+	to->events += s->events;
+	to->duplicates += s->duplicates;
+	to->alerts += s->alerts;
+	to->suppressed += s->suppressed;
+	to->reviews += s->reviews;
+}
+
+void
 run_finish(struct run *rn, const struct replay_opts *o, struct replay_result *res)
 {
 	const struct engine_stats *s;
@@ -244,11 +254,7 @@ run_finish(struct run *rn, const struct replay_opts *o, struct replay_result *re
 	else if (rn->any)
 		engine_advance(rn->en, rn->last);
 	s = engine_stats(rn->en);
-	res->stats.events += s->events;
-	res->stats.duplicates += s->duplicates;
-	res->stats.alerts += s->alerts;
-	res->stats.suppressed += s->suppressed;
-	res->stats.reviews += s->reviews;
+	stats_add(&res->stats, s);
 	engine_free(rn->en);
 	rn->st->ops->free(rn->st);
 }

@@ -54,6 +54,9 @@ struct shard {
 	pthread_t		 th;
 	struct fanout		*fo;
 	struct run		 rn;
+	struct registry		*part;		/* its part of the registry */
+	const struct replay_opts *o;
+	struct replay_result	 res;		/* its engine's counts */
 	int			 k, n;
 	int			 started;	/* its thread exists */
 };
@@ -260,6 +263,21 @@ shard_loop(struct shard *sh)
 	}
 }
 
+/*
+ * Runs a part to its end. Every run saw every event: each ends where one
+ * engine would. Each then frees its own part: freeing a few hundred
+ * thousand slots and records took a tenth of a second, one part after
+ * the other, once all had finished.
+ */
+static void
+shard_run(struct shard *sh)
+{
+	shard_loop(sh);
+	run_finish(&sh->rn, sh->o, &sh->res);
+	registry_free(sh->part);
+	sh->part = NULL;
+}
+
 static void *
 shard_main(void *arg)
 {
@@ -273,7 +291,7 @@ shard_main(void *arg)
 	go = fo->go;
 	pthread_mutex_unlock(&fo->mu);
 	if (go == 1)
-		shard_loop(sh);
+		shard_run(sh);
 	alert_thread_done();
 	return NULL;
 }
@@ -361,21 +379,20 @@ replay_sharded(struct ruleset *rs, struct registry *reg, char *const *files,
 	sink.arg = &lk;
 	parts = registry_split(reg, n);
 	for (k = 0; k < n; k++) {
+		sh[k].part = parts[k];
+		sh[k].o = o;
 		run_init(&sh[k].rn, rs, parts[k], sink);
 		engine_leave_hits(sh[k].rn.en);
 	}
+	free(parts);
 	release(&fo, 1);
-	shard_loop(&sh[0]);
+	shard_run(&sh[0]);
 	join_all(sh, n);
 	reader_finish(fo.rd, &c);
 	res->lines += c.lines;
 	res->rejected += c.rejected;
-	/* Every run saw every event: each ends where one engine would. */
-	for (k = 0; k < n; k++) {
-		run_finish(&sh[k].rn, o, res);
-		registry_free(parts[k]);
-	}
-	free(parts);
+	for (k = 0; k < n; k++)
+		stats_add(&res->stats, &sh[k].res.stats);
 	pthread_mutex_destroy(&lk.mu);
 	fanout_destroy(&fo);
 	free(sh);
