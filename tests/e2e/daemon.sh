@@ -81,7 +81,7 @@ post() {	# post TOKEN BODY -> prints HTTP code, body in $T/resp
 # has_alert FILE EVENT_ID: an alert whose evidence is that event is in FILE.
 has_alert() { grep -qF "\"evidence\":[\"$2\"]" "$1" 2>/dev/null; }
 alert_out() { has_alert "$T/var/alerts.jsonl" "$1"; }
-db_count() { sqlite3 "$T/var/state.db" "$1" 2>/dev/null; }
+db_count() { sqlite3 -cmd ".timeout 10000" "$T/var/state.db" "$1" 2>/dev/null; }
 # Stamped before the daemon's first start, as a feed's events often are: a
 # restart must not judge records again at the earlier event's time.
 NOW=$(date -u -d '2 seconds ago' +%Y-%m-%dT%H:%M:%SZ)
@@ -309,13 +309,13 @@ check "a manager may not verify the evidence log (403)" "[ '$code' = 403 ]"
 check "complyctl verify asks the daemon and exits 0" "[ $? -eq 0 ] && grep -q '\"ok\":true' '$T/out'"
 
 TSEQ=$(db_count "select seq from evidence where kind = 'alert.state' and body like '%looking into it%'")
-sqlite3 "$T/var/state.db" "update evidence set body = replace(body, 'looking into it', 'nothing to see') where seq = $TSEQ"
+sqlite3 -cmd ".timeout 10000" "$T/var/state.db" "update evidence set body = replace(body, 'looking into it', 'nothing to see') where seq = $TSEQ"
 code=$(get t-auditor /v1/evidence/verify)
 check "one body altered with sqlite3: verify fails at that seq" \
     "[ '$code' = 200 ] && grep -q '\"ok\":false,\"first_bad_seq\":$TSEQ,\"reason\":\"the body does not hash' '$T/resp'"
 "$BUILD/complyctl" verify --socket "$T/var/api.sock" >"$T/out" 2>"$T/err"
 check "and complyctl verify exits 1" "[ $? -eq 1 ]"
-sqlite3 "$T/var/state.db" "update evidence set body = replace(body, 'nothing to see', 'looking into it') where seq = $TSEQ"
+sqlite3 -cmd ".timeout 10000" "$T/var/state.db" "update evidence set body = replace(body, 'nothing to see', 'looking into it') where seq = $TSEQ"
 code=$(get t-auditor /v1/evidence/verify)
 check "the body put back verifies again, with the same head" \
     "grep -q '\"ok\":true' '$T/resp' && grep -q '$HEAD1' '$T/resp'"
