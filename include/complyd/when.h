@@ -20,6 +20,8 @@ typedef int32_t date_t;		/* days since 1970-01-01, as a JST calendar day */
 
 /* Parses RFC 3339 with a mandatory offset ("Z" or "+hh:mm"), fractions kept to ms; 0 or -1. */
 int when_parse_instant(const char *s, instant_t *out);
+/* The same, of the n bytes at s (no NUL needed: one is never part of an instant). */
+int when_parse_instant_len(const char *s, size_t n, instant_t *out);
 /* Parses "YYYY-MM-DD" (exactly, valid calendar day); 0 or -1. */
 int when_parse_date(const char *s, date_t *out);
 /*

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "complyd/event.h"
 #include "complyd/jpack.h"
@@ -37,30 +40,49 @@ req_string(const cJSON *v, const char *name, char *err, size_t errlen)
 }
 
 /*
- * A key's hash: keys of different hashes differ, so only keys of equal
- * hashes are compared. Cheap, for the few short keys of an event object:
- * the length and the first, middle and last bytes.
+ * A key's hash: its first four bytes (all of a shorter key), read without a
+ * strlen. Keys of different hashes differ, so only keys of equal hashes are
+ * compared; the keys of one event seldom share their first four bytes.
  */
-#define KH(n, a, b, c)	((uint32_t)(n) << 24 ^ (uint32_t)(a) << 16 ^ \
-			    (uint32_t)(b) << 8 ^ (uint32_t)(c))
+#define KH(a, b, c, d)	((uint32_t)(a) | (uint32_t)(b) << 8 | \
+			    (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 /* key_hash of required[], as constants. */
 static const uint32_t required_hash[NREQUIRED] = {
-	KH(2, 'i', 'd', 'd'), KH(6, 't', 'a', 't'), KH(4, 't', 'p', 'e'),
-	KH(4, 't', 'm', 'e')
+	KH('i', 'd', 0, 0), KH('t', 'e', 'n', 'a'), KH('t', 'y', 'p', 'e'),
+	KH('t', 'i', 'm', 'e')
 };
 
 static uint32_t
 key_hash(const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n = 0;
+	uint32_t		 h;
 
-	while (p[n] != '\0')
-		n++;
-	if (n == 0)
+	if (p == NULL || p[0] == '\0')
 		return 0;
-	return KH(n, p[0], p[n / 2], p[n - 1]);
+	h = KH(p[0], p[1], 0, 0);
+	if (p[1] == '\0')
+		return h;
+	h |= KH(0, 0, p[2], 0);
+	return p[2] == '\0' ? h : h | KH(0, 0, 0, p[3]);
+}
+
+/*
+ * 1 if keys a and b, of equal hashes h, are the same (NULL: none is). A key
+ * shorter than four bytes is all in its hash; a longer one is compared past
+ * them, inline, as keys are short.
+ */
+static inline int
+same_key(const char *a, const char *b, uint32_t h)
+{
+	if (a == NULL || b == NULL)
+		return 0;
+	if (h >> 24 == 0)
+		return 1;
+	for (a += 4, b += 4; *a != '\0' && *a == *b; a++, b++)
+		;
+	return *a == *b;
 }
 
 static int
@@ -72,71 +94,81 @@ given_twice(const char *key, char *err, size_t errlen)
 
 #define SMALL_OBJECT	16	/* keys of an object checked without a hash map */
 
-/*
- * 1 if two of h[0..n) (n <= SMALL_OBJECT) are equal: an open table of 32
- * slots, so that comparing every pair of keys is the exception.
- */
-static int
-same_hash(const uint32_t *h, int n)
-{
-	unsigned char	 tab[32] = { 0 };	/* index + 1; 0: free */
-	unsigned	 k;
-	int		 i;
+/* The slot of hash h in duplicate_small's table, the first it probes. */
+#define SLOT(h)		((uint32_t)((h) * 0x9e3779b1u) >> 27)
+#define NSLOTS		32
 
-	_Static_assert(SMALL_OBJECT < 32, "same_hash: a free slot is left");
-	for (i = 0; i < n; i++) {
-		for (k = (h[i] * 0x9e3779b1u) >> 27; tab[k] != 0; k = (k + 1) % 32)
-			if (h[tab[k] - 1] == h[i])
-				return 1;
-		tab[k] = i + 1;
-	}
+/* SLOT of required_hash[], as constants. */
+static const unsigned char required_slot[NREQUIRED] = {
+	SLOT(KH('i', 'd', 0, 0)), SLOT(KH('t', 'e', 'n', 'a')),
+	SLOT(KH('t', 'y', 'p', 'e')), SLOT(KH('t', 'i', 'm', 'e'))
+};
+
+/* The member of keys m[] (hashes h[], in table tab) named required[i]. */
+static const cJSON *
+find_required(const cJSON *const *m, const uint32_t *h,
+    const unsigned char *tab, size_t i)
+{
+	unsigned	 k;
+
+	for (k = required_slot[i]; tab[k] != 0; k = (k + 1) % NSLOTS)
+		if (h[tab[k] - 1] == required_hash[i] &&
+		    same_key(m[tab[k] - 1]->string, required[i], required_hash[i]))
+			return m[tab[k] - 1];
+	return NULL;
+}
+
+/* Of keys m[0..n) (hashes h[]), the first that has a later twin is reported. */
+static int
+report_first_twice(const cJSON *const *m, const uint32_t *h, int n,
+    char *err, size_t errlen)
+{
+	int	 i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (h[i] == h[j] && same_key(m[i]->string, m[j]->string,
+			    h[i]))
+				return given_twice(m[i]->string, err, errlen);
 	return 0;
 }
 
-/* The members named in required[] of an object whose keys m[] hash to h[]. */
-static void
-find_required(const cJSON *const *m, const uint32_t *h, int n,
-    const cJSON **req)
-{
-	size_t	 i;
-	int	 k;
-
-	for (i = 0; i < NREQUIRED; i++)
-		for (k = 0; k < n && req[i] == NULL; k++)
-			if (h[k] == required_hash[i] && m[k]->string != NULL &&
-			    strcmp(m[k]->string, required[i]) == 0)
-				req[i] = m[k];
-}
-
 /*
- * An object of at most SMALL_OBJECT keys: if two keys hash alike, pairs are
- * compared, by hash first, and the key reported is the first that has a
- * later twin. 1 if one does, 0 if not (req, if not NULL, then gets the
- * members named in required[]), -1 if o has more keys.
+ * An object of at most SMALL_OBJECT keys, in one pass: each key is looked up
+ * among the earlier ones in an open table of 32 slots (index + 1; 0: free),
+ * so that keys are compared only when their hashes are equal. 1 if a key is
+ * given twice, 0 if not (req, if not NULL, then gets the members named in
+ * required[]), -1 if o has more keys. *nested: some member has children.
  */
 static int
-duplicate_small(const cJSON *o, const cJSON **req, char *err, size_t errlen)
+duplicate_small(const cJSON *o, const cJSON **req, int *nested, char *err,
+    size_t errlen)
 {
 	const cJSON	*m[SMALL_OBJECT], *a;
 	uint32_t	 h[SMALL_OBJECT];
-	int		 n = 0, i, j;
+	unsigned char	 tab[NSLOTS] = { 0 };
+	unsigned	 k;
+	size_t		 i;
+	int		 n = 0, twice = 0, kids = 0;
 
+	_Static_assert(SMALL_OBJECT < NSLOTS, "duplicate_small: a free slot is left");
 	for (a = o->child; a != NULL; a = a->next) {
 		if (n == SMALL_OBJECT)
 			return -1;
 		m[n] = a;
-		h[n++] = a->string ? key_hash(a->string) : 0;
+		h[n] = key_hash(a->string);
+		for (k = SLOT(h[n]); tab[k] != 0; k = (k + 1) % NSLOTS)
+			if (h[tab[k] - 1] == h[n] &&
+			    same_key(m[tab[k] - 1]->string, a->string, h[n]))
+				twice = 1;
+		tab[k] = (unsigned char)++n;
+		kids |= a->child != NULL;
 	}
-	if (same_hash(h, n))
-		for (i = 0; i < n; i++)
-			for (j = i + 1; j < n; j++)
-				if (h[i] == h[j] && m[i]->string &&
-				    m[j]->string &&
-				    strcmp(m[i]->string, m[j]->string) == 0)
-					return given_twice(m[i]->string, err,
-					    errlen);
-	if (req != NULL)
-		find_required(m, h, n, req);
+	*nested = kids;
+	if (twice)
+		return report_first_twice(m, h, n, err, errlen);
+	for (i = 0; req != NULL && i < NREQUIRED; i++)
+		req[i] = find_required(m, h, tab, i);
 	return 0;
 }
 
@@ -172,15 +204,17 @@ static int
 duplicate_key(const cJSON *o, const cJSON **req, char *err, size_t errlen)
 {
 	const cJSON	*c;
-	int		 type = o->type & 0xff, dup;
+	int		 type = o->type & 0xff, dup, nested = 1;
 
 	if (type == cJSON_Object) {
-		if ((dup = duplicate_small(o, req, err, errlen)) == -1)
+		if ((dup = duplicate_small(o, req, &nested, err, errlen)) == -1) {
+			nested = 1;
 			dup = duplicate_large(o, req, err, errlen);
+		}
 		if (dup)
 			return 1;
 	}
-	if (type == cJSON_Object || type == cJSON_Array)
+	if (nested && (type == cJSON_Object || type == cJSON_Array))
 		for (c = o->child; c != NULL; c = c->next)
 			if (c->child != NULL && duplicate_key(c, NULL, err, errlen))
 				return 1;
@@ -296,6 +330,95 @@ has_nul_escape(const char *text, size_t len)
 	return 0;
 }
 
+/* 1 if byte c is one text_is_clean looks at: a NUL, a backslash, not ASCII. */
+static int
+needs_look(unsigned char c)
+{
+	return c == '\0' || c == '\\' || c >= 0x80;
+}
+
+/* Bit i set: byte p[i] of the 16 at p needs a look. */
+static unsigned
+look_mask16(const unsigned char *p)
+{
+#ifdef __SSE2__
+	__m128i	 v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i	 nul = _mm_cmpeq_epi8(v, _mm_setzero_si128());
+	__m128i	 bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+
+	/* The sign bit of each byte: set in non-ASCII bytes and in matches. */
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_or_si128(nul, bs)));
+#else
+	unsigned	 m = 0;
+	int		 i;
+
+	for (i = 0; i < 16; i++)
+		m |= (unsigned)needs_look(p[i]) << i;
+	return m;
+#endif
+}
+
+/*
+ * Bit j set: byte p[i + j] of p[0..n), of the 16 from i (fewer at the end),
+ * needs a look. The last bytes of a line are looked at with the 16 before
+ * its end, as a line of 16 bytes or more has them.
+ */
+static unsigned
+look_mask(const unsigned char *p, size_t n, size_t i)
+{
+	unsigned	 m = 0;
+	size_t		 j;
+
+	if (n - i >= 16)
+		return look_mask16(p + i);
+	if (n >= 16)
+		return look_mask16(p + n - 16) >> (16 - (n - i));
+	for (j = 0; i + j < n; j++)
+		m |= (unsigned)needs_look(p[i + j]) << j;
+	return m;
+}
+
+/*
+ * How many bytes from p (left bytes there), a byte that needs a look, are
+ * fine: 1 for a backslash, a UTF-8 sequence's length; 0 for a NUL, the
+ * backslash of \u0000, or bytes that are not UTF-8.
+ */
+static size_t
+looked_len(const unsigned char *p, size_t left)
+{
+	if (*p == '\\')
+		return left >= 6 && memcmp(p, "\\u0000", 6) == 0 ? 0 : 1;
+	return utf8_seq(p, left);	/* 0 for a NUL */
+}
+
+/*
+ * 1 if text passes check_text's checks, in one pass that skips plain ASCII 16
+ * bytes at a time; 0 if it fails one (check_text then finds which error it
+ * reports). Every line read goes through here.
+ */
+static int
+text_is_clean(const char *text, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)text;
+	size_t			 i, n;
+	unsigned		 m;
+
+	for (i = 0; i < len; ) {
+		if ((m = look_mask(p, len, i)) == 0) {
+			i += len - i < 16 ? len - i : 16;
+			continue;
+		}
+		/* Non-ASCII text comes in runs: taken without a new mask. */
+		i += (size_t)__builtin_ctz(m);
+		do {
+			if ((n = looked_len(p + i, len - i)) == 0)
+				return 0;
+			i += n;
+		} while (i < len && p[i] >= 0x80);
+	}
+	return 1;
+}
+
 /* The checks of the raw text, before it is parsed; 0 or -1. */
 static int
 check_text(const char *text, size_t len, char *err, size_t errlen)
@@ -306,6 +429,8 @@ check_text(const char *text, size_t len, char *err, size_t errlen)
 		snprintf(err, errlen, "line longer than %d bytes", EVENT_MAX_LINE);
 		return -1;
 	}
+	if (text_is_clean(text, len))
+		return 0;
 	/* A NUL would cut ids and tenants short (two ids, one key): refuse it. */
 	if (memchr(text, '\0', len) != NULL || has_nul_escape(text, len)) {
 		snprintf(err, errlen, "NUL characters are not allowed");
@@ -378,6 +503,8 @@ event_dispose(struct soc_event *ev)
  */
 #define ARENA_CHUNK	(256 * 1024)	/* bytes of a chunk, unless a node needs more */
 #define ARENA_KEEP	4		/* chunks a reset keeps */
+/* cJSON stores pointers, ints and doubles: 8 bytes of alignment do. */
+#define ARENA_ROUND(n)	(((n) + 7) & ~(size_t)7)
 
 /*
  * Under ASan the free space of an arena is poisoned, so that a tree used
@@ -396,6 +523,7 @@ struct chunk {
 	struct chunk	*next;
 	size_t		 size;		/* bytes after this header */
 };
+_Static_assert(sizeof(struct chunk) % 8 == 0, "chunk space starts aligned");
 
 struct event_arena {
 	struct chunk	*first, *cur;	/* first: ARENA_CHUNK bytes, never freed */
@@ -440,40 +568,42 @@ arena_use(struct event_arena *a, struct chunk *c)
 }
 
 /*
- * n bytes (rounded) from the chunk after cur if it holds them, else from a
- * new one put there. Apart, so that the common path saves no registers.
+ * n bytes from the chunk after cur if it holds them, else from a new one put
+ * there. Apart, so that the common path saves no registers.
  */
 static __attribute__((noinline)) void *
 arena_next(struct event_arena *a, size_t n)
 {
 	struct chunk	*c = a->cur->next;
+	size_t		 r;
 
-	if (c == NULL || c->size < n) {
-		c = chunk_new(n > ARENA_CHUNK ? n : ARENA_CHUNK);
+	if (n > SIZE_MAX / 2)
+		return NULL;
+	r = ARENA_ROUND(n);
+	if (c == NULL || c->size < r) {
+		c = chunk_new(r > ARENA_CHUNK ? r : ARENA_CHUNK);
 		c->next = a->cur->next;
 		a->cur->next = c;
 	}
 	arena_use(a, c);
-	a->p += n;
-	return a->p - n;
+	a->p += r;
+	UNPOISON(a->p - r, n);
+	return a->p - r;
 }
 
+/*
+ * cJSON calls this for each node and string it makes. The free space of a
+ * chunk is a whole number of 8-byte units (chunks are, and so is every
+ * allocation), so when n fits, n rounded up does.
+ */
 static void *
 arena_alloc(struct event_arena *a, size_t n)
 {
-	size_t	 r;
-	char	*p;
+	char	*p = a->p;
 
-	if (n > SIZE_MAX / 2)
-		return NULL;
-	/* cJSON stores pointers, ints and doubles: 8 bytes of alignment do. */
-	r = (n + 7) & ~(size_t)7;
-	if ((size_t)(a->end - a->p) < r)
-		p = arena_next(a, r);
-	else {
-		p = a->p;
-		a->p += r;
-	}
+	if (n > (size_t)(a->end - p))
+		return arena_next(a, n);
+	a->p = p + ARENA_ROUND(n);
 	UNPOISON(p, n);
 	return p;
 }
@@ -591,7 +721,7 @@ skip_string(const char *p, const char *end)
 int
 event_peek_time(const char *text, size_t len, instant_t *out)
 {
-	const char	*p = text, *end = text + len, *k, *v;
+	const char	*p = text, *end = text + len, *k, *v, *q;
 	char		 buf[64];
 	int		 depth = 0, expect_key = 0;
 
@@ -628,6 +758,16 @@ event_peek_time(const char *text, size_t len, instant_t *out)
 			if (p >= end || *p != '"')
 				return -1;
 			v = p + 1;
+			/*
+			 * Bytes up to the first quote that parse as a time
+			 * hold no backslash nor NUL: that quote ends the
+			 * string, and the time is read where it lies. Any
+			 * other value goes the way of the copy below.
+			 */
+			q = memchr(v, '"', (size_t)(end - v) < sizeof(buf) ?
+			    (size_t)(end - v) : sizeof(buf));
+			if (q != NULL && when_parse_instant_len(v, q - v, out) == 0)
+				return 0;
 			if ((p = skip_string(p, end)) == NULL ||
 			    (size_t)(p - v - 1) >= sizeof(buf))
 				return -1;

@@ -41,14 +41,15 @@ days_in_month(int64_t y, int m)
 static int64_t
 days_from_civil(int64_t y, int m, int d)
 {
-	int64_t	 era, yoe, doy, doe;
+	int64_t		 era, doy;
+	uint64_t	 yoe;	/* 0..399: divided as unsigned, cheaper */
 
 	y -= m <= 2;
-	era = floordiv(y, 400);
-	yoe = y - era * 400;
+	era = (y >= 0 ? y : y - 399) / 400;	/* floordiv(y, 400), cheaper */
+	yoe = (uint64_t)(y - era * 400);
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
+	return era * 146097 + (int64_t)(yoe * 365 + yoe / 4 - yoe / 100) + doy -
+	    719468;
 }
 
 static void
@@ -82,96 +83,113 @@ when_to_ymd(date_t d, int *y, int *m, int *dd)
 	*y = (int)yy;
 }
 
-/* Reads exactly n decimal digits at *s, advancing it; -1 if any is missing. */
-static int
-digits(const char **s, int n)
-{
-	int	 v = 0;
+/*
+ * The parsers below read fixed positions of a string whose length they are
+ * given: an instant is parsed once per event read, and twice in a replay (the
+ * time-order pre-scan, then the decoder), so it avoids a pass per field.
+ */
 
-	for (; n > 0; n--, (*s)++) {
-		if (**s < '0' || **s > '9')
-			return -1;
-		v = v * 10 + (**s - '0');
-	}
-	return v;
+/* The two decimal digits at s as 0..99; -1 if either is not a digit. */
+static int
+two_digits(const char *s)
+{
+	unsigned	 a = (unsigned char)s[0] - '0';
+	unsigned	 b = (unsigned char)s[1] - '0';
+
+	return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
 }
 
-/* "YYYY-MM-DD" at *s, validated against the calendar; advances *s. */
+/* "YYYY-MM-DD" at s (10 bytes there), validated against the calendar. */
 static int
-parse_ymd(const char **s, int64_t *days)
+parse_ymd(const char *s, int64_t *days)
 {
-	int	 y, m, d;
+	int	 c, y, m, d;
 
-	if ((y = digits(s, 4)) < 0 || *(*s)++ != '-' ||
-	    (m = digits(s, 2)) < 0 || *(*s)++ != '-' ||
-	    (d = digits(s, 2)) < 0)
+	if ((c = two_digits(s)) < 0 || (y = two_digits(s + 2)) < 0 ||
+	    s[4] != '-' || (m = two_digits(s + 5)) < 0 || s[7] != '-' ||
+	    (d = two_digits(s + 8)) < 0)
 		return -1;
+	y += c * 100;
 	if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
 		return -1;
 	*days = days_from_civil(y, m, d);
 	return 0;
 }
 
-/* "hh:mm:ss[.frac]" at *s as ms into the day; a leap second reads as :59. */
+/* "hh:mm:ss" at s (8 bytes there) as seconds into the day; a leap second reads as :59. */
 static int
-parse_hms(const char **s, int64_t *ms)
+parse_hms(const char *s, int *secs)
 {
-	int	 h, mi, sec, frac = 0, scale = 100;
+	int	 h, mi, sec;
 
-	if ((h = digits(s, 2)) < 0 || *(*s)++ != ':' ||
-	    (mi = digits(s, 2)) < 0 || *(*s)++ != ':' ||
-	    (sec = digits(s, 2)) < 0)
+	if ((h = two_digits(s)) < 0 || s[2] != ':' ||
+	    (mi = two_digits(s + 3)) < 0 || s[5] != ':' ||
+	    (sec = two_digits(s + 6)) < 0)
 		return -1;
 	if (h > 23 || mi > 59 || sec > 60)
 		return -1;
-	if (sec == 60)
-		sec = 59;
-	if (**s == '.') {
-		(*s)++;
-		if (**s < '0' || **s > '9')
-			return -1;
-		/* Digits past the millisecond are truncated, never rounded up. */
-		for (; **s >= '0' && **s <= '9'; (*s)++, scale /= 10)
-			frac += (**s - '0') * scale;
-	}
-	*ms = ((int64_t)h * 3600 + mi * 60 + sec) * 1000 + frac;
+	*secs = h * 3600 + mi * 60 + (sec == 60 ? 59 : sec);
 	return 0;
 }
 
-/* "Z" or "+hh:mm"/"-hh:mm" ending the string, as ms east of UTC. */
+/*
+ * ".frac" (one digit at least) at s[*i] if there is one, as ms, *i moved past
+ * it; -1 if the dot has no digit. Digits past the millisecond are truncated,
+ * never rounded up.
+ */
 static int
-parse_offset(const char *s, int64_t *off)
+parse_frac(const char *s, size_t n, size_t *i)
 {
-	int	 sign, h, m;
+	int	 frac = 0, scale = 100;
 
-	if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0') {
+	if (*i == n || s[*i] != '.')
+		return 0;
+	if (++*i == n || s[*i] < '0' || s[*i] > '9')
+		return -1;
+	for (; *i < n && s[*i] >= '0' && s[*i] <= '9'; ++*i, scale /= 10)
+		frac += (s[*i] - '0') * scale;
+	return frac;
+}
+
+/* "Z" or "+hh:mm"/"-hh:mm", the whole of s[0..n), as ms east of UTC. */
+static int
+parse_offset(const char *s, size_t n, int64_t *off)
+{
+	int	 h, m;
+
+	if (n == 1 && (s[0] == 'Z' || s[0] == 'z')) {
 		*off = 0;
 		return 0;
 	}
-	if (*s != '+' && *s != '-')
+	if (n != 6 || (s[0] != '+' && s[0] != '-') ||
+	    (h = two_digits(s + 1)) < 0 || s[3] != ':' ||
+	    (m = two_digits(s + 4)) < 0 || h > 23 || m > 59)
 		return -1;
-	sign = *s++ == '-' ? -1 : 1;
-	if ((h = digits(&s, 2)) < 0 || *s++ != ':' || (m = digits(&s, 2)) < 0 ||
-	    *s != '\0' || h > 23 || m > 59)
+	*off = (s[0] == '-' ? -1 : 1) * ((int64_t)h * 60 + m) * 60 * 1000;
+	return 0;
+}
+
+int
+when_parse_instant_len(const char *s, size_t n, instant_t *out)
+{
+	int64_t	 days, off;
+	size_t	 i = 19;	/* past "YYYY-MM-DDThh:mm:ss" */
+	int	 secs, ms;
+
+	if (n < 20 || parse_ymd(s, &days) == -1 ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    parse_hms(s + 11, &secs) == -1 ||
+	    (ms = parse_frac(s, n, &i)) == -1 ||
+	    parse_offset(s + i, n - i, &off) == -1)
 		return -1;
-	*off = sign * ((int64_t)h * 60 + m) * 60 * 1000;
+	*out = days * DAY_MS + (int64_t)secs * 1000 + ms - off;
 	return 0;
 }
 
 int
 when_parse_instant(const char *s, instant_t *out)
 {
-	int64_t	 days, ms, off;
-
-	if (s == NULL || parse_ymd(&s, &days) == -1)
-		return -1;
-	if (*s != 'T' && *s != 't' && *s != ' ')
-		return -1;
-	s++;
-	if (parse_hms(&s, &ms) == -1 || parse_offset(s, &off) == -1)
-		return -1;
-	*out = days * DAY_MS + ms - off;
-	return 0;
+	return s == NULL ? -1 : when_parse_instant_len(s, strlen(s), out);
 }
 
 int
@@ -179,7 +197,7 @@ when_parse_date(const char *s, date_t *out)
 {
 	int64_t	 days;
 
-	if (s == NULL || parse_ymd(&s, &days) == -1 || *s != '\0')
+	if (s == NULL || strlen(s) != 10 || parse_ymd(s, &days) == -1)
 		return -1;
 	*out = (date_t)days;
 	return 0;

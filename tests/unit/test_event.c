@@ -360,6 +360,209 @@ test_decode_long_line(void **state)
 	free(line);
 }
 
+/* ---- the raw text checks, at every position ---- */
+
+/* The error of decoding line (len bytes), "" if it is an event. */
+static const char *
+decode_error(const char *line, size_t len)
+{
+	static char		 err[256];
+	struct soc_event	 ev;
+
+	err[0] = '\0';
+	if (decode(line, len, &ev, err, sizeof(err)) == 0) {
+		event_dispose(&ev);
+		return "";
+	}
+	return err;
+}
+
+/*
+ * A line whose "p" value is pad bytes of 'a' with bytes put at offset at,
+ * so that the bytes tried fall at every place of the 16-byte blocks the text
+ * is scanned in, and at the line's end.
+ */
+static size_t
+line_with(char *buf, size_t cap, size_t pad, size_t at, const char *put,
+    size_t putlen, int close)
+{
+	static const char head[] = "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\","
+	    "\"tenant\":\"t\",\"type\":\"x.y\",\"p\":\"";
+	size_t	 n = sizeof(head) - 1;
+
+	assert_true(n + pad + putlen + 2 < cap);
+	memcpy(buf, head, n);
+	memset(buf + n, 'a', pad);
+	memcpy(buf + n + at, put, putlen);
+	n += pad > at + putlen ? pad : at + putlen;
+	if (close) {
+		memcpy(buf + n, "\"}", 2);
+		n += 2;
+	}
+	return n;
+}
+
+static void
+test_text_every_position(void **state)
+{
+	static const struct {
+		const char	*name, *put;
+		size_t		 putlen;
+		int		 bad_at;	/* offset in put of the bad byte; -1: UTF-8 */
+		const char	*reason;	/* NULL: accepted */
+	} t[] = {
+		{ "0xff", "\xff", 1, 0, "invalid UTF-8" },
+		{ "stray continuation", "\x80", 1, 0, "invalid UTF-8" },
+		{ "cut two-byte", "\xc3" "a", 2, 0, "invalid UTF-8" },
+		{ "cut three-byte", "\xe6\x97" "a", 3, 0, "invalid UTF-8" },
+		{ "surrogate", "\xed\xa0\x80", 3, 0, "invalid UTF-8" },
+		{ "overlong four-byte", "\xf0\x80\x80\x80", 4, 0, "invalid UTF-8" },
+		{ "valid after invalid", "\xe6\x97\xa5\xff", 4, 3, "invalid UTF-8" },
+		{ "raw NUL", "\0", 1, -1, "NUL characters are not allowed" },
+		{ "NUL escape", "\\u0000", 6, -1, "NUL characters are not allowed" },
+		{ "NUL escape after an escaped backslash", "\\\\u0000", 7, -1,
+		    "NUL characters are not allowed" },
+		{ "NUL after invalid UTF-8: NUL is named", "\xff" "a\\u0000", 8, -1,
+		    "NUL characters are not allowed" },
+		{ "other escapes", "\\u0001\\n\\\"\\\\", 12, -1, NULL },
+		{ "two to four bytes", "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x94\xa5", 9, -1,
+		    NULL },
+		{ "a run of three-byte characters",
+		    "\xe6\x83\x85\xe5\xa0\xb1\xe3\x82\xb7\xe3\x82\xb9\xe3\x83\x86"
+		    "\xe3\x83\xa0\xe9\x83\xa8", 21, -1, NULL },
+	};
+	char		 line[256], want[64];
+	const char	*err;
+	size_t		 i, pad, at, len, off;
+	int		 close;
+
+	(void)state;
+	for (i = 0; i < NELEM(t); i++)
+		for (pad = 0; pad <= 40; pad++)
+			for (at = 0; at <= pad; at++)
+				for (close = 0; close <= 1; close++) {
+					len = line_with(line, sizeof(line), pad, at,
+					    t[i].put, t[i].putlen, close);
+					err = decode_error(line, len);
+					if (t[i].reason == NULL) {
+						if (close && *err != '\0')
+							fail_msg("%s pad %zu at %zu: %s",
+							    t[i].name, pad, at, err);
+						continue;
+					}
+					off = len - (close ? 2 : 0) -
+					    (pad > at + t[i].putlen ? pad : at +
+					    t[i].putlen) + at;
+					if (t[i].bad_at >= 0)
+						snprintf(want, sizeof(want),
+						    "invalid UTF-8 at byte %zu",
+						    off + (size_t)t[i].bad_at + 1);
+					else
+						snprintf(want, sizeof(want), "%s",
+						    t[i].reason);
+					if (strcmp(err, want) != 0)
+						fail_msg("%s pad %zu at %zu close %d: "
+						    "\"%s\", want \"%s\"", t[i].name,
+						    pad, at, close, err, want);
+				}
+}
+
+/* ---- duplicate keys: hashes alike, keys not; keys alike, spelt apart ---- */
+
+static void
+test_duplicate_keys(void **state)
+{
+	static const char head[] = "{\"id\":\"e\",\"time\":\"2026-01-01T00:00:00Z\","
+	    "\"tenant\":\"t\",\"type\":\"x.y\",";
+	static const struct {
+		const char	*name, *members;
+		const char	*twice;		/* NULL: accepted */
+	} t[] = {
+		{ "same first four bytes", "\"abcdX\":1,\"abcdY\":2", NULL },
+		{ "same first, middle, last bytes and length",
+		    "\"axbyc\":1,\"azbwc\":2", NULL },
+		{ "a prefix of the other", "\"abc\":1,\"abcd\":2,\"ab\":3,\"a\":4,"
+		    "\"abcde\":5", NULL },
+		{ "same length, last byte differs", "\"key1\":1,\"key2\":2", NULL },
+		{ "long keys, last byte differs",
+		    "\"recorded_at_1\":1,\"recorded_at_2\":2", NULL },
+		{ "envelope names as prefixes", "\"tena\":1,\"types\":2,"
+		    "\"tim\":3,\"i\":4,\"idx\":5", NULL },
+		{ "one byte twice", "\"a\":1,\"a\":2", "a" },
+		{ "three bytes twice", "\"abc\":1,\"x\":0,\"abc\":2", "abc" },
+		{ "four bytes twice", "\"abcd\":1,\"abcd\":2", "abcd" },
+		{ "long key twice", "\"recorded_at\":1,\"records\":0,"
+		    "\"recorded_at\":2", "recorded_at" },
+		{ "empty key twice", "\"\":1,\"\":2", "" },
+		{ "spelt with an escape", "\"ab\":1,\"a\\u0062\":2", "ab" },
+		{ "escaped quote in both", "\"a\\\"b\":1,\"a\\u0022b\":2", "a\"b" },
+		{ "non-ASCII key twice", "\"\xe6\x97\xa5\xe6\x9c\xac\":1,"
+		    "\"\xe6\x97\xa5\":0,\"\xe6\x97\xa5\xe6\x9c\xac\":2",
+		    "\xe6\x97\xa5\xe6\x9c\xac" },
+		{ "non-ASCII keys alike, not the same",
+		    "\"\xe6\x97\xa5\xe6\x9c\xac\":1,\"\xe6\x97\xa5\xe6\x9c\xad\":2",
+		    NULL },
+		{ "an envelope key twice", "\"tenant\":\"u\"", "tenant" },
+		{ "the first with a later twin is named, not the first seen twice",
+		    "\"a\":1,\"b\":1,\"b\":2,\"a\":2", "a" },
+		{ "sixteen keys, the last twice", "\"k0\":0,\"k1\":0,\"k2\":0,"
+		    "\"k3\":0,\"k4\":0,\"k5\":0,\"k6\":0,\"k7\":0,\"k8\":0,"
+		    "\"k9\":0,\"k10\":0,\"k8\":1", "k8" },
+		{ "twice in a nested object", "\"o\":{\"abcdX\":1,\"abcdX\":2}",
+		    "abcdX" },
+		{ "nested objects alike are fine", "\"o\":{\"a\":1},\"p\":{\"a\":1}",
+		    NULL },
+	};
+	char		 line[512], want[64];
+	const char	*err;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(t); i++) {
+		print_message("case: %s\n", t[i].name);
+		snprintf(line, sizeof(line), "%s%s}", head, t[i].members);
+		err = decode_error(line, strlen(line));
+		if (t[i].twice == NULL) {
+			assert_string_equal(err, "");
+			continue;
+		}
+		snprintf(want, sizeof(want), "key \"%s\" is given twice", t[i].twice);
+		assert_string_equal(err, want);
+	}
+}
+
+/* The envelope's members are found by their whole names, not their hashes. */
+static void
+test_required_by_name(void **state)
+{
+	static const struct {
+		const char	*name, *line, *reason;
+	} t[] = {
+		{ "tenant spelt tenants", "{\"id\":\"e\",\"time\":"
+		    "\"2026-01-01T00:00:00Z\",\"tenants\":\"t\",\"type\":\"x.y\"}",
+		    "missing \"tenant\"" },
+		{ "id spelt idx", "{\"idx\":\"e\",\"time\":\"2026-01-01T00:00:00Z\","
+		    "\"tenant\":\"t\",\"type\":\"x.y\"}", "missing \"id\"" },
+		{ "time spelt times", "{\"id\":\"e\",\"times\":"
+		    "\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"type\":\"x.y\"}",
+		    "missing \"time\"" },
+		{ "type spelt with an escape", "{\"id\":\"e\",\"time\":"
+		    "\"2026-01-01T00:00:00Z\",\"tenant\":\"t\",\"typ\\u0065\":\"x\"}",
+		    "\"type\" must be dotted" },
+	};
+	const char	*err;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(t); i++) {
+		print_message("case: %s\n", t[i].name);
+		err = decode_error(t[i].line, strlen(t[i].line));
+		if (strstr(err, t[i].reason) == NULL)
+			fail_msg("%s: \"%s\" lacks \"%s\"", t[i].name, err,
+			    t[i].reason);
+	}
+}
+
 /* ---- event_decode_in: the arena ---- */
 
 static const char arena_line[] = "{\"id\":\"e1\",\"time\":\"2026-01-01T00:00:00Z\","
@@ -541,6 +744,20 @@ test_peek_time(void **state)
 		{ "time is a number", "{\"time\":1767225600}", NULL },
 		{ "time without offset", "{\"time\":\"2026-01-01T00:00:00\"}", NULL },
 		{ "unterminated time", "{\"time\":\"2026-01-01T00:00:00Z", NULL },
+		{ "time with a fraction and an offset", "{\"time\":"
+		    "\"2026-01-01T09:00:00.1239+09:00\"}", "2026-01-01T00:00:00.123Z" },
+		{ "time with a lowercase t and z",
+		    "{\"time\":\"2026-01-01t00:00:00z\"}", "2026-01-01T00:00:00Z" },
+		{ "time of 63 bytes", "{\"time\":\"2026-01-01T00:00:00."
+		    "000000000000000000000000000000000000000000Z\"}",
+		    "2026-01-01T00:00:00Z" },
+		{ "time of 64 bytes is not read", "{\"time\":\"2026-01-01T00:00:00."
+		    "0000000000000000000000000000000000000000000Z\"}", NULL },
+		{ "time with an escape", "{\"time\":\"2026-01-01T00:00:00\\u005a\"}",
+		    NULL },
+		{ "time with trailing bytes", "{\"time\":\"2026-01-01T00:00:00Zx\"}",
+		    NULL },
+		{ "time cut at the line's end", "{\"time\":\"2026-01-01T00:00:00", NULL },
 		{ "empty line", "", NULL },
 	};
 	instant_t	 got;
@@ -583,6 +800,9 @@ main(void)
 		cmocka_unit_test(test_decode_many_keys),
 		cmocka_unit_test(test_decode_len),
 		cmocka_unit_test(test_decode_long_line),
+		cmocka_unit_test(test_text_every_position),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_required_by_name),
 		cmocka_unit_test(test_from_json),
 		cmocka_unit_test(test_peek_time),
 		cmocka_unit_test(test_peek_len),

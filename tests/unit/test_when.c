@@ -76,6 +76,23 @@ test_parse_instant(void **state)
 		{ "bad separator", "2026-05-30X15:30:00Z", 0, 0 },
 		{ "garbage", "yesterday", 0, 0 },
 		{ "empty", "", 0, 0 },
+		{ "offset +23:59", "2026-05-31T00:30:00+23:59", 1,
+		    1780155000000LL + (9 * 60 - 23 * 60 - 59) * 60000LL },
+		{ "offset -00:30 with fraction", "1970-01-01T00:00:00.05-00:30", 1,
+		    1800050 },
+		{ "offset minute 60", "2026-05-30T15:30:00+09:60", 0, 0 },
+		{ "offset cut short", "2026-05-30T15:30:00+09:0", 0, 0 },
+		{ "offset too long", "2026-05-30T15:30:00+09:000", 0, 0 },
+		{ "Z then offset", "2026-05-30T15:30:00Z+09:00", 0, 0 },
+		{ "fraction then garbage", "2026-05-30T15:30:00.5x", 0, 0 },
+		{ "year 0000, January", "0000-01-01T00:00:00Z", 1,
+		    -62167219200000LL },
+		{ "year 9999 end", "9999-12-31T23:59:59.999Z", 1,
+		    253402300799999LL },
+		{ "sign in a digit place", "2026-+5-30T15:30:00Z", 0, 0 },
+		{ "space in a digit place", "2026-05-3 T15:30:00Z", 0, 0 },
+		{ "digit past 9", "2026-05-3:T15:30:00Z", 0, 0 },
+		{ "19 bytes", "2026-05-30T15:30:00", 0, 0 },
 	};
 	instant_t	 got;
 	size_t		 i;
@@ -90,6 +107,25 @@ test_parse_instant(void **state)
 		if (t[i].ok)
 			assert_int_equal(got, t[i].want);
 	}
+}
+
+/* when_parse_instant_len reads n bytes, no more, and a NUL is never part of one. */
+static void
+test_parse_instant_len(void **state)
+{
+	static const char buf[] = "2026-05-30T15:30:00Z+09:00\"";
+	static const char nul[] = "2026-05-30T15:30:00Z\0";
+	instant_t	 got = 0;
+
+	(void)state;
+	assert_int_equal(when_parse_instant_len(buf, 20, &got), 0);
+	assert_int_equal(got, 1780155000000LL);
+	assert_int_equal(when_parse_instant_len(buf, 19, &got), -1);
+	assert_int_equal(when_parse_instant_len(buf, 21, &got), -1);
+	assert_int_equal(when_parse_instant_len(buf, 26, &got), -1);
+	assert_int_equal(when_parse_instant_len(buf, 0, &got), -1);
+	assert_int_equal(when_parse_instant_len(nul, sizeof(nul) - 1, &got), -1);
+	assert_int_equal(when_parse_instant(nul, &got), 0);
 }
 
 static void
@@ -514,6 +550,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_instant),
+		cmocka_unit_test(test_parse_instant_len),
 		cmocka_unit_test(test_parse_date),
 		cmocka_unit_test(test_date_of),
 		cmocka_unit_test(test_day_start),
