@@ -178,45 +178,52 @@ fanout_put(struct fanout *fo, uint64_t seq)
 		reader_done(fo->rd, b);
 }
 
+/* Decodes the batch in slot i, not decoded yet; under fo->mu, dropped meanwhile. */
+static void
+decode_slot(struct fanout *fo, int i)
+{
+	struct reader_batch	*b = fo->ring[i];
+
+	fo->state[i] = BATCH_DECODING;
+	pthread_mutex_unlock(&fo->mu);
+	reader_decode(fo->rd, b);
+	pthread_mutex_lock(&fo->mu);
+	fo->state[i] = BATCH_READY;
+	pthread_cond_broadcast(&fo->cv);
+}
+
 /*
  * Why the runs decode: the reader thread only reads lines (reader_start_raw).
  * Decoding on a thread of its own made one thread more than there are cores
  * on a small machine, where the runs are the bottleneck: the threads took
  * turns. So batch s is decoded by run s % nruns, as soon as it is fetched:
  * each run decodes its own batches among those fetched, from where it is
- * on, before it waits for the one it needs. No run waits forever: the run
- * furthest behind waits for a batch whose owner is either further on
- * (which used it, so it is ready) or itself (which decoded it first).
+ * on, before it uses the next one (wait_ready).
  */
 static void
 decode_own(struct shard *sh, uint64_t from)
 {
-	struct fanout		*fo = sh->fo;
-	struct reader_batch	*b;
-	uint64_t		 s;
-	int			 i;
+	struct fanout	*fo = sh->fo;
+	uint64_t	 s;
+	int		 i;
 
 	pthread_mutex_lock(&fo->mu);
 	fanout_poll(fo);
 	s = from + ((uint64_t)sh->k + sh->n - from % sh->n) % sh->n;
 	for (; s < fo->tail; s += sh->n) {
 		i = s % READER_BATCHES;
-		if (fo->state[i] != BATCH_RAW)
-			continue;
-		fo->state[i] = BATCH_DECODING;
-		b = fo->ring[i];
-		pthread_mutex_unlock(&fo->mu);
-		reader_decode(fo->rd, b);
-		pthread_mutex_lock(&fo->mu);
-		fo->state[i] = BATCH_READY;
-		pthread_cond_broadcast(&fo->cv);
-		fanout_poll(fo);
+		if (fo->state[i] == BATCH_RAW) {
+			decode_slot(fo, i);
+			fanout_poll(fo);
+		}
 	}
 	pthread_mutex_unlock(&fo->mu);
 }
 
 /*
- * Waits until batch seq is decoded. The first run to use it prints its bad
+ * Waits until batch seq is decoded; one its owner has not started on (busy
+ * with a batch of its own) it decodes itself, so no run ever waits for a
+ * run that is not decoding. The first run to use a batch prints its bad
  * lines: runs use batches in input order, so the messages come out in it.
  */
 static void
@@ -225,6 +232,8 @@ wait_ready(struct fanout *fo, uint64_t seq)
 	int	 i = seq % READER_BATCHES;
 
 	pthread_mutex_lock(&fo->mu);
+	if (fo->state[i] == BATCH_RAW)
+		decode_slot(fo, i);
 	while (fo->state[i] != BATCH_READY)
 		pthread_cond_wait(&fo->cv, &fo->mu);
 	if (!fo->told[i]) {
