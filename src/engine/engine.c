@@ -35,10 +35,9 @@ struct dirty {
 
 /* The last key an event's rule worked out: see engine_event_key. */
 struct key_memo {
-	int			 valid;
+	const char		*src;		/* the key expression's text; NULL: none */
 	uint64_t		 epoch;		/* env.memo_epoch: the event */
 	const struct law	*law;
-	const char		*src;		/* the key expression's text */
 	struct sbuf		 key;
 };
 
@@ -517,13 +516,13 @@ engine_event_key(struct engine *en, const struct rule *r, const struct expr *e,
 {
 	struct key_memo	*m = &en->kmemo;
 
-	if (m->valid && m->epoch == env->memo_epoch && m->law == r->law &&
-	    strcmp(m->src, expr_src(e)) == 0) {
+	if (m->src != NULL && m->epoch == env->memo_epoch && m->law == r->law &&
+	    (m->src == expr_src(e) || strcmp(m->src, expr_src(e)) == 0)) {
 		key->len = 0;
 		sbuf_add(key, m->key.s, m->key.len);
 		return 0;
 	}
-	m->valid = 0;
+	m->src = NULL;
 	if (kind_eval_key(e, env, key) == -1)
 		return -1;
 	m->key.len = 0;
@@ -531,7 +530,6 @@ engine_event_key(struct engine *en, const struct rule *r, const struct expr *e,
 	m->epoch = env->memo_epoch;
 	m->law = r->law;
 	m->src = expr_src(e);
-	m->valid = 1;
 	return 0;
 }
 

@@ -333,14 +333,16 @@ reader_in_time_order(char *const *files, int nfiles)
 
 /* --- decoding --- */
 
+/* "FILE:LINE: error: ...\n" for a bad line: a path and a decoder's reason. */
+#define DECODE_MSG	(4096 + 256 + 64)
+
 /*
- * Decodes a line into ev, its tree in arena a (or malloc'd if a is NULL). A
- * bad one is told as "FILE:LINE: error: ..." to f, else to text, else to
- * nobody (quiet): -1.
+ * Decodes a line into ev, its tree in arena a (or malloc'd if a is NULL).
+ * -1 for a bad one, with its message ("FILE:LINE: error: ...\n") in msg.
  */
 static int
-decode_text(struct event_arena *a, FILE *f, struct sbuf *text, const char *path,
-    size_t lineno, const char *line, size_t len, struct soc_event *ev)
+decode_text(struct event_arena *a, const char *path, size_t lineno,
+    const char *line, size_t len, struct soc_event *ev, char *msg, size_t msglen)
 {
 	char	 err[256];
 	int	 rc;
@@ -351,10 +353,7 @@ decode_text(struct event_arena *a, FILE *f, struct sbuf *text, const char *path,
 		rc = event_decode(line, len, ev, err, sizeof(err));
 	if (rc == 0)
 		return 0;
-	if (f != NULL)
-		fprintf(f, "%s:%zu: error: %s\n", path, lineno, err);
-	else if (text != NULL)
-		sbuf_printf(text, "%s:%zu: error: %s\n", path, lineno, err);
+	snprintf(msg, msglen, "%s:%zu: error: %s\n", path, lineno, err);
 	return -1;
 }
 
@@ -367,10 +366,13 @@ decode_line(struct reader_counts *c, int quiet, struct event_arena *a,
     const char *path, size_t lineno, const char *line, size_t len,
     struct soc_event *ev)
 {
+	char	 msg[DECODE_MSG];
+
 	c->lines++;
-	if (decode_text(a, quiet ? NULL : stderr, NULL, path, lineno, line, len,
-	    ev) == -1) {
+	if (decode_text(a, path, lineno, line, len, ev, msg, sizeof(msg)) == -1) {
 		c->rejected++;
+		if (!quiet)
+			fputs(msg, stderr);
 		return -1;
 	}
 	ev->seq = c->lines;
@@ -653,14 +655,16 @@ void
 reader_decode(struct reader *rd, struct reader_batch *b)
 {
 	const struct raw_line	*r;
+	char			 msg[DECODE_MSG];
 	size_t			 i, bad = 0;
 
 	for (i = 0; i < b->nlines; i++) {
 		r = &b->lines[i];
-		if (decode_text(b->arena, NULL, rd->quiet ? NULL : &b->report,
-		    r->path, r->lineno, b->text.s + r->off, r->len,
-		    &b->ev[b->n]) == -1) {
+		if (decode_text(b->arena, r->path, r->lineno, b->text.s + r->off,
+		    r->len, &b->ev[b->n], msg, sizeof(msg)) == -1) {
 			bad++;
+			if (!rd->quiet)
+				sbuf_puts(&b->report, msg);
 			continue;
 		}
 		b->ev[b->n++].seq = r->seq;
@@ -676,22 +680,36 @@ reader_report(struct reader_batch *b)
 		fwrite(b->report.s, 1, b->report.len, stderr);
 }
 
+/*
+ * The next full batch, or NULL with the decoder woken if it waits for a
+ * spent one: nothing is ready to hand over, so it must not wait for more.
+ * Under rd->mu.
+ */
+static struct reader_batch *
+take_full(struct reader *rd)
+{
+	struct reader_batch	*b = rd->full;
+
+	if (b == NULL) {
+		if (rd->waiting && rd->spent != NULL)
+			pthread_cond_broadcast(&rd->cv);
+		return NULL;
+	}
+	if ((rd->full = b->next) == NULL)
+		rd->full_tail = NULL;
+	return b;
+}
+
 int
 reader_poll(struct reader *rd, struct reader_batch **b)
 {
 	int	 rc;
 
 	pthread_mutex_lock(&rd->mu);
-	if ((*b = rd->full) != NULL) {
-		if ((rd->full = (*b)->next) == NULL)
-			rd->full_tail = NULL;
+	if ((*b = take_full(rd)) != NULL)
 		rc = 1;
-	} else {
+	else
 		rc = rd->eof ? -1 : 0;
-		/* Nothing to hand over: the decoder must not wait for more. */
-		if (rc == 0 && rd->waiting && rd->spent != NULL)
-			pthread_cond_broadcast(&rd->cv);
-	}
 	pthread_mutex_unlock(&rd->mu);
 	return rc;
 }
@@ -702,14 +720,8 @@ reader_next(struct reader *rd)
 	struct reader_batch	*b;
 
 	pthread_mutex_lock(&rd->mu);
-	while (rd->full == NULL && !rd->eof) {
-		/* Nothing to hand over: the decoder must not wait for more. */
-		if (rd->waiting && rd->spent != NULL)
-			pthread_cond_broadcast(&rd->cv);
+	while ((b = take_full(rd)) == NULL && !rd->eof)
 		pthread_cond_wait(&rd->cv, &rd->mu);
-	}
-	if ((b = rd->full) != NULL && (rd->full = b->next) == NULL)
-		rd->full_tail = NULL;
 	pthread_mutex_unlock(&rd->mu);
 	return b;
 }
