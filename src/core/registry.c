@@ -18,11 +18,17 @@
 
 /*
  * A version is kept packed (jpack.h; a 1M-contract registry in cJSON trees
- * would take ~2 GB); look-ups unpack it into a small clock cache of trees. A
- * tree handed out stays valid while fewer than REG_CACHE other versions are
- * unpacked: far more than one event ever touches. Holding one longer is a
- * bug that shows as another record's fields (the block is reused), not as
- * a crash: callers look records up again for each check.
+ * would take ~2 GB); look-ups unpack it into a small cache of trees, a ring
+ * per kind. A tree handed out stays valid while fewer than REG_CACHE other
+ * versions (of its kind, so of any) are unpacked: far more than one event
+ * ever touches. Holding one longer is a bug that shows as another record's
+ * fields (the block is reused), not as a crash: callers look records up
+ * again for each check.
+ *
+ * Why a ring per kind: a feed walks through contracts (each touched a few
+ * times, a hundred thousand of them) while it uses the same few thousand
+ * datasets all along. In one ring the contracts pushed every dataset out
+ * before its next use; apart, the datasets stay.
  */
 #define REG_CACHE	4096
 /* A block bigger than this (a huge upserted record) is freed when evicted. */
@@ -56,8 +62,8 @@ struct cache_ent {
 };
 
 struct reg_cache {
-	struct cache_ent e[REG_CACHE];
-	int		 hand;
+	struct cache_ent e[REC__COUNT * REG_CACHE];	/* kind k's ring: from k * REG_CACHE */
+	int		 hand[REC__COUNT];
 	uint64_t	 gen;	/* see registry_generation */
 	/*
 	 * The record of each kind last found: the rules of an event look the same
@@ -130,17 +136,19 @@ uncache(struct registry *r, struct rec_version *v)
 	v->cached = -1;
 }
 
-/* The tree of a version: from the cache, or unpacked into the slot under the clock hand. */
+/* The tree of a version of kind k: from the cache, or unpacked into the slot under k's hand. */
 static const cJSON *
-tree(const struct registry *r, struct rec_version *v)
+tree(const struct registry *r, enum rec_kind k, struct rec_version *v)
 {
 	struct reg_cache	*c = r->cache;
 	struct cache_ent	*e;
+	int			 slot;
 
 	if (v->cached >= 0)
 		return c->e[v->cached].json;
 	c->gen++;	/* a tree may take an old one's place */
-	e = &c->e[c->hand];
+	slot = k * REG_CACHE + c->hand[k];
+	e = &c->e[slot];
 	if (e->ver)
 		e->ver->cached = -1;
 	e->ver = NULL;
@@ -151,15 +159,31 @@ tree(const struct registry *r, struct rec_version *v)
 	}
 	if ((e->json = jpack_tree_in(r->keys, v->packed, &e->block, &e->size)) != NULL) {
 		e->ver = v;
-		v->cached = c->hand;
-		c->hand = (c->hand + 1) % REG_CACHE;
+		v->cached = slot;
+		c->hand[k] = (c->hand[k] + 1) % REG_CACHE;
 	}
 	return e->json;
 }
 
-struct free_arg {
-	struct registry *r;
-};
+/*
+ * Walking all records of a table (freeing, splitting) waits on a cache miss
+ * for each record, and for each one's packed version when freeing it. Asked
+ * for early, the misses overlap: records a few buckets ahead, their packed
+ * versions half as far (their records are loaded by then).
+ */
+#define WALK_AHEAD	16
+
+static void
+walk_prefetch(const struct ptab *t, size_t i, int versions)
+{
+	const struct rec	*rc;
+
+	if (i + WALK_AHEAD < t->cap && (rc = ptab_at(t, i + WALK_AHEAD)) != NULL)
+		__builtin_prefetch(rc);
+	if (versions && i + WALK_AHEAD / 2 < t->cap &&
+	    (rc = ptab_at(t, i + WALK_AHEAD / 2)) != NULL && rc->n > 0)
+		__builtin_prefetch(rc->v[rc->n - 1].packed);
+}
 
 static void
 rec_free_one(struct registry *r, struct rec *rc)
@@ -184,12 +208,14 @@ registry_free(struct registry *r)
 	if (r == NULL)
 		return;
 	for (k = 0; k < REC__COUNT; k++) {
-		for (i = 0; i < r->kinds[k].cap; i++)
+		for (i = 0; i < r->kinds[k].cap; i++) {
+			walk_prefetch(&r->kinds[k], i, 1);
 			if (ptab_at(&r->kinds[k], i))
 				rec_free_one(r, ptab_at(&r->kinds[k], i));
+		}
 		ptab_free(&r->kinds[k]);
 	}
-	for (i = 0; i < REG_CACHE; i++)
+	for (i = 0; i < REC__COUNT * REG_CACHE; i++)
 		free(r->cache->e[i].block);
 	free(r->cache);
 	jpack_keys_free(r->keys);
@@ -285,7 +311,7 @@ registry_get(const struct registry *r, enum rec_kind k, const char *tenant,
 	if (tenant == NULL || id == NULL || (rc = find(r, k, tenant, id)) == NULL)
 		return NULL;
 	i = version_at(rc, t);
-	return i < 0 ? NULL : tree(r, &rc->v[i]);
+	return i < 0 ? NULL : tree(r, k, &rc->v[i]);
 }
 
 int
@@ -383,25 +409,27 @@ find_or_add(struct registry *r, enum rec_kind k, const char *tenant,
 	return rc;
 }
 
-/* Packs json and frees it. */
-static unsigned char *
-pack(struct registry *r, cJSON *json)
+/*
+ * Adds json, packed, as the version of (k, tenant, id) from t on, and frees
+ * it; tenant and id may point into it, so the record is found first.
+ */
+static struct rec *
+put_json(struct registry *r, enum rec_kind k, const char *tenant,
+    const char *id, instant_t t, cJSON *json)
 {
+	struct rec	*rc = find_or_add(r, k, tenant, id);
 	size_t		 len;
-	unsigned char	*p = jpack(r->keys, json, &len);
 
+	insert_version(r, rc, t, jpack(r->keys, json, &len));
 	cJSON_Delete(json);
-	return p;
+	return rc;
 }
 
 void
 registry_put(struct registry *r, enum rec_kind k, const char *tenant,
     const char *id, instant_t t, cJSON *json)
 {
-	struct rec *rc = find_or_add(r, k, tenant, id);	/* before json is freed */
-
-	insert_version(r, rc, t, pack(r, json));
-	changed(r, k, rc, t);
+	changed(r, k, put_json(r, k, tenant, id, t, json), t);
 }
 
 /*
@@ -430,7 +458,7 @@ registry_set_fields(struct registry *r, enum rec_kind k, const char *tenant,
 	int		 i, j, rc_ = -1, same = 1;
 
 	if ((rc = find(r, k, tenant, id)) != NULL && (i = version_at(rc, t)) >= 0 &&
-	    (cur = tree(r, &rc->v[i])) != NULL) {
+	    (cur = tree(r, k, &rc->v[i])) != NULL) {
 		for (j = 0; j < n && same; j++)
 			if (vals[j] && !cJSON_Compare(member(cur, fields[j]), vals[j], 1))
 				same = 0;
@@ -458,6 +486,7 @@ registry_set_field(struct registry *r, enum rec_kind k, const char *tenant,
 
 struct each_ctx {
 	const struct registry *r;
+	enum rec_kind k;
 	void	(*fn)(void *, const char *, const char *, const cJSON *);
 	void	*arg;
 };
@@ -467,14 +496,14 @@ each_one(struct each_ctx *c, const struct rec *rc)
 {
 	if (rc->n > 0)
 		c->fn(c->arg, rc->key, rc->key + strlen(rc->key) + 1,
-		    tree(c->r, &rc->v[rc->n - 1]));
+		    tree(c->r, c->k, &rc->v[rc->n - 1]));
 }
 
 void
 registry_each(const struct registry *r, enum rec_kind k,
     void (*fn)(void *, const char *, const char *, const cJSON *), void *arg)
 {
-	struct each_ctx		 c = { r, fn, arg };
+	struct each_ctx		 c = { r, k, fn, arg };
 	const struct ptab	*t = &r->kinds[k];
 	size_t			 i;
 
@@ -526,6 +555,7 @@ registry_split(struct registry *r, int nparts)
 	for (k = 0; k < REC__COUNT; k++) {
 		t = &r->kinds[k];
 		for (i = 0; i < t->cap; i++) {
+			walk_prefetch(t, i, 0);
 			if ((rc = ptab_at(t, i)) == NULL)
 				continue;
 			p = registry_part_of(rc->key, strlen(rc->key), nparts);
@@ -559,7 +589,6 @@ load_list(struct registry *r, struct ydoc *d, enum rec_kind k, yaml_node_t *list
 {
 	yaml_node_t	*n;
 	cJSON		*json;
-	struct rec	*rc;
 	const char	*id, *tenant;
 	int		 i, loaded = 0;
 
@@ -585,9 +614,7 @@ load_list(struct registry *r, struct ydoc *d, enum rec_kind k, yaml_node_t *list
 		if (registry_has(r, k, tenant, id))
 			ydoc_warn(d, n, "%s %s/%s defined again; the later one wins",
 			    kind_names[k], tenant, id);
-		/* tenant and id point into json: find the record before printing it. */
-		rc = find_or_add(r, k, tenant, id);
-		insert_version(r, rc, INSTANT_MIN, pack(r, json));
+		put_json(r, k, tenant, id, INSTANT_MIN, json);
 		loaded++;
 	}
 	return loaded;
@@ -626,13 +653,11 @@ stream_record(void *arg, int kind, cJSON *rec, int line, int col)
 	struct stream_ctx	*c = arg;
 	const char		*id = rec_string(rec, "id");
 	const char		*tenant = rec_string(rec, "tenant");
-	struct rec		*rc;
 
 	if (registry_has(c->r, kind, tenant, id))
 		fprintf(stderr, "%s:%d:%d: warning: %s %s/%s defined again; the later "
 		    "one wins\n", c->path, line, col, kind_names[kind], tenant, id);
-	rc = find_or_add(c->r, kind, tenant, id);	/* before rec is freed */
-	insert_version(c->r, rc, INSTANT_MIN, pack(c->r, rec));
+	put_json(c->r, kind, tenant, id, INSTANT_MIN, rec);
 	return 0;
 }
 

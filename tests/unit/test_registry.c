@@ -366,6 +366,40 @@ test_many(void **state)
 }
 
 /*
+ * Kinds do not push each other out of the tree cache: a dataset looked up
+ * before ten thousand contracts (more than a ring holds) are unpacked is
+ * still the same tree afterwards, not unpacked again elsewhere. The
+ * contracts, cycled through their own ring, still read as themselves.
+ */
+static void
+test_kinds_cached_apart(void **state)
+{
+	enum { N = 10000 };
+	struct registry	*r = registry_new();
+	const cJSON	*before, *after;
+	char		 id[16];
+	int		 i;
+
+	(void)state;
+	registry_put(r, REC_DATASET, "t", "ds", INSTANT_MIN, rec_v(7));
+	for (i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "c-%d", i);
+		registry_put(r, REC_CONTRACT, "t", id, INSTANT_MIN, rec_v(i));
+	}
+	before = registry_get(r, REC_DATASET, "t", "ds", 0);
+	assert_non_null(before);
+	for (i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "c-%d", i);
+		if (v_of(r, REC_CONTRACT, "t", id, 0) != i)
+			fail_msg("contract %d: another record's fields", i);
+	}
+	after = registry_get(r, REC_DATASET, "t", "ds", 0);
+	assert_ptr_equal(before, after);
+	assert_int_equal(v_of(r, REC_DATASET, "t", "ds", 0), 7);
+	registry_free(r);
+}
+
+/*
  * registry_split: every record lands in the part its tenant belongs to,
  * readable there (after a look-up in the whole, so the memo and cache have
  * something to lose), with a fact set afterwards in its own part only; the
@@ -426,6 +460,7 @@ main(void)
 		cmocka_unit_test(test_set_fields),
 		cmocka_unit_test(test_change_keys),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_kinds_cached_apart),
 		cmocka_unit_test(test_split),
 	};
 
