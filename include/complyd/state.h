@@ -46,6 +46,11 @@ struct state;
 struct state_ops {
 	/* 1 if (tenant, id) was seen before; marks it seen either way. */
 	int		 (*seen)(struct state *, const char *tenant, const char *id);
+	/*
+	 * A hint that seen(tenant, id) comes soon: starts loading its place into
+	 * the cache, changes nothing. NULL where there is nothing to gain.
+	 */
+	void		 (*prefetch)(struct state *, const char *tenant, const char *id);
 	/* The slot of (rule, tenant, key); created when create is set, else NULL if absent. */
 	struct slot	*(*slot)(struct state *, const struct rule *, const char *tenant,
 			    const char *key, int create);

@@ -146,6 +146,8 @@ void hset64_init(struct hset64 *s);
 /* Adds h; returns 1 if it was new, 0 if already present. */
 int  hset64_add(struct hset64 *s, uint64_t h);
 int  hset64_has(const struct hset64 *s, uint64_t h);
+/* Starts loading the slot where a look-up of h begins into the cache; changes nothing. */
+void hset64_prefetch(const struct hset64 *s, uint64_t h);
 void hset64_free(struct hset64 *s);
 
 #endif

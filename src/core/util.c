@@ -371,16 +371,30 @@ hset64_key(uint64_t h)
 	return h ? h : 1;
 }
 
+/* Where a look-up of h (stored form) starts; cap must be > 0. */
+static size_t
+hset64_home(size_t cap, uint64_t h)
+{
+	/* Mix the high bits in: callers may pass weak fingerprints. */
+	return (size_t)(h ^ (h >> 32)) & (cap - 1);
+}
+
 /* Slot holding h or the empty slot where it would go; cap must be > 0. */
 static uint64_t *
 hset64_slot(uint64_t *slots, size_t cap, uint64_t h)
 {
 	size_t	 i;
 
-	/* Mix the high bits in: callers may pass weak fingerprints. */
-	for (i = (size_t)(h ^ (h >> 32)) & (cap - 1);; i = (i + 1) & (cap - 1))
+	for (i = hset64_home(cap, h);; i = (i + 1) & (cap - 1))
 		if (slots[i] == 0 || slots[i] == h)
 			return &slots[i];
+}
+
+void
+hset64_prefetch(const struct hset64 *s, uint64_t h)
+{
+	if (s->cap > 0)
+		__builtin_prefetch(&s->slots[hset64_home(s->cap, hset64_key(h))], 1);
 }
 
 static void

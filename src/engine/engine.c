@@ -431,6 +431,13 @@ engine_set_horizon(struct engine *en, instant_t (*now)(void))
 	en->horizon = now;
 }
 
+void
+engine_prefetch(struct engine *en, const struct soc_event *ev)
+{
+	if (en->st->ops->prefetch != NULL)
+		en->st->ops->prefetch(en->st, ev->tenant, ev->id);
+}
+
 int
 engine_event(struct engine *en, const struct soc_event *ev)
 {

@@ -394,6 +394,8 @@ stream_files(struct run *rn, char *const *files, int nfiles,
 		return -2;
 	while ((b = reader_next(rd)) != NULL) {
 		for (i = 0; i < b->n; i++)
+			engine_prefetch(rn->en, &b->ev[i]);
+		for (i = 0; i < b->n; i++)
 			run_event(rn, &b->ev[i]);
 		reader_done(rd, b);
 	}

@@ -5,9 +5,9 @@
  * nothing an obligation depends on crosses tenants: records, deadlines,
  * periodic state and seen ids are all per tenant. So each thread runs its
  * own engine over its own part of the registry (registry_split) with its
- * own state. Every thread sees every event in input order and moves its
- * clock with each, as one engine would (timers fire at the same points,
- * `now` reads the same), but applies only its own tenants' events.
+ * own state. Every thread sees every event in input order but applies only
+ * its own tenants' events, and only those move its clock: timers still fire
+ * in the order and at the clock one engine would (see shard_loop).
  *
  * Alerts go to one collector under a lock. Their output order does not
  * depend on which thread raised them: ties on (time, obligation, tenant,
@@ -249,24 +249,44 @@ mine(const struct shard *sh, const char *tenant)
 	return registry_part_of(tenant, strlen(tenant), sh->n) == sh->k;
 }
 
+/*
+ * Which of a batch's events are this run's; those are hinted to its engine
+ * (engine_prefetch) before any is applied.
+ */
+static void
+sort_out(struct shard *sh, const struct reader_batch *b, unsigned char *own)
+{
+	size_t	 i;
+
+	for (i = 0; i < b->n; i++)
+		if ((own[i] = mine(sh, b->ev[i].tenant)))
+			engine_prefetch(sh->rn.en, &b->ev[i]);
+}
+
+/*
+ * Every run sees every event (run_see: the first starts its engine), but
+ * only its own move its engine's clock. That is exact: timers fire in due
+ * order with the clock set to their due time, whether a run's clock went
+ * through the other tenants' times in between or not, and nothing else
+ * reads the clock between two of its own events; run_finish moves it to
+ * the last time of all.
+ */
 static void
 shard_loop(struct shard *sh)
 {
 	struct reader_batch	*b;
-	struct soc_event	*ev;
+	unsigned char		 own[READER_BATCH];
 	uint64_t		 seq;
 	size_t			 i;
 
 	for (seq = 0; (b = fanout_get(sh->fo, seq)) != NULL; seq++) {
 		decode_own(sh, seq);
 		wait_ready(sh->fo, seq);
+		sort_out(sh, b, own);
 		for (i = 0; i < b->n; i++) {
-			ev = &b->ev[i];
-			run_see(&sh->rn, ev);
-			if (mine(sh, ev->tenant))
-				engine_event(sh->rn.en, ev);
-			else
-				engine_advance(sh->rn.en, ev->time);
+			run_see(&sh->rn, &b->ev[i]);
+			if (own[i])
+				engine_event(sh->rn.en, &b->ev[i]);
 		}
 		fanout_put(sh->fo, seq);
 	}

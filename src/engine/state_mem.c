@@ -22,15 +22,33 @@ struct state_mem {
 	struct hmap	 tenants;	/* name -> the interned copy */
 };
 
+static uint64_t
+seen_hash(const char *tenant, const char *id)
+{
+	uint64_t h = hash64(tenant, strlen(tenant) + 1, HASH64_SEED);
+
+	return hash64(id, strlen(id), h);
+}
+
 static int
 mem_seen(struct state *st, const char *tenant, const char *id)
 {
 	struct state_mem *m = (struct state_mem *)st;
-	uint64_t h;
 
-	h = hash64(tenant, strlen(tenant) + 1, HASH64_SEED);
-	h = hash64(id, strlen(id), h);
-	return !hset64_add(&m->seen, h);
+	return !hset64_add(&m->seen, seen_hash(tenant, id));
+}
+
+/*
+ * Why: a million ids make the set larger than the caches, so each look-up
+ * misses once. Hinted a batch ahead, the misses overlap (measured: about
+ * 1.5% of a replay's CPU).
+ */
+static void
+mem_prefetch(struct state *st, const char *tenant, const char *id)
+{
+	struct state_mem *m = (struct state_mem *)st;
+
+	hset64_prefetch(&m->seen, seen_hash(tenant, id));
 }
 
 static uint64_t
@@ -140,7 +158,7 @@ mem_free(struct state *st)
 }
 
 static const struct state_ops mem_ops = {
-	mem_seen, mem_slot, mem_dirty, mem_each, mem_free
+	mem_seen, mem_prefetch, mem_slot, mem_dirty, mem_each, mem_free
 };
 
 struct state *

@@ -247,14 +247,18 @@ test_hset64(void **state)
 		{ "hash of a string", 0x85944171f73967e8ULL },
 	};
 	struct hset64	 s;
-	size_t		 i;
+	size_t		 i, n;
 	uint64_t	 h;
 
 	(void)state;
 	hset64_init(&s);
+	hset64_prefetch(&s, 42);	/* an empty set has no slots to point into */
 	assert_false(hset64_has(&s, 42));
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		print_message("case: %s\n", t[i].name);
+		n = s.len;
+		hset64_prefetch(&s, t[i].h);	/* a hint: adds nothing */
+		assert_int_equal(s.len, n);
 		hset64_add(&s, t[i].h);
 		assert_true(hset64_has(&s, t[i].h));
 		assert_int_equal(hset64_add(&s, t[i].h), 0);
