@@ -162,6 +162,8 @@ struct val val_json(const cJSON *j);	/* converts a JSON node (NULL -> null) */
 cJSON *val_to_json(const struct val *v);
 /* Appends the text form of v (as val_to_json would print it, strings unquoted). */
 void val_format(const struct val *v, struct sbuf *out);
+/* "null", "bool", "number", "string", ...: for messages. */
+const char *val_type_name(enum vtype t);
 
 /*
  * Message templates: text with {expression} holes ("{{" for a brace).

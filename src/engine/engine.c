@@ -402,7 +402,7 @@ apply_fact(struct engine *en, const struct fact *f, const struct soc_event *ev)
 
 	sbuf_init(&id);
 	env = engine_env(en, NULL, ev, ev->tenant, NULL, NULL, NULL);
-	if (expr_eval_str(f->id, env, &id) == -1)
+	if (kind_eval_key(f->id, env, &id) == -1)
 		goto out;
 	rec = registry_get(en->reg, f->kind, ev->tenant, id.s, ev->time);
 	if (rec == NULL)

@@ -177,7 +177,7 @@ expr_type_name(enum etype t)
 }
 
 const char *
-ex_vname(enum vtype t)
+val_type_name(enum vtype t)
 {
 	return vnames[t];
 }

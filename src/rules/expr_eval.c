@@ -36,7 +36,7 @@ ex_ebad(struct ctx *c, const struct val *v, const struct node *n,
 
 	if (v->t == V_NULL)
 		return ex_efail(c, "missing attribute %s", p);
-	return ex_efail(c, "%s: expected %s, got %s", p, want, ex_vname(v->t));
+	return ex_efail(c, "%s: expected %s, got %s", p, want, val_type_name(v->t));
 }
 
 /* ---- evaluation ---- */

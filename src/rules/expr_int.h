@@ -132,7 +132,6 @@ struct func {
 /* expr.c */
 void		*ex_alloc(struct expr *, size_t);
 const char	*ex_tname(enum etype);
-const char	*ex_vname(enum vtype);
 enum etype	 ex_merge(enum etype, enum etype);
 void		 ex_cerr(struct comp *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

@@ -77,9 +77,14 @@ kind_eval_key(const struct expr *e, struct expr_env *env, struct sbuf *out)
 		    v.path ? v.path : expr_src(e));
 		return -1;
 	}
-	if (v.t != V_STR && v.t != V_NUM) {
-		snprintf(env->err, sizeof(env->err), "%s: a key must be a string",
-		    v.path ? v.path : expr_src(e));
+	/*
+	 * Ids are strings (DESIGN: records' ids, the envelope's id): an id given
+	 * as a number is an attribute of the wrong type, so the rule raises a
+	 * review rather than look up or open "42".
+	 */
+	if (v.t != V_STR) {
+		snprintf(env->err, sizeof(env->err), "%s: expected string, got %s",
+		    v.path ? v.path : expr_src(e), val_type_name(v.t));
 		return -1;
 	}
 	val_format(&v, out);
