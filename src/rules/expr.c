@@ -1257,7 +1257,7 @@ fits(enum etype got, enum etype want)
 {
 	return want == T_ANY || got == T_ANY || got == T_NULL || got == want ||
 	    (want == T_DATE && got == T_STR) ||	/* "YYYY-MM-DD" */
-	    (want == T_STR && got == T_NUM);	/* keys: expr_eval_str */
+	    (want == T_STR && got == T_NUM);	/* a status: expr_eval_str formats it */
 }
 
 struct expr *
