@@ -577,6 +577,20 @@ version_date(const struct expr *e, struct expr_env *env, date_t *d, int *err)
 	return 0;
 }
 
+/* The version of r's law in force on day d, if r is in force then (its dates, an article). */
+static const struct law_version *
+rule_version_on(const struct rule *r, date_t d)
+{
+	const struct law_version	*v;
+
+	if ((r->eff_from != DATE_NONE && d < r->eff_from) ||
+	    (r->eff_until != DATE_NONE && d >= r->eff_until))
+		return NULL;
+	if ((v = law_version_at(r->law, d)) == NULL || rule_article(r, v) == NULL)
+		return NULL;
+	return v;
+}
+
 const struct law_version *
 engine_version(struct engine *en, const struct rule *r, struct expr_env *env,
     instant_t at, int *err)
@@ -589,10 +603,7 @@ engine_version(struct engine *en, const struct rule *r, struct expr_env *env,
 	/* A version date that is not known (null) means the rule does not apply. */
 	if (r->version_at && (version_date(r->version_at, env, &d, err) == -1))
 		return NULL;
-	if ((r->eff_from != DATE_NONE && d < r->eff_from) ||
-	    (r->eff_until != DATE_NONE && d >= r->eff_until))
-		return NULL;
-	if ((v = law_version_at(r->law, d)) == NULL || rule_article(r, v) == NULL)
+	if ((v = rule_version_on(r, d)) == NULL)
 		return NULL;
 	env->vars[EV_VERSION] = val_str(v->id);
 	return v;
@@ -1121,12 +1132,21 @@ engine_review(struct engine *en, const struct rule *r, const char *tenant,
 {
 	struct alert_req q;
 
+	/*
+	 * Without a version worked out (the key or the version date could not
+	 * be), the one in force at t judges. A rule not in force then raises
+	 * nothing: it would not have been judged at all (DESIGN "Versions": no
+	 * version in force, no obligation), and a review citing no version and
+	 * no article helps no one.
+	 */
+	if (v == NULL && (v = rule_version_on(r, when_date_of(t))) == NULL)
+		return;
 	memset(&q, 0, sizeof(q));
 	q.tenant = tenant;
 	q.key = key ? key : "";
 	q.status = "review";
 	q.time = t;
-	q.version = v ? v : law_version_at(r->law, when_date_of(t));
+	q.version = v;
 	q.id_part = ev ? ev->id : NULL;
 	/* A record check's review: the event that changed the record, if any. */
 	q.evidence[0] = ev ? ev->id : en->cause;
