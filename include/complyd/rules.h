@@ -140,6 +140,8 @@ struct loader {
 	struct ruleset	*rs;
 	int		 nerrors;
 	struct hmap	 used_macros;	/* names expanded by some expression */
+	struct hmap	 obligations;	/* ids of the law list (law-list.yaml), if there is one */
+	int		 catalog;	/* a law list was among the files */
 };
 /* Compiles the expression in scalar node n ("what" names it in errors); NULL on error. */
 struct expr *loader_expr(struct loader *ld, yaml_node_t *n, unsigned vars,

@@ -703,6 +703,10 @@ parse_rule(struct loader *ld, yaml_node_t *n)
 	r->line = ydoc_line(n);
 	r->id = req_str(ld, n, "id", "a rule");
 	r->obligation = req_str(ld, n, "obligation", "a rule");
+	/* DESIGN: a rule's obligation is an id from the law list, when one is there. */
+	if (r->obligation && ld->catalog && hmap_get(&ld->obligations, r->obligation) == NULL)
+		ydoc_error(ld->doc, ydoc_get(ld->doc, n, "obligation"),
+		    "obligation '%s' is not in the law list", r->obligation);
 	if (parse_kind(ld, r, n) == -1) {
 		r->kind = RK__COUNT;
 		return r;
@@ -928,16 +932,43 @@ file_role(struct ydoc *d, yaml_node_t *root)
 	return ydoc_get(d, root, "law") ? F_LAW : F_SHARED;
 }
 
+/* The obligation ids of a law-list catalog (laws[].obligations[].id), into ld. */
+static void
+read_catalog(struct loader *ld, struct ydoc *d, yaml_node_t *root)
+{
+	yaml_node_t	*laws = ydoc_get(d, root, "laws"), *obs;
+	const char	*id;
+	int		 i, j;
+
+	if (laws == NULL)
+		return;
+	ld->catalog = 1;
+	for (i = 0; i < ydoc_len(d, laws); i++) {
+		obs = ydoc_get(d, ydoc_item(d, laws, i), "obligations");
+		for (j = 0; j < ydoc_len(d, obs); j++)
+			if ((id = ydoc_str(ydoc_get(d, ydoc_item(d, obs, j), "id"))) != NULL)
+				hmap_put(&ld->obligations, id, ld);
+	}
+}
+
+/*
+ * A file's name (not the directory it was read from) and its bytes. The hash
+ * names a rule version for auditors: the same files must give the same hash
+ * wherever they lie and however their path is spelt (rules, ./rules,
+ * /etc/complyd/rules). Names count, as load order follows them.
+ */
 static void
 hash_file(EVP_MD_CTX *md, const char *path)
 {
-	char	 buf[8192];
-	size_t	 n;
-	FILE	*f = fopen(path, "rb");
+	char		 buf[8192];
+	const char	*name = strrchr(path, '/');
+	size_t		 n;
+	FILE		*f = fopen(path, "rb");
 
 	if (f == NULL)
 		return;
-	EVP_DigestUpdate(md, path, strlen(path) + 1);
+	name = name ? name + 1 : path;
+	EVP_DigestUpdate(md, name, strlen(name) + 1);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 		EVP_DigestUpdate(md, buf, n);
 	fclose(f);
@@ -1004,6 +1035,8 @@ load_docs(struct ruleset *rs, struct ydoc *docs, int n, struct loader *ld)
 			enum file_role role = docs[i].loaded ? file_role(&docs[i], root) : F_SKIP;
 
 			ld->doc = &docs[i];
+			if (pass == 0 && role == F_SKIP && docs[i].loaded)
+				read_catalog(ld, &docs[i], root);
 			if (pass == 0 && role == F_SHARED) {
 				ld->nerrors += ydoc_check_keys(ld->doc, root, shared_keys,
 				    "a shared rule file");
@@ -1084,6 +1117,7 @@ ruleset_load(const char *const *paths, int npaths, const char *cal_path,
 	memset(&ld, 0, sizeof(ld));
 	ld.rs = rs;
 	hmap_init(&ld.used_macros);
+	hmap_init(&ld.obligations);
 	if (cal_path && (rs->cal = calendar_load(cal_path, &nerr)) == NULL) {
 		ld.nerrors++;
 		nerr = nerr ? nerr : 1;
@@ -1104,6 +1138,7 @@ ruleset_load(const char *const *paths, int npaths, const char *cal_path,
 		snprintf(rs->hash + 2 * i, 3, "%02x", h[i]);
 	load_docs(rs, docs, rs->nfiles, &ld);
 	hmap_free(&ld.used_macros, NULL);
+	hmap_free(&ld.obligations, NULL);
 	/*
 	 * ld.nerrors says whether anything failed; the count reported is that
 	 * of the messages printed (each ydoc_error counts in its document).

@@ -341,5 +341,24 @@ printf 'tests: 3\n' >"$tmp/tc/rules/tests/typo.yaml"
 check "a test file whose tests is not a list fails" \
     sh -c "[ $? -eq 1 ] && grep -q 'must be a list of test cases' '$tmp/tc.err'"
 
+# ---- the rules' sha256 names their files and bytes, not where they lie ----
+mkdir -p "$tmp/moved/deeper"
+cp -R rules conf "$tmp/moved/deeper/"	# the rules name ../conf/holidays
+sha_of() { "$CTL" lint "$1" 2>/dev/null | sed -n 's/.*(sha256 \([0-9a-f]*\)).*/\1/p'; }
+h1=$(sha_of rules)
+check "the rules' sha256 is the same however the path is spelt or wherever they lie" \
+    sh -c "[ -n '$h1' ] && [ '$h1' = '$(sha_of ./rules/)' ] && [ '$h1' = '$(sha_of "$(pwd)/rules")' ] && [ '$h1' = '$(sha_of "$tmp/moved/deeper/rules")' ]"
+printf '# changed\n' >>"$tmp/moved/deeper/rules/fire.yaml"
+check "a changed rule file changes the sha256" \
+    sh -c "[ '$h1' != '$(sha_of "$tmp/moved/deeper/rules")' ]"
+
+# ---- with a law list in the directory, a rule's obligation must be in it ----
+mkdir -p "$tmp/obl"
+cp rules/law-list.yaml rules/fire.yaml "$tmp/obl/"
+sed 's/obligation: FIRE-ORDER-REMEDIED/obligation: FIRE-NO-SUCH/' rules/fire.yaml >"$tmp/obl/fire.yaml"
+"$CTL" lint "$tmp/obl" >"$tmp/obl.out" 2>"$tmp/obl.err"
+check "an obligation not in the law list is an error at its position" \
+    sh -c "[ $? -eq 1 ] && grep -q \"fire.yaml:[0-9]*:[0-9]*: error: obligation 'FIRE-NO-SUCH' is not in the law list\" '$tmp/obl.err'"
+
 echo "$((checks - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -146,8 +146,13 @@ static const char good_law[] = HDR MATCH_RULE
 	"    articles: { v1: \"3\", v2: \"3\" }\n"
 	"    message: { ja: \"x\", en: \"y\" }\n";
 
-/* The law-list catalog and test cases are skipped by the loader. */
-static const char catalog[] = "laws:\n  - id: nothing\n";
+/*
+ * Test cases are skipped by the loader; of the law-list catalog it reads
+ * only the obligation ids, which every rule's obligation must be among.
+ */
+static const char catalog[] =
+	"laws:\n  - id: tl\n    obligations:\n"
+	"      - { id: TL-MATCH }\n      - { id: TL-DL }\n      - { id: TL-REC }\n";
 static const char test_cases[] = "tests:\n  - name: x\n";
 
 static void
@@ -845,6 +850,40 @@ test_load_empty_dir(void **state)
 	tdir_free(&d);
 }
 
+/*
+ * With a law list in the directory, an obligation not in it is an error at
+ * the rule's `obligation` value; without one, any id is taken (a house rule
+ * set of its own, as in the README's quick start).
+ */
+static void
+test_load_obligation_not_listed(void **state)
+{
+	static const char short_catalog[] =
+	    "laws:\n  - id: tl\n    obligations: [ { id: TL-MATCH }, { id: TL-DL } ]\n";
+	struct tdir	 d;
+	struct ruleset	*rs;
+	const char	*paths[1];
+	char		*err;
+	int		 nerr = 0;
+
+	(void)state;
+	tdir_init(&d);
+	tdir_write(&d, "tl.yaml", good_law);
+	paths[0] = d.path;
+	rs = load_capture(paths, 1, &nerr, &err);
+	assert_non_null(rs);	/* no catalog: nothing to check against */
+	ruleset_free(rs);
+	free(err);
+	tdir_write(&d, "catalog.yaml", short_catalog);
+	rs = load_capture(paths, 1, &nerr, &err);
+	assert_null(rs);
+	assert_int_equal(nerr, 1);
+	assert_non_null(strstr(err, "tl.yaml:29:17: error: obligation 'TL-REC' is "
+	    "not in the law list\n"));
+	free(err);
+	tdir_free(&d);
+}
+
 int
 main(void)
 {
@@ -858,6 +897,7 @@ main(void)
 		cmocka_unit_test(test_load_brackets_in_text),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_empty_dir),
+		cmocka_unit_test(test_load_obligation_not_listed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
