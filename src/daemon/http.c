@@ -288,12 +288,26 @@ allow_tenant(void *arg, const char *tenant)
 /* Splits a JSON array body into items (index as the line). */
 static int
 items_from_array(const char *body, size_t len, struct ingest_item **items,
-    size_t *n, char ***texts)
+    size_t *n, char ***texts, size_t *trailing)
 {
-	cJSON	*arr = cJSON_ParseWithLength(body, len), *it;
-	size_t	 i = 0, cnt;
+	const char	*end = NULL;
+	cJSON		*arr = cJSON_ParseWithLengthOpts(body, len, &end, 0), *it;
+	size_t		 i = 0, cnt;
 
 	if (!cJSON_IsArray(arr)) {
+		cJSON_Delete(arr);
+		return -1;
+	}
+	/*
+	 * cJSON stops after the array: what follows (a second array, JSON lines)
+	 * would be dropped without a word. The batch is refused whole instead,
+	 * so that nothing of it is accepted and the sender knows.
+	 */
+	while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\r' ||
+	    *end == '\n'))
+		end++;
+	if (end < body + len) {
+		*trailing = (size_t)(end - body) + 1;
 		cJSON_Delete(arr);
 		return -1;
 	}
@@ -348,6 +362,7 @@ route_events(struct reqctx *c)
 	struct ingest_result	 res;
 	char			**texts = NULL;
 	cJSON			*o, *rej;
+	size_t			 trailing = 0;
 	int			 array = 0;
 
 	if (!http_ingest_on(&c->d->cf)) {
@@ -366,9 +381,17 @@ route_events(struct reqctx *c)
 		;
 	if (i < len && body[i] == '[') {
 		array = 1;
-		if (items_from_array(body, len, &items, &n, &texts) == -1) {
-			reply_error(c->req, 400, "bad_json", "the body is not a JSON array "
-			    "nor JSON lines");
+		if (items_from_array(body, len, &items, &n, &texts, &trailing) == -1) {
+			if (trailing) {
+				char msg[160];
+
+				snprintf(msg, sizeof(msg), "data after the JSON array at "
+				    "byte %zu: send one array or JSON lines; nothing of "
+				    "this batch was accepted", trailing);
+				reply_error(c->req, 400, "bad_json", msg);
+			} else
+				reply_error(c->req, 400, "bad_json", "the body is not a "
+				    "JSON array nor JSON lines");
 			return;
 		}
 	} else

@@ -147,6 +147,13 @@ check "an event outside the token's tenants is rejected" \
 code=$(post t-ingest '[{"id":"a1","time":"'"$NOW"'","tenant":"acme","type":"x.y"}, 5]')
 check "a JSON array body reports bad items by index" \
     "[ '$code' = 202 ] && grep -q '\"index\":1' '$T/resp'"
+# What follows an array is not dropped unseen: the whole batch is refused.
+code=$(post t-ingest "$(printf '[{"id":"ar1","time":"%s","tenant":"acme","type":"x.y"}]\n[{"id":"ar2","time":"%s","tenant":"acme","type":"x.y"}]' "$NOW" "$NOW")")
+check "data after a JSON array is a JSON 400, and nothing of the batch is accepted" \
+    "[ '$code' = 400 ] && grep -q '\"code\":\"bad_json\"' '$T/resp' && grep -q 'after the JSON array at byte' '$T/resp'"
+code=$(post t-ingest '[{"id":"ar1","time":"'"$NOW"'","tenant":"acme","type":"x.y"}]')
+check "an event of a refused batch is new when sent again" \
+    "[ '$code' = 202 ] && grep -q '\"accepted\":1' '$T/resp' && grep -q '\"duplicates\":0' '$T/resp'"
 code=$(post t-ingest "$(use_event h1)")
 check "a repeated id is accepted once" "grep -q '\"duplicates\":1' '$T/resp'"
 head -c 20000000 /dev/zero | tr '\0' ' ' > "$T/big"
