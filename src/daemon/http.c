@@ -610,8 +610,15 @@ listen_unix(const char *path)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	unlink(path);
+	/*
+	 * Anyone who can reach the path may connect (0666), as anyone may reach
+	 * the loopback port: who may do what is decided per request, the peer's
+	 * uid making root and the daemon's own user admin and everyone else
+	 * showing a token (DESIGN). The directory holding the socket is what
+	 * keeps others from reaching it, where that is wanted.
+	 */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, 0660) == -1 || listen(fd, 64) == -1) {
+	    chmod(path, 0666) == -1 || listen(fd, 64) == -1) {
 		log_warn("%s", path);
 		close(fd);
 		return -1;

@@ -470,6 +470,18 @@ check "complyctl rules lists the loaded rules" \
     "[ $? -eq 0 ] && grep -q 'appi.use-within-purpose' '$T/ctl.out'"
 "$BUILD/complyctl" reload --socket "$T/var/api.sock" > "$T/ctl.out"
 check "complyctl reload reloads" "[ $? -eq 0 ]"
+# DESIGN: over the socket, anyone but root and the daemon's user sends a token.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
+	chmod o+x "$T" "$T/var"
+	as_nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$@"; }
+	as_nobody env COMPLYD_TOKEN=t-auditor "$BUILD/complyctl" verify --socket "$T/var/api.sock" >"$T/ctl.out" 2>"$T/ctl.err"
+	check "another user reaches the socket and is judged by its token" \
+	    "[ $? -eq 0 ] && grep -q '\"ok\":true' '$T/ctl.out'"
+	as_nobody env COMPLYD_TOKEN= "$BUILD/complyctl" verify --socket "$T/var/api.sock" >"$T/ctl.out" 2>"$T/ctl.err"
+	check "another user without a token is refused (401), not made admin" \
+	    "[ $? -ne 0 ] && grep -q '401' '$T/ctl.err'"
+	chmod o-x "$T" "$T/var"
+fi
 "$BUILD/complyctl" rules --socket "$T/nonexistent.sock" 2>"$T/ctl.err"
 check "complyctl with no daemon on the socket says so and exits 2" \
     "[ $? -eq 2 ] && grep -q 'nonexistent.sock' '$T/ctl.err'"
