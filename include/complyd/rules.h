@@ -61,6 +61,7 @@ struct rule {
 	char		*obligation;
 	char		*file;
 	int		 line;
+	int		 id_line, id_col;	/* where its id is written (duplicates) */
 	struct law	*law;
 	enum rule_kind_id kind;
 	int		 index;		/* position in the rule set */

@@ -702,6 +702,12 @@ parse_rule(struct loader *ld, yaml_node_t *n)
 	r->file = xstrdup(ld->doc->path);
 	r->line = ydoc_line(n);
 	r->id = req_str(ld, n, "id", "a rule");
+	{
+		yaml_node_t *idn = ydoc_get(ld->doc, n, "id");
+
+		r->id_line = idn ? ydoc_line(idn) : r->line;
+		r->id_col = idn ? ydoc_col(idn) : 1;
+	}
 	r->obligation = req_str(ld, n, "obligation", "a rule");
 	/* DESIGN: a rule's obligation is an id from the law list, when one is there. */
 	if (r->obligation && ld->catalog && hmap_get(&ld->obligations, r->obligation) == NULL)
@@ -1085,8 +1091,8 @@ build_index(struct ruleset *rs, struct loader *ld)
 		struct rule *r = rs->rules[i];
 
 		if (r->id && hmap_put(&ids, r->id, r) != NULL) {
-			fprintf(log_diag(), "%s:%d:1: error: rule id '%s' is "
-			    "defined twice\n", r->file, r->line, r->id);
+			fprintf(log_diag(), "%s:%d:%d: error: rule id '%s' is "
+			    "defined twice\n", r->file, r->id_line, r->id_col, r->id);
 			ld->nerrors++;
 		}
 		for (j = 0; r->on && r->on[j]; j++)

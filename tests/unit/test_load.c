@@ -275,7 +275,7 @@ test_load_files_and_duplicates(void **state)
 	rs = load_capture(paths, 2, &nerr, &err);
 	assert_null(rs);
 	assert_int_equal(nerr, 1);
-	snprintf(want, sizeof(want), "%s:5:1: error: rule id 'tl.match' is "
+	snprintf(want, sizeof(want), "%s:5:9: error: rule id 'tl.match' is "
 	    "defined twice\n", paths[1]);
 	assert_string_equal(err, want);
 	free(err);
@@ -490,7 +490,7 @@ static const struct ecase ecases[] = {
 	    ":16:33: error: unknown function 'nope'" },
 	{ "duplicate rule id in one file",
 	    HDR MATCH_RULE MATCH_RULE,
-	    ":18:1: error: rule id 'tl.match' is defined twice" },
+	    ":18:9: error: rule id 'tl.match' is defined twice" },
 	{ "deadline without due",
 	    HDR
 	    "  - id: tl.dl\n"
@@ -717,7 +717,7 @@ static const char *const many_want[] = {
 	":24:33: error: unexpected end of expression",
 	":25:21: error: `effective_from` must be a date YYYY-MM-DD",
 	":28:5: error: periodic rule tl.a needs `interval`",
-	":28:1: error: rule id 'tl.a' is defined twice",
+	":28:9: error: rule id 'tl.a' is defined twice",
 };
 
 static void
