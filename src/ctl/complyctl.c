@@ -79,9 +79,17 @@ main(int argc, char **argv)
 		print_usage(stderr);
 		return 2;
 	}
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		/* `complyctl CMD --help`: that command's usage, asked for (exit 0). */
+		if (argc > 2 && (strcmp(argv[2], "-h") == 0 ||
+		    strcmp(argv[2], "--help") == 0)) {
+			printf("usage: complyctl %s\n", commands[i].usage);
+			return 0;
+		}
+		return commands[i].fn(argc - 1, argv + 1);
+	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return cmd_help(0, NULL);
 	log_warnx("unknown command '%s'", argv[1]);

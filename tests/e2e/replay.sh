@@ -324,6 +324,9 @@ check "complyctl test rules prints 'N passed, N failed' last" \
 # ---- usage: help exits 0, an unknown option 2 ----
 "$CTL" help >/dev/null 2>&1
 check "complyctl help exits 0" [ $? -eq 0 ]
+"$CTL" replay --help >"$tmp/help.out" 2>&1
+check "complyctl replay --help prints its usage and exits 0" \
+    sh -c "[ $? -eq 0 ] && grep -q '^usage: complyctl replay --rules DIR' '$tmp/help.out'"
 "$CTL" lint --bogus >/dev/null 2>&1
 check "an unknown option to lint is a usage error (2)" [ $? -eq 2 ]
 "$CTL" test --bogus >/dev/null 2>&1
