@@ -527,16 +527,66 @@ route_rules(struct reqctx *c)
 	reply_json(c->req, 200, o);
 }
 
+/*
+ * Runs a reload with the loaders' messages (`file:line:col: error: ...`)
+ * caught as text, into *text (malloc'd, NULL if there were none), and
+ * passed on to the daemon's own log as well. -1 if the reload was refused.
+ */
+static int
+reload_telling(struct daemon *d, char **text)
+{
+	FILE	*mem, *prev;
+	size_t	 len = 0;
+	int	 rc;
+
+	*text = NULL;
+	if ((mem = open_memstream(text, &len)) == NULL)
+		return daemon_reload(d);
+	prev = log_diag_capture(mem);
+	rc = daemon_reload(d);
+	log_diag_capture(prev);
+	fclose(mem);
+	if (*text != NULL && len > 0)
+		fputs(*text, log_diag());
+	return rc;
+}
+
+/* {"error": {"code", "message", "errors": [one per line of text]}}. */
+static void
+reply_reload_refused(struct evhttp_request *req, const char *text)
+{
+	cJSON		*o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+	cJSON		*list;
+	const char	*p, *nl;
+
+	cJSON_AddStringToObject(e, "code", "invalid_rules");
+	cJSON_AddStringToObject(e, "message", "the config or the new rule set has "
+	    "errors; the running ones stay in force");
+	list = cJSON_AddArrayToObject(e, "errors");
+	for (p = text; p != NULL && *p != '\0'; p = nl ? nl + 1 : NULL) {
+		char *line;
+
+		nl = strchr(p, '\n');
+		line = xstrndup(p, nl ? (size_t)(nl - p) : strlen(p));
+		if (*line != '\0' && cJSON_GetArraySize(list) < 100)
+			cJSON_AddItemToArray(list, cJSON_CreateString(line));
+		free(line);
+	}
+	reply_json(req, 422, o);
+}
+
 static void
 route_reload(struct reqctx *c)
 {
-	cJSON *o;
+	cJSON	*o;
+	char	*text;
 
-	if (daemon_reload(c->d) == -1) {
-		reply_error(c->req, 422, "invalid_rules", "the config or the new rule "
-		    "set has errors (see the daemon log); the running ones stay in force");
+	if (reload_telling(c->d, &text) == -1) {
+		reply_reload_refused(c->req, text);
+		free(text);
 		return;
 	}
+	free(text);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "rules_sha256", c->d->rs->hash);
 	cJSON_AddNumberToObject(o, "rules", c->d->rs->nrules);

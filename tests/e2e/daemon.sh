@@ -443,6 +443,10 @@ check "a broken reload is refused" "wait_for \"grep -q 'reload refused' '$T/log'
 post t-ingest "$(use_event s1)" >/dev/null
 check "the old rules keep evaluating" \
     "wait_for 'alert_out s1' 5"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' --unix-socket "$T/var/api.sock" \
+    -X POST http://x/v1/rules/reload)
+check "a refused reload over the API answers 422 with each file:line:col error" \
+    "[ '$code' = 422 ] && grep -q '\"code\":\"invalid_rules\"' '$T/resp' && grep -q '\"errors\":\[\"[^\"]*appi.yaml:[0-9]*:[0-9]*: error: ' '$T/resp'"
 cp "$T/appi.good" "$T/rules/appi.yaml"
 code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$T/var/api.sock" \
     -X POST http://x/v1/rules/reload)
