@@ -52,6 +52,7 @@ struct daemon {
 	struct late_tenant	*late;		/* reconciling: whose late events */
 	int			 nlate;
 	uid_t			 uid;
+	int64_t			 set_loaded_ms;	/* when the rules and metadata in force were loaded */
 	struct daemon_stats	 stats;
 };
 

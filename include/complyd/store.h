@@ -75,11 +75,11 @@ int store_alert_history(struct store *st, const char *id,
 
 /*
  * Ids and rules of tenant's alerts still standing (open, acknowledged or
- * resolved; retracted_too: or retracted) whose time is after since_ms
- * (caller frees).
+ * resolved; retracted_too: or retracted) whose time is after since_ms, and
+ * (if created is not NULL) when each was first stored (caller frees).
  */
 int store_open_alerts_since(struct store *st, const char *tenant, int64_t since_ms,
-    int retracted_too, char ***ids, char ***rules, int *n);
+    int retracted_too, char ***ids, char ***rules, int64_t **created, int *n);
 /*
  * An alert raised again whose stored record differs: a retracted one opens
  * again, one whose fields changed (details, message) takes them, keeping its

@@ -284,7 +284,7 @@ late_batch(struct daemon *d, const struct late_tenant *lt, int nlt,
 			hit = 1;
 	for (i = 0; i < nlt && !hit; i++) {
 		if (store_open_alerts_since(d->store, lt[i].tenant, lt[i].oldest,
-		    1, &ids, &rules, &n) == -1)
+		    1, &ids, &rules, NULL, &n) == -1)
 			continue;
 		for (j = 0; j < n && !hit; j++)
 			hit = timer_rule(d->rs, rules[j]);
@@ -296,14 +296,28 @@ late_batch(struct daemon *d, const struct late_tenant *lt, int nlt,
 	return hit;
 }
 
+/*
+ * The note says what is known. An alert raised under the rules and metadata
+ * in force now is no longer raised only because of the late event: it shows
+ * the obligation was met. One raised before they were (re)loaded may be gone
+ * because of the reload (a purpose added to a dataset): the note must not
+ * credit the late event with that (a reload itself retracts nothing).
+ */
 static void
-retract(struct daemon *d, const char *id, const char *why)
+retract(struct daemon *d, const char *id, const char *why, int64_t created_ms)
 {
-	char note[300];
+	char note[400];
 
-	snprintf(note, sizeof(note), "retracted: the late event %s shows the "
-	    "obligation was met in time; replayed in event-time order it no longer "
-	    "raises this alert", why ? why : "?");
+	if (created_ms < d->set_loaded_ms)
+		snprintf(note, sizeof(note), "retracted: judged again in event-time "
+		    "order with the late event %s, under the rules (%.12s) and "
+		    "metadata loaded since this alert was raised, it is no longer "
+		    "raised; that load, not the late event, may be why",
+		    why ? why : "?", d->rs ? d->rs->hash : "?");
+	else
+		snprintf(note, sizeof(note), "retracted: the late event %s shows the "
+		    "obligation was met in time; replayed in event-time order it no "
+		    "longer raises this alert", why ? why : "?");
 	if (evidence_alert_transition(d->store, id, "retracted", "complyd", note,
 	    daemon_now()) == 0 && store_alert_requeue(d->store, id, d->noutputs) == 0)
 		d->stats.retracted++;
@@ -314,18 +328,20 @@ static void
 retract_missing(struct daemon *d, struct hmap *truth)
 {
 	char	**ids, **rules;
+	int64_t	*created;
 	int	 i, j, n;
 
 	store_begin(d->store);
 	for (i = 0; i < d->nlate; i++) {
 		if (store_open_alerts_since(d->store, d->late[i].tenant,
-		    d->late[i].oldest, 0, &ids, &rules, &n) == -1)
+		    d->late[i].oldest, 0, &ids, &rules, &created, &n) == -1)
 			continue;
 		for (j = 0; j < n; j++)
 			if (hmap_get(truth, ids[j]) == NULL)
-				retract(d, ids[j], d->late[i].why);
+				retract(d, ids[j], d->late[i].why, created[j]);
 		free_list(ids, n);
 		free_list(rules, n);
+		free(created);
 	}
 	store_commit(d->store);
 }
@@ -521,9 +537,12 @@ static int
 record_load(struct daemon *d, struct ruleset **rs, struct registry **reg,
     struct tokens **tok)
 {
-	if (evidence_ruleset_loaded(d->store, (*rs)->hash, (*rs)->nrules,
-	    daemon_now()) == 0)
+	int64_t now = daemon_now();
+
+	if (evidence_ruleset_loaded(d->store, (*rs)->hash, (*rs)->nrules, now) == 0) {
+		d->set_loaded_ms = now;
 		return 0;
+	}
 	log_warnx("rules %.12s: the load could not be recorded in the evidence "
 	    "log", (*rs)->hash);
 	ruleset_free(*rs);

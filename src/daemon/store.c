@@ -189,9 +189,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_RULESET_PUT] = "INSERT INTO rulesets (hash, nrules, loaded_ms)"
 	    " VALUES (?1, ?2, ?3)",
 	/* Standing: not retracted; an acknowledged or resolved alert can be wrong too. */
-	[S_ALERT_OPEN_SINCE] = "SELECT id, rule FROM alerts WHERE state <> 'retracted'"
-	    " AND time_ms > ?1 AND tenant = ?2",
-	[S_ALERT_SAID_SINCE] = "SELECT id, rule FROM alerts"
+	[S_ALERT_OPEN_SINCE] = "SELECT id, rule, created_ms FROM alerts WHERE"
+	    " state <> 'retracted' AND time_ms > ?1 AND tenant = ?2",
+	[S_ALERT_SAID_SINCE] = "SELECT id, rule, created_ms FROM alerts"
 	    " WHERE time_ms > ?1 AND tenant = ?2",
 	[S_FIRST_LOAD] = "SELECT min(loaded_ms) FROM rulesets",
 	/* Filters left NULL match everything; the order is complyctl replay's. */
@@ -983,7 +983,7 @@ store_ruleset_loaded(struct store *st, const char *hash, int nrules,
 
 int
 store_open_alerts_since(struct store *st, const char *tenant, int64_t since_ms,
-    int retracted_too, char ***ids, char ***rules, int *n)
+    int retracted_too, char ***ids, char ***rules, int64_t **created, int *n)
 {
 	sqlite3_stmt	*s = st->stmt[retracted_too ? S_ALERT_SAID_SINCE :
 			    S_ALERT_OPEN_SINCE];
@@ -991,12 +991,18 @@ store_open_alerts_since(struct store *st, const char *tenant, int64_t since_ms,
 	int		 rc;
 
 	*ids = *rules = NULL;
+	if (created != NULL)
+		*created = NULL;
 	*n = 0;
 	sqlite3_bind_int64(s, 1, since_ms);
 	bind_text(s, 2, tenant);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*ids = xrealloc(*ids, (*n + 1) * sizeof(char *));
 		*rules = xrealloc(*rules, (*n + 1) * sizeof(char *));
+		if (created != NULL) {
+			*created = xrealloc(*created, (*n + 1) * sizeof(int64_t));
+			(*created)[*n] = sqlite3_column_int64(s, 2);
+		}
 		rule = (const char *)sqlite3_column_text(s, 1);
 		(*ids)[*n] = xstrdup((const char *)sqlite3_column_text(s, 0));
 		(*rules)[(*n)++] = xstrdup(rule ? rule : "");

@@ -508,6 +508,32 @@ md1_after_load() {
 }
 check "the evidence log records the load before what its replay raised" md1_after_load
 
+# --- a late event's retraction does not take credit for what a reload changed ---
+# Tenant rl: a use outside DS-RL's purposes raises an alert; a reload then
+# allows the purpose (the alert stays: a reload retracts nothing); a late
+# upsert of rl makes the tenant be judged again, and the alert is no longer
+# raised. Its note must say the load may be why, not that the late event
+# showed the obligation met.
+RL_T=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ)
+RL_LATE=$(date -u -d '2 hours ago' +%Y-%m-%dT%H:%M:%SZ)
+rl_meta() { cp "$T/m.good" "$T/meta/m.yaml"; printf '  - { id: DS-RL, tenant: rl, name: rl, purposes: [%s] }\n' "$1" > "$T/rl.yaml"; sed -i "/^datasets:/r $T/rl.yaml" "$T/meta/m.yaml"; }
+rl_meta security_monitoring
+curl -s -o /dev/null --unix-socket "$T/var/api.sock" -X POST http://x/v1/rules/reload
+post t-ingest '{"id":"rl1","time":"'"$RL_T"'","tenant":"rl","type":"personal_data.used","dataset":"DS-RL","purpose":"marketing","operator":"op"}' >/dev/null
+rl_alert() { db_count "select id from alerts where tenant = 'rl' and body like '%\"evidence\":[\"rl1\"]%'"; }
+check "tenant rl's use outside its purposes raises an alert" "wait_for '[ -n \"\$(rl_alert)\" ]' 5"
+RLID=$(rl_alert)
+rl_meta "security_monitoring, marketing"
+curl -s -o /dev/null --unix-socket "$T/var/api.sock" -X POST http://x/v1/rules/reload
+check "a reload allowing the purpose leaves the alert standing" \
+    "[ \"\$(db_count \"select state from alerts where id = '$RLID'\")\" = open ]"
+post t-ingest '{"id":"rl-u1","time":"'"$RL_LATE"'","tenant":"rl","type":"contract.upserted","record":{"id":"C-RL","tenant":"rl","kind":"service","amount_jpy":1}}' >/dev/null
+rl_note() { db_count "select note from alert_history where alert_id = '$RLID' and state = 'retracted'"; }
+check "a late event of the tenant then retracts it, naming the load, not crediting the late event" \
+    "wait_for 'rl_note | grep -q \"late event rl-u1.*loaded since this alert was raised\"' 5 && ! rl_note | grep -q 'shows the obligation was met'"
+cp "$T/m.good" "$T/meta/m.yaml"
+curl -s -o /dev/null --unix-socket "$T/var/api.sock" -X POST http://x/v1/rules/reload
+
 # --- a reload re-reads the config: new rule paths and max_body at once, listeners at restart ---
 mkdir -p "$T/rules2" && cp "$T/rules/subcontract.yaml" "$T/rules2/"
 cp "$T/conf/complyd.yaml" "$T/conf.good"
@@ -605,7 +631,7 @@ code=$(backtest t-op "$(bt_body "$T/cand")")
 check "a backtest of the rules in force: 200, the journal replayed, an empty diff" \
     "[ '$code' = 200 ] && bt_py 'd[\"rules\"] == $NRULES and d[\"events\"] > 0 and len(d[\"alerts\"]) > 0 and d[\"diff\"] == {\"added\": [], \"removed\": []} and not d[\"truncated\"]'"
 check "an operator of every tenant sees every tenant's alerts" \
-    "bt_py '{a[\"tenant\"] for a in d[\"alerts\"]} == {\"acme\", \"beta\", \"other\"}'"
+    "bt_py '{a[\"tenant\"] for a in d[\"alerts\"]} == {\"acme\", \"beta\", \"other\", \"rl\"}'"
 sed -i 's/payment_days: { value: 59/payment_days: { value: 5/' "$T/cand/subcontract.yaml"
 code=$(backtest t-op "$(bt_body "$T/cand")")
 check "a candidate with payment_days lowered shows the payment terms it now refuses as added" \
