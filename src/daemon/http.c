@@ -247,6 +247,11 @@ dispatch(struct evhttp_request *req, void *arg)
 	size_t			 i;
 	int			 path_known = 0;
 
+	if (u == NULL) {
+		reply_error(req, 400, "bad_request", "the request target is not a "
+		    "valid URI (a stray '%'?)");
+		return;
+	}
 	for (i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!path_match(routes[i].path, path, c.param, sizeof(c.param)))
 			continue;

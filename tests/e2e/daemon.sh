@@ -206,6 +206,10 @@ check "blank lines of spaces and tabs are skipped, not rejected" \
 allow=$(curl -s -o /dev/null -D - -X PUT "http://127.0.0.1:$API/v1/alerts" | tr -d '\r' |
     sed -n 's/^Allow: //Ip')
 check "a 405 says which methods the path takes (Allow)" "[ '$allow' = GET ]"
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer t-manager" \
+    "http://127.0.0.1:$API/v1/alerts?status=%ZZ")
+check "a request target that is not a valid URI is a JSON 400, not a 404" \
+    "[ '$code' = 400 ] && grep -q '\"code\":\"bad_request\"' '$T/resp'"
 check "/metrics and /healthz are open to loopback peers" \
     "curl -fs http://127.0.0.1:$WIDE/metrics | grep -q complyd_ && curl -fs http://127.0.0.1:$WIDE/healthz >/dev/null"
 if [ -n "$HOSTIP" ]; then
