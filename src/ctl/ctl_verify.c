@@ -76,6 +76,12 @@ ctl_verify(int argc, char **argv)
 		    strncmp(argv[i], "--bundle", 8) == 0 ||
 		    strncmp(argv[i], "--head", 6) == 0)
 			return usage();
+	/* A head is a SHA-256 in hex: anything else is a typo, not a failed check. */
+	if (pin != NULL && (strlen(pin) != 64 || strspn(pin, "0123456789abcdefABCDEF") != 64)) {
+		fprintf(stderr, "complyctl verify: --head must be 64 hex digits (a "
+		    "SHA-256), got '%s'\n", pin);
+		return usage();
+	}
 	if (bundle != NULL)
 		return verify_bundle(bundle, pin);
 	if (pin != NULL)

@@ -348,6 +348,9 @@ check "a tenant-scoped export redacts other tenants' entries to their hashes and
 HEAD_NOW=$(sed -n 's/.*"head":"\([0-9a-f]*\)".*/\1/p' "$T/bundle.other" | head -n 1)
 "$BUILD/complyctl" verify --bundle "$T/bundle.other" --head "$HEAD_NOW" >"$T/out" 2>&1
 check "verify --bundle --head: pinned to the head it holds" "[ $? -eq 0 ] && grep -q 'the pinned head' '$T/out'"
+"$BUILD/complyctl" verify --bundle "$T/bundle.other" --head xyz >"$T/out" 2>&1
+check "verify --head that is not a SHA-256 in hex is a usage error (2), not 'NOT verified'" \
+    "[ $? -eq 2 ] && grep -q 'must be 64 hex digits' '$T/out'"
 head -n 3 "$T/bundle.other" > "$T/bundle.cut"
 python3 - "$T/bundle.cut" <<'PY'
 import json, sys
