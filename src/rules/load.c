@@ -695,6 +695,7 @@ static struct rule *
 parse_rule(struct loader *ld, yaml_node_t *n)
 {
 	struct rule	*r = xcalloc(1, sizeof(*r));
+	yaml_node_t	*idn = ydoc_get(ld->doc, n, "id");
 	const char	*sev;
 	cJSON		*meta;
 
@@ -702,12 +703,8 @@ parse_rule(struct loader *ld, yaml_node_t *n)
 	r->file = xstrdup(ld->doc->path);
 	r->line = ydoc_line(n);
 	r->id = req_str(ld, n, "id", "a rule");
-	{
-		yaml_node_t *idn = ydoc_get(ld->doc, n, "id");
-
-		r->id_line = idn ? ydoc_line(idn) : r->line;
-		r->id_col = idn ? ydoc_col(idn) : 1;
-	}
+	r->id_line = idn ? ydoc_line(idn) : r->line;
+	r->id_col = idn ? ydoc_col(idn) : 1;
 	r->obligation = req_str(ld, n, "obligation", "a rule");
 	/* DESIGN: a rule's obligation is an id from the law list, when one is there. */
 	if (r->obligation && ld->catalog && hmap_get(&ld->obligations, r->obligation) == NULL)
