@@ -11,6 +11,8 @@
 /* Allocate or abort: an allocation failure is not an input error we can report. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
+/* xcalloc for a large table probed at once: the zeros are written (see util.c). */
+void *xcalloc_written(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);

@@ -4,6 +4,7 @@
  * Both tables use open addressing with linear probing over a power-of-two table.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,27 @@ xmalloc(size_t n)
 	/* malloc(0) may return NULL legitimately; ask for one byte instead. */
 	if ((p = malloc(n ? n : 1)) == NULL)
 		oom(n);
+	return p;
+}
+
+/*
+ * Why not calloc for a table that grows: calloc takes fresh pages as they
+ * come, zero, and the first probe reads them, which maps the shared zero
+ * page; the first write then copies it, and in a process whose threads run
+ * on several processors every such fault flushes the TLBs of all of them
+ * (an interrupt each). Writing the zeros at once maps each page once.
+ */
+void *
+xcalloc_written(size_t n, size_t m)
+{
+	void	*p;
+
+	if (n == 0 || m == 0)
+		n = m = 1;
+	if (n > SIZE_MAX / m)
+		oom(SIZE_MAX);
+	p = xmalloc(n * m);
+	memset(p, 0, n * m);
 	return p;
 }
 
@@ -183,7 +205,7 @@ hmap_grow(struct hmap *m)
 	size_t		 ncap, i;
 
 	ncap = m->cap ? m->cap * 2 : TABLE_MIN;
-	ne = xcalloc(ncap, sizeof(*ne));
+	ne = xcalloc_written(ncap, sizeof(*ne));
 	for (i = 0; i < m->cap; i++) {
 		if (m->ents[i].key == NULL)
 			continue;
@@ -331,7 +353,7 @@ ptab_reserve(struct ptab *t)
 	if ((t->len + 1) * 10 <= t->cap * 7)
 		return;
 	t->cap = ocap ? ocap * 2 : 256;
-	t->b = xcalloc(t->cap, sizeof(*t->b));
+	t->b = xcalloc_written(t->cap, sizeof(*t->b));
 	for (i = 0; i < ocap; i++) {
 		if (ob[i].e == NULL)
 			continue;
@@ -404,7 +426,7 @@ hset64_grow(struct hset64 *s)
 	size_t		 ncap, i;
 
 	ncap = s->cap ? s->cap * 2 : TABLE_MIN;
-	ns = xcalloc(ncap, sizeof(*ns));
+	ns = xcalloc_written(ncap, sizeof(*ns));
 	for (i = 0; i < s->cap; i++)
 		if (s->slots[i] != 0)
 			*hset64_slot(ns, ncap, s->slots[i]) = s->slots[i];
