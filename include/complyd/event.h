@@ -54,8 +54,19 @@ int event_decode_in(struct event_arena *a, const char *text, size_t len,
     struct soc_event *ev, char *err, size_t errlen);
 
 /*
- * Finds the top-level "time" string of a JSON line without building a tree
- * (for checking that input is in time order before streaming it). 0 or -1.
+ * Finds the first top-level member `name` of a JSON object line, without
+ * building a tree; if its value is a string, *val and *vlen span its bytes
+ * between the quotes as written (escapes not undone). 0, or -1 if there is
+ * none or it is not a string. Where the line decodes and the bytes hold no
+ * backslash, they are the decoded value.
+ */
+int event_peek_string(const char *text, size_t len, const char *name,
+    const char **val, size_t *vlen);
+/* Times longer than this are not peeked (no valid RFC 3339 time is). */
+#define EVENT_PEEK_TIME_MAX	64
+/*
+ * The top-level "time" of a JSON line by event_peek_string (for checking that
+ * input is in time order before streaming it). 0 or -1.
  */
 int event_peek_time(const char *text, size_t len, instant_t *out);
 

@@ -20,12 +20,16 @@
 
 struct reader;
 
+/* raw_line.part of a line whose tenant cannot be told without decoding it. */
+#define RAW_PART_ANY	(-1)
+
 /* A line of a batch not decoded yet (reader_start_raw): where it lies in text. */
 struct raw_line {
 	size_t		 off, len;
 	size_t		 lineno;
 	uint64_t	 seq;
 	const char	*path;
+	int		 part;	/* registry_part_of its tenant, or RAW_PART_ANY */
 };
 
 struct reader_batch {
@@ -33,12 +37,14 @@ struct reader_batch {
 	size_t			 n;
 	struct event_arena	*arena;
 	struct reader_batch	*next;
-	/* From reader_start_raw: the lines as read, until reader_decode. */
+	/* From reader_start_raw: the lines as read, for reader_decode_part. */
 	struct sbuf		 text;
 	struct raw_line		 lines[READER_BATCH];
 	size_t			 nlines;
-	/* What to print on stderr for this batch, in line order (reader_report). */
+	/* What to print on stderr for this batch (reader_report): a file that
+	 * cannot be read, and then the messages of bad lines, by line. */
 	struct sbuf		 report;
+	char			*msg[READER_BATCH];
 };
 
 /* What the reader found, once reader_finish has returned. */
@@ -76,20 +82,27 @@ int read_event_file(const char *path, int quiet, struct reader_counts *c,
 struct reader *reader_start(char *const *files, int nfiles, int quiet);
 /*
  * The same, but the thread only reads: each batch holds its lines undecoded,
- * for the threads that use them to share the decoding (replay_shard.c). Each
- * batch must go through reader_decode once, and reader_report once, in input
- * order, before its events are used; messages of files that cannot be read
- * come in batches of their own, in their place.
+ * each marked with the part of nparts its tenant belongs to (raw_line.part),
+ * for the threads of a replay split by tenant (replay_shard.c) to decode
+ * their own lines each. Each batch must go through reader_decode_part once
+ * for every part, and then reader_report once, in input order; messages of
+ * files that cannot be read come in batches of their own, in their place.
  */
-struct reader *reader_start_raw(char *const *files, int nfiles, int quiet);
-/* Decodes b's lines into b->ev (bad ones counted, their messages kept in b->report). */
-void reader_decode(struct reader *rd, struct reader_batch *b);
-/* Prints b->report on stderr. */
+struct reader *reader_start_raw(char *const *files, int nfiles, int quiet,
+    int nparts);
+/*
+ * Decodes the lines of b that belong to part into evs (room for READER_BATCH),
+ * their trees in a, reset first; returns how many. A line of RAW_PART_ANY is
+ * decoded by every part and kept by the one its tenant belongs to. A bad line
+ * is counted and its message kept in b->msg by the part it is marked for
+ * (part 0 for RAW_PART_ANY): each line by one part, so parts do not race.
+ */
+size_t reader_decode_part(struct reader *rd, struct reader_batch *b, int part,
+    struct event_arena *a, struct soc_event *evs);
+/* Prints b->report and b->msg on stderr, in line order, and lets them go. */
 void reader_report(struct reader_batch *b);
 /* The next batch in input order, or NULL at the end. Blocks until ready. */
 struct reader_batch *reader_next(struct reader *rd);
-/* Without blocking: 1 with *b the next batch, 0 if none is ready yet, -1 at the end. */
-int reader_poll(struct reader *rd, struct reader_batch **b);
 /*
  * Gives a batch back once its events are used; the reader disposes them (their
  * trees go with the batch's arena: nothing may point into them any longer).

@@ -705,24 +705,34 @@ event_decode_in(struct event_arena *a, const char *text, size_t len,
 	return 0;
 }
 
-/* Skips a JSON string starting at p (on the opening quote); returns past its end. */
+/*
+ * Skips a JSON string starting at p (on the opening quote); returns past its
+ * end. A quote with an odd run of backslashes before it is escaped. memchr:
+ * most bytes of a line are inside strings, and the peeks of a replay read
+ * them on the thread that feeds all others.
+ */
 static const char *
 skip_string(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
+	const char	*q, *b;
+
+	for (p++; p < end; p = q + 1) {
+		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+			return NULL;
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			;
+		if ((q - b) % 2 == 0)
+			return q + 1;
 	}
 	return NULL;
 }
 
 int
-event_peek_time(const char *text, size_t len, instant_t *out)
+event_peek_string(const char *text, size_t len, const char *name,
+    const char **val, size_t *vlen)
 {
-	const char	*p = text, *end = text + len, *k, *v, *q;
-	char		 buf[64];
+	const char	*p = text, *end = text + len, *k;
+	size_t		 nlen = strlen(name);
 	int		 depth = 0, expect_key = 0;
 
 	for (; p && p < end; ) {
@@ -751,32 +761,34 @@ event_peek_time(const char *text, size_t len, instant_t *out)
 			if (p == NULL || !expect_key)
 				break;
 			expect_key = 0;
-			if (p - k != 6 || memcmp(k, "\"time\"", 6) != 0)
+			if ((size_t)(p - k) != nlen + 2 || memcmp(k + 1, name, nlen) != 0)
 				break;
-			while (p < end && (*p == ' ' || *p == ':' || *p == '\t'))
+			while (p < end && (*p == ' ' || *p == ':' || *p == '\t' ||
+			    *p == '\r'))
 				p++;
 			if (p >= end || *p != '"')
 				return -1;
-			v = p + 1;
-			/*
-			 * Bytes up to the first quote that parse as a time
-			 * hold no backslash nor NUL: that quote ends the
-			 * string, and the time is read where it lies. Any
-			 * other value goes the way of the copy below.
-			 */
-			q = memchr(v, '"', (size_t)(end - v) < sizeof(buf) ?
-			    (size_t)(end - v) : sizeof(buf));
-			if (q != NULL && when_parse_instant_len(v, q - v, out) == 0)
-				return 0;
-			if ((p = skip_string(p, end)) == NULL ||
-			    (size_t)(p - v - 1) >= sizeof(buf))
+			*val = p + 1;
+			if ((p = skip_string(p, end)) == NULL)
 				return -1;
-			memcpy(buf, v, p - v - 1);
-			buf[p - v - 1] = '\0';
-			return when_parse_instant(buf, out);
+			*vlen = (size_t)(p - 1 - *val);
+			return 0;
 		default:
 			p++;
 		}
 	}
 	return -1;
+}
+
+int
+event_peek_time(const char *text, size_t len, instant_t *out)
+{
+	const char	*v;
+	size_t		 vlen;
+
+	/* A time holds no escape: one written with them is not read here. */
+	if (event_peek_string(text, len, "time", &v, &vlen) == -1 ||
+	    vlen >= EVENT_PEEK_TIME_MAX)
+		return -1;
+	return when_parse_instant_len(v, vlen, out);
 }

@@ -18,10 +18,11 @@
  * parsing.
  *
  * A replay split over threads (replay_shard.c) starts the reader raw
- * (reader_start_raw): the thread only reads and splits lines, and the
- * replay's threads decode the batches (reader_decode), so that there are no
- * more busy threads than cores. A batch then carries what to print for its
- * bad lines (reader_report), printed once it is used, in input order.
+ * (reader_start_raw): the thread only reads and splits lines and tells
+ * whose tenant each is, and each of the replay's threads decodes its own
+ * lines (reader_decode_part), so that there are no more busy threads than
+ * cores. A batch then carries what to print for its bad lines
+ * (reader_report), printed once all have used it, in input order.
  */
 #include <sys/stat.h>
 
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "complyd/reader.h"
+#include "complyd/registry.h"
 #include "complyd/util.h"
 
 /* --- lines --- */
@@ -433,8 +435,9 @@ struct reader {
 	int			 nfiles;
 	int			 quiet;
 	int			 raw;			/* lines left undecoded */
+	int			 nparts;		/* raw: tenants split this many ways */
 	struct reader_counts	 counts;		/* the decoder's own */
-	atomic_size_t		 rejected;		/* by reader_decode */
+	atomic_size_t		 rejected;		/* by reader_decode_part */
 };
 
 /* Its events are gone with their arena's reset: only the ids are cleared. */
@@ -445,6 +448,10 @@ dispose_batch(struct reader_batch *b)
 
 	for (i = 0; i < b->n; i++)
 		event_dispose(&b->ev[i]);
+	for (i = 0; i < b->nlines; i++) {
+		free(b->msg[i]);
+		b->msg[i] = NULL;
+	}
 	b->n = 0;
 	b->nlines = 0;
 	b->text.len = 0;
@@ -523,7 +530,27 @@ line_to_batch(void *arg, const char *line, size_t len, size_t lineno)
 	return hand_over(bt);
 }
 
-/* reader_start_raw: a line kept as read, with its place and number; -1 to stop. */
+/*
+ * The part of nparts a line's tenant belongs to, told without decoding it:
+ * a tenant written with escapes, or none a peek finds, is RAW_PART_ANY.
+ * Where the line decodes, a peeked tenant is the decoded one
+ * (event_peek_string), so every event goes to the part its tenant is in.
+ */
+static int
+raw_part(const char *line, size_t len, int nparts)
+{
+	const char	*v;
+	size_t		 vlen;
+
+	if (nparts <= 1)
+		return 0;
+	if (event_peek_string(line, len, "tenant", &v, &vlen) == -1 ||
+	    memchr(v, '\\', vlen) != NULL)
+		return RAW_PART_ANY;
+	return registry_part_of(v, vlen, nparts);
+}
+
+/* reader_start_raw: a line kept as read, with its place, number and part; -1 to stop. */
 static int
 raw_to_batch(void *arg, const char *line, size_t len, size_t lineno)
 {
@@ -536,6 +563,7 @@ raw_to_batch(void *arg, const char *line, size_t len, size_t lineno)
 	r->lineno = lineno;
 	r->path = bt->path;
 	r->seq = ++bt->rd->counts.lines;
+	r->part = raw_part(line, len, bt->rd->nparts);
 	sbuf_add(&b->text, line, len);
 	if (++b->nlines < READER_BATCH)
 		return 0;
@@ -607,7 +635,7 @@ free_list(struct reader_batch *b)
  * thread that parses.
  */
 static struct reader *
-start(char *const *files, int nfiles, int quiet, int raw)
+start(char *const *files, int nfiles, int quiet, int raw, int nparts)
 {
 	struct reader		*rd = xcalloc(1, sizeof(*rd));
 	struct reader_batch	*b;
@@ -617,6 +645,7 @@ start(char *const *files, int nfiles, int quiet, int raw)
 	rd->nfiles = nfiles;
 	rd->quiet = quiet;
 	rd->raw = raw;
+	rd->nparts = nparts;
 	atomic_init(&rd->rejected, 0);
 	for (i = 0; i < READER_BATCHES; i++) {
 		b = xcalloc(1, sizeof(*b));
@@ -642,42 +671,65 @@ start(char *const *files, int nfiles, int quiet, int raw)
 struct reader *
 reader_start(char *const *files, int nfiles, int quiet)
 {
-	return start(files, nfiles, quiet, 0);
+	return start(files, nfiles, quiet, 0, 1);
 }
 
 struct reader *
-reader_start_raw(char *const *files, int nfiles, int quiet)
+reader_start_raw(char *const *files, int nfiles, int quiet, int nparts)
 {
-	return start(files, nfiles, quiet, 1);
+	return start(files, nfiles, quiet, 1, nparts);
 }
 
-void
-reader_decode(struct reader *rd, struct reader_batch *b)
+size_t
+reader_decode_part(struct reader *rd, struct reader_batch *b, int part,
+    struct event_arena *a, struct soc_event *evs)
 {
 	const struct raw_line	*r;
+	struct soc_event	*ev;
 	char			 msg[DECODE_MSG];
-	size_t			 i, bad = 0;
+	size_t			 i, n = 0, bad = 0;
 
+	event_arena_reset(a);
 	for (i = 0; i < b->nlines; i++) {
 		r = &b->lines[i];
-		if (decode_text(b->arena, r->path, r->lineno, b->text.s + r->off,
-		    r->len, &b->ev[b->n], msg, sizeof(msg)) == -1) {
-			bad++;
-			if (!rd->quiet)
-				sbuf_puts(&b->report, msg);
+		if (r->part != part && r->part != RAW_PART_ANY)
+			continue;
+		ev = &evs[n];
+		if (decode_text(a, r->path, r->lineno, b->text.s + r->off,
+		    r->len, ev, msg, sizeof(msg)) == -1) {
+			if (r->part == part || part == 0) {
+				bad++;
+				if (!rd->quiet)
+					b->msg[i] = xstrdup(msg);
+			}
 			continue;
 		}
-		b->ev[b->n++].seq = r->seq;
+		if (r->part == RAW_PART_ANY && registry_part_of(ev->tenant,
+		    strlen(ev->tenant), rd->nparts) != part) {
+			event_dispose(ev);
+			continue;
+		}
+		ev->seq = r->seq;
+		n++;
 	}
 	if (bad > 0)
 		atomic_fetch_add(&rd->rejected, bad);
+	return n;
 }
 
 void
 reader_report(struct reader_batch *b)
 {
+	size_t	 i;
+
 	if (b->report.len > 0)
 		fwrite(b->report.s, 1, b->report.len, stderr);
+	for (i = 0; i < b->nlines; i++)
+		if (b->msg[i] != NULL) {
+			fputs(b->msg[i], stderr);
+			free(b->msg[i]);
+			b->msg[i] = NULL;
+		}
 }
 
 /*
@@ -698,20 +750,6 @@ take_full(struct reader *rd)
 	if ((rd->full = b->next) == NULL)
 		rd->full_tail = NULL;
 	return b;
-}
-
-int
-reader_poll(struct reader *rd, struct reader_batch **b)
-{
-	int	 rc;
-
-	pthread_mutex_lock(&rd->mu);
-	if ((*b = take_full(rd)) != NULL)
-		rc = 1;
-	else
-		rc = rd->eof ? -1 : 0;
-	pthread_mutex_unlock(&rd->mu);
-	return rc;
 }
 
 struct reader_batch *

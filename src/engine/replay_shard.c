@@ -5,19 +5,26 @@
  * nothing an obligation depends on crosses tenants: records, deadlines,
  * periodic state and seen ids are all per tenant. So each thread runs its
  * own engine over its own part of the registry (registry_split) with its
- * own state. Every thread sees every event in input order but applies only
- * its own tenants' events, and only those move its clock: timers still fire
- * in the order and at the clock one engine would (see shard_loop).
+ * own state, and decodes only its own tenants' lines: the reader thread
+ * reads them and tells whose each is (reader_start_raw), and an event is
+ * then parsed, looked up and judged on one thread, in that core's cache.
+ *
+ * What the runs share is where their clocks start and end: one engine
+ * starts at the first event (records from files are checked then) and ends
+ * at the latest time of all. The runs agree on the first at the first batch
+ * that holds an event (agree_start) and on the last once all are through
+ * (agree_end). In between only its own events move a run's clock, which is
+ * exact (see shard_loop).
  *
  * Alerts go to one collector under a lock. Their output order does not
  * depend on which thread raised them: ties on (time, obligation, tenant,
  * key, status) fall within one tenant, so within one thread, whose
  * emission order is that of a single engine.
  *
- * The reader thread reads the lines (reader.c, raw); its batches are fanned
- * out to the runs, which decode them (each batch by one run: decode_own),
- * and handed back to it once every run has used them, so memory stays
- * bounded by the reader's batches in flight.
+ * Batches are handed back to the reader once every run has used them, so
+ * memory stays bounded by the reader's batches in flight; the last run to
+ * give one back prints its bad lines. Runs give batches back in input
+ * order, each, so the last of them does too: the messages come out in it.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,8 +38,13 @@
 
 #define MAX_RUNS	64
 
-/* A batch's lines: as read, being decoded by the run that owns it, or events. */
-enum batch_state { BATCH_RAW, BATCH_DECODING, BATCH_READY };
+/* Until the runs have started: who has decoded a batch, and its first event. */
+struct batch_first {
+	int		 decoded;	/* runs through their part of it */
+	int		 any;		/* one of them had an event */
+	uint64_t	 seq;		/* then the first of those */
+	instant_t	 time;
+};
 
 /* Batches shared by the runs: batch seq sits at ring[seq % READER_BATCHES]. */
 struct fanout {
@@ -41,13 +53,15 @@ struct fanout {
 	struct reader		*rd;
 	struct reader_batch	*ring[READER_BATCHES];
 	int			 refs[READER_BATCHES];
-	enum batch_state	 state[READER_BATCHES];
-	int			 told[READER_BATCHES];	/* its report printed */
+	struct batch_first	 first[READER_BATCHES];
 	uint64_t		 tail;		/* batches fetched so far */
 	int			 nruns;
 	int			 fetching;	/* a run waits on the reader */
 	int			 eof;
 	int			 go;		/* 1: runs start; -1: give up */
+	int			 ended;		/* runs through all batches */
+	int			 any;		/* of them, runs that had events */
+	instant_t		 last;		/* then the latest time of those */
 };
 
 struct shard {
@@ -57,6 +71,8 @@ struct shard {
 	struct registry		*part;		/* its part of the registry */
 	const struct replay_opts *o;
 	struct replay_result	 res;		/* its engine's counts */
+	struct event_arena	*arena;		/* its events' trees */
+	struct soc_event	 ev[READER_BATCH];	/* its events of a batch */
 	int			 k, n;
 	int			 started;	/* its thread exists */
 };
@@ -101,27 +117,8 @@ fanout_push(struct fanout *fo, struct reader_batch *b)
 
 	fo->ring[i] = b;
 	fo->refs[i] = fo->nruns;
-	fo->state[i] = BATCH_RAW;
-	fo->told[i] = 0;
+	memset(&fo->first[i], 0, sizeof(fo->first[i]));
 	fo->tail++;
-}
-
-/*
- * Takes the batches the reader has ready, without waiting; under fo->mu.
- * Not while a run waits in reader_next: batches must enter in input order.
- */
-static void
-fanout_poll(struct fanout *fo)
-{
-	struct reader_batch	*b;
-	int			 rc;
-
-	while (!fo->fetching && !fo->eof && (rc = reader_poll(fo->rd, &b)) != 0) {
-		if (rc == -1)
-			fo->eof = 1;
-		else
-			fanout_push(fo, b);
-	}
 }
 
 /*
@@ -163,7 +160,10 @@ fanout_get(struct fanout *fo, uint64_t seq)
 	return b;
 }
 
-/* A run is done with batch seq; the last one gives it back to the reader. */
+/*
+ * A run is done with batch seq; the last one prints its bad lines, under
+ * the lock so that two batches do not interleave, and gives it back.
+ */
 static void
 fanout_put(struct fanout *fo, uint64_t seq)
 {
@@ -171,130 +171,96 @@ fanout_put(struct fanout *fo, uint64_t seq)
 	int			 i = seq % READER_BATCHES;
 
 	pthread_mutex_lock(&fo->mu);
-	if (--fo->refs[i] == 0)
+	if (--fo->refs[i] == 0) {
 		b = fo->ring[i];
+		reader_report(b);
+	}
 	pthread_mutex_unlock(&fo->mu);
 	if (b != NULL)
 		reader_done(fo->rd, b);
 }
 
-/* Decodes the batch in slot i, not decoded yet; under fo->mu, dropped meanwhile. */
-static void
-decode_slot(struct fanout *fo, int i)
-{
-	struct reader_batch	*b = fo->ring[i];
-
-	fo->state[i] = BATCH_DECODING;
-	pthread_mutex_unlock(&fo->mu);
-	reader_decode(fo->rd, b);
-	pthread_mutex_lock(&fo->mu);
-	fo->state[i] = BATCH_READY;
-	pthread_cond_broadcast(&fo->cv);
-}
-
 /*
- * Why the runs decode: the reader thread only reads lines (reader_start_raw).
- * Decoding on a thread of its own made one thread more than there are cores
- * on a small machine, where the runs are the bottleneck: the threads took
- * turns. So batch s is decoded by run s % nruns, as soon as it is fetched:
- * each run decodes its own batches among those fetched, from where it is
- * on, before it uses the next one (wait_ready).
+ * A run not started yet has decoded its part of batch seq, its first n
+ * events in sh->ev: once every run has, the first event of the batch, if
+ * any, starts the engine at its time, as the first event of a single run
+ * would. Until then no run has started (none had an event), so all come
+ * here for the same batches.
  */
 static void
-decode_own(struct shard *sh, uint64_t from)
+agree_start(struct shard *sh, uint64_t seq, size_t n)
+{
+	struct fanout		*fo = sh->fo;
+	struct batch_first	*f = &fo->first[seq % READER_BATCHES];
+
+	pthread_mutex_lock(&fo->mu);
+	if (n > 0 && (!f->any || sh->ev[0].seq < f->seq)) {
+		f->any = 1;
+		f->seq = sh->ev[0].seq;
+		f->time = sh->ev[0].time;
+	}
+	f->decoded++;
+	pthread_cond_broadcast(&fo->cv);
+	while (f->decoded < fo->nruns)
+		pthread_cond_wait(&fo->cv, &fo->mu);
+	if (f->any) {
+		engine_start(sh->rn.en, f->time);
+		sh->rn.started = 1;
+	}
+	pthread_mutex_unlock(&fo->mu);
+}
+
+/* Once every run is through: each ends at the latest time of all (run_finish). */
+static void
+agree_end(struct shard *sh)
 {
 	struct fanout	*fo = sh->fo;
-	uint64_t	 s;
-	int		 i;
 
 	pthread_mutex_lock(&fo->mu);
-	fanout_poll(fo);
-	s = from + ((uint64_t)sh->k + sh->n - from % sh->n) % sh->n;
-	for (; s < fo->tail; s += sh->n) {
-		i = s % READER_BATCHES;
-		if (fo->state[i] == BATCH_RAW) {
-			decode_slot(fo, i);
-			fanout_poll(fo);
-		}
-	}
-	pthread_mutex_unlock(&fo->mu);
-}
-
-/*
- * Waits until batch seq is decoded; one its owner has not started on (busy
- * with a batch of its own) it decodes itself, so no run ever waits for a
- * run that is not decoding. The first run to use a batch prints its bad
- * lines: runs use batches in input order, so the messages come out in it.
- */
-static void
-wait_ready(struct fanout *fo, uint64_t seq)
-{
-	int	 i = seq % READER_BATCHES;
-
-	pthread_mutex_lock(&fo->mu);
-	if (fo->state[i] == BATCH_RAW)
-		decode_slot(fo, i);
-	while (fo->state[i] != BATCH_READY)
+	if (sh->rn.any && (!fo->any || sh->rn.last > fo->last))
+		fo->last = sh->rn.last;
+	fo->any |= sh->rn.any;
+	fo->ended++;
+	pthread_cond_broadcast(&fo->cv);
+	while (fo->ended < fo->nruns)
 		pthread_cond_wait(&fo->cv, &fo->mu);
-	if (!fo->told[i]) {
-		fo->told[i] = 1;
-		reader_report(fo->ring[i]);
-	}
+	sh->rn.any = fo->any;
+	sh->rn.last = fo->last;
 	pthread_mutex_unlock(&fo->mu);
 }
 
-static int
-mine(const struct shard *sh, const char *tenant)
-{
-	return registry_part_of(tenant, strlen(tenant), sh->n) == sh->k;
-}
-
 /*
- * Which of a batch's events are this run's; those are hinted to its engine
- * (engine_prefetch) before any is applied.
- */
-static void
-sort_out(struct shard *sh, const struct reader_batch *b, unsigned char *own)
-{
-	size_t	 i;
-
-	for (i = 0; i < b->n; i++)
-		if ((own[i] = mine(sh, b->ev[i].tenant)))
-			engine_prefetch(sh->rn.en, &b->ev[i]);
-}
-
-/*
- * Every run sees every event (run_see: the first starts its engine), but
- * only its own move its engine's clock. That is exact: timers fire in due
- * order with the clock set to their due time, whether a run's clock went
- * through the other tenants' times in between or not, and nothing else
- * reads the clock between two of its own events; run_finish moves it to
- * the last time of all.
+ * A run applies its own events only, and only they move its clock. That is
+ * exact: timers fire in due order with the clock set to their due time,
+ * whether a run's clock went through the other tenants' times in between
+ * or not, and nothing else reads the clock between two of its own events;
+ * the run ends at the last time of all (agree_end). Its events of a batch
+ * are hinted to its engine (engine_prefetch) before any is applied.
  */
 static void
 shard_loop(struct shard *sh)
 {
 	struct reader_batch	*b;
-	unsigned char		 own[READER_BATCH];
 	uint64_t		 seq;
-	size_t			 i;
+	size_t			 i, n;
 
 	for (seq = 0; (b = fanout_get(sh->fo, seq)) != NULL; seq++) {
-		decode_own(sh, seq);
-		wait_ready(sh->fo, seq);
-		sort_out(sh, b, own);
-		for (i = 0; i < b->n; i++) {
-			run_see(&sh->rn, &b->ev[i]);
-			if (own[i])
-				engine_event(sh->rn.en, &b->ev[i]);
+		n = reader_decode_part(sh->fo->rd, b, sh->k, sh->arena, sh->ev);
+		if (!sh->rn.started)
+			agree_start(sh, seq, n);
+		for (i = 0; i < n; i++)
+			engine_prefetch(sh->rn.en, &sh->ev[i]);
+		for (i = 0; i < n; i++) {
+			run_see(&sh->rn, &sh->ev[i]);
+			engine_event(sh->rn.en, &sh->ev[i]);
 		}
 		fanout_put(sh->fo, seq);
 	}
+	agree_end(sh);
 }
 
 /*
- * Runs a part to its end. Every run saw every event: each ends where one
- * engine would. Each then frees its own part: freeing a few hundred
+ * Runs a part to its end, where one engine would end. Each then frees its own part: freeing a few hundred
  * thousand slots and records took a tenth of a second, one part after
  * the other, once all had finished.
  */
@@ -394,7 +360,7 @@ replay_sharded(struct ruleset *rs, struct registry *reg, char *const *files,
 
 	fanout_init(&fo, n);
 	if (start_threads(sh, &fo, n) == -1 ||
-	    (fo.rd = reader_start_raw(files, nfiles, o->quiet)) == NULL) {
+	    (fo.rd = reader_start_raw(files, nfiles, o->quiet, n)) == NULL) {
 		release(&fo, -1);
 		join_all(sh, n);
 		fanout_destroy(&fo);
@@ -412,6 +378,7 @@ replay_sharded(struct ruleset *rs, struct registry *reg, char *const *files,
 		sh[k].o = o;
 		run_init(&sh[k].rn, rs, parts[k], sink);
 		engine_leave_hits(sh[k].rn.en);
+		sh[k].arena = event_arena_new();
 	}
 	free(parts);
 	release(&fo, 1);
@@ -420,8 +387,10 @@ replay_sharded(struct ruleset *rs, struct registry *reg, char *const *files,
 	reader_finish(fo.rd, &c);
 	res->lines += c.lines;
 	res->rejected += c.rejected;
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n; k++) {
 		stats_add(&res->stats, &sh[k].res.stats);
+		event_arena_free(sh[k].arena);
+	}
 	pthread_mutex_destroy(&lk.mu);
 	fanout_destroy(&fo);
 	free(sh);

@@ -222,14 +222,29 @@ check "the sample feed raises alerts (the comparison above is not vacuous)" \
 # Many batches (1024 lines each), decoded by the threads that own them: bad
 # lines in several batches and files that cannot be read (missing, a
 # directory) between good ones are reported in input order, as on one.
+# Lines whose tenant only decoding tells (an escape in it, a nested
+# "tenant" first, the key itself escaped) go to every thread, and the one
+# of their tenant keeps them: an unknown dataset each, so an alert each.
 awk 'BEGIN {
 	for (i = 1; i <= 20000; i++) {
+		t = sprintf("\"time\":\"2026-04-%02dT%02d:%02d:00+09:00\"", 1 + int(i / 1440), int(i % 1440 / 60), i % 60)
+		use = "\"type\":\"personal_data.used\",\"purpose\":\"p\""
 		if (i % 700 == 0)
 			print "{bad json " i
 		if (i % 1100 == 0)
 			printf "{\"id\":\"x%d\",\"tenant\":\"t1\",\"type\":\"a.b\"}\n", i
-		printf "{\"id\":\"u%d\",\"time\":\"2026-04-%02dT%02d:%02d:00+09:00\",\"tenant\":\"t%d\",", i, 1 + int(i / 1440), int(i % 1440 / 60), i % 60, i % 7
+		if (i % 900 == 0)
+			printf "{\"id\":\"esc%d\",%s,\"tenant\":\"t\\u003%d\",%s,\"dataset\":\"DS-E%d\"}\n", i, t, i % 7, use, i
+		if (i % 1300 == 0)
+			printf "{\"id\":\"nest%d\",\"m\":{\"tenant\":\"t9\"},%s,\"tenant\":\"t%d\",%s,\"dataset\":\"DS-N%d\"}\n", i, t, i % 7, use, i
+		if (i % 1700 == 0)
+			printf "{\"id\":\"key%d\",%s,\"ten\\u0061nt\":\"t%d\",%s,\"dataset\":\"DS-K%d\"}\n", i, t, i % 5, use, i
+		if (i % 2300 == 0)
+			printf "{\"id\":\"num%d\",%s,\"tenant\":7,%s,\"dataset\":\"DS-B%d\"}\n", i, t, use, i
+		printf "{\"id\":\"u%d\",%s,\"tenant\":\"t%d\",", i, t, i % 7
 		printf "\"type\":\"personal_data.used\",\"dataset\":\"DS-%d\",\"purpose\":\"p%d\"}\n", i % 5, i % 3
+		if (i % 1900 == 0)	# a repeat, its tenant escaped: the first wins
+			printf "{\"id\":\"u%d\",%s,\"tenant\":\"t\\u003%d\",%s,\"dataset\":\"DS-D%d\"}\n", i, t, i % 7, use, i
 	}
 }' >"$tmp/many.jsonl"
 mkdir "$tmp/adir"
@@ -241,6 +256,12 @@ for t in 1 2 3 7; do
 done
 check "many batches: bad lines and unreadable files are reported" \
     [ "$(grep -c 'error:' "$tmp/many-1.err")" -gt 10 ]
+check "many batches: events told apart only by decoding raise their alerts" \
+    sh -c "grep -q '\"key\":\"DS-E900\"' '$tmp/many-1.out' &&
+    grep -q '\"key\":\"DS-N1300\"' '$tmp/many-1.out' &&
+    grep -q '\"key\":\"DS-K1700\"' '$tmp/many-1.out' &&
+    ! grep -q 'DS-D1900' '$tmp/many-1.out' &&
+    grep -q 'many.jsonl:[0-9]*: error: .*tenant' '$tmp/many-1.err'"
 for t in 2 3 7; do
 	check "$t threads: many batches, bad lines and unreadable files as on one" \
 	    sh -c "cmp -s '$tmp/many-1.out' '$tmp/many-$t.out' &&

@@ -778,6 +778,68 @@ test_peek_time(void **state)
 	}
 }
 
+/*
+ * event_peek_string: what a replay split by tenant reads off a line to give
+ * it to the thread of its tenant. Where it answers, a decoded line must
+ * have that tenant; escapes it leaves to the decoder.
+ */
+static void
+test_peek_string(void **state)
+{
+	static const struct {
+		const char	*name, *line;
+		const char	*want;		/* raw bytes; NULL: -1 expected */
+	} t[] = {
+		{ "plain", "{\"id\":\"e\",\"tenant\":\"acme\"}", "acme" },
+		{ "empty value", "{\"tenant\":\"\"}", "" },
+		{ "spaces, tab and CR around the colon",
+		    "{\"tenant\" \t\r: \"acme\"}", "acme" },
+		{ "nested tenant first is not the event's",
+		    "{\"meta\":{\"tenant\":\"other\"},\"tenant\":\"acme\"}", "acme" },
+		{ "tenant inside a list of objects",
+		    "{\"l\":[{\"tenant\":\"x\"},\"tenant\"],\"tenant\":\"acme\"}",
+		    "acme" },
+		{ "\"tenant\" as a value, not a key",
+		    "{\"k\":\"tenant\",\"tenant\":\"acme\"}", "acme" },
+		{ "escaped quote before it in a string",
+		    "{\"m\":\"a \\\"tenant\\\":\\\"x\\\"\",\"tenant\":\"acme\"}",
+		    "acme" },
+		{ "string ending in escaped backslashes",
+		    "{\"p\":\"C:\\\\\\\\\",\"tenant\":\"acme\"}", "acme" },
+		{ "escapes in the value are left as written",
+		    "{\"tenant\":\"t\\u0031\"}", "t\\u0031" },
+		{ "an escaped quote inside the value",
+		    "{\"tenant\":\"a\\\"b\"}", "a\\\"b" },
+		{ "the first of two is taken (the decoder refuses both)",
+		    "{\"tenant\":\"a\",\"tenant\":\"b\"}", "a" },
+		{ "key spelled with an escape is not found",
+		    "{\"ten\\u0061nt\":\"acme\"}", NULL },
+		{ "key that merely starts with tenant",
+		    "{\"tenants\":\"x\"}", NULL },
+		{ "value not a string", "{\"tenant\":7}", NULL },
+		{ "unterminated value", "{\"tenant\":\"acme", NULL },
+		{ "top level a list", "[{\"tenant\":\"acme\"}]", NULL },
+		{ "empty line", "", NULL },
+	};
+	const char	*v;
+	size_t		 i, vlen;
+	int		 rc;
+
+	(void)state;
+	for (i = 0; i < NELEM(t); i++) {
+		print_message("case: %s\n", t[i].name);
+		rc = event_peek_string(t[i].line, strlen(t[i].line), "tenant", &v,
+		    &vlen);
+		if (t[i].want == NULL) {
+			assert_int_equal(rc, -1);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(vlen, strlen(t[i].want));
+		assert_memory_equal(v, t[i].want, vlen);
+	}
+}
+
 /* peek stops at len: a time past the end is not seen. */
 static void
 test_peek_len(void **state)
@@ -796,6 +858,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_valid),
+		cmocka_unit_test(test_peek_string),
 		cmocka_unit_test(test_decode_invalid),
 		cmocka_unit_test(test_decode_many_keys),
 		cmocka_unit_test(test_decode_len),
