@@ -84,21 +84,24 @@ struct reader *reader_start(char *const *files, int nfiles, int quiet);
  * The same, but the thread only reads: each batch holds its lines undecoded,
  * each marked with the part of nparts its tenant belongs to (raw_line.part),
  * for the threads of a replay split by tenant (replay_shard.c) to decode
- * their own lines each. Each batch must go through reader_decode_part once
- * for every part, and then reader_report once, in input order; messages of
+ * their own lines each. Each part must decode all lines of a batch
+ * (reader_decode_part), and then the batch goes through reader_report once,
+ * in input order; messages of
  * files that cannot be read come in batches of their own, in their place.
  */
 struct reader *reader_start_raw(char *const *files, int nfiles, int quiet,
     int nparts);
 /*
- * Decodes the lines of b that belong to part into evs (room for READER_BATCH),
- * their trees in a, reset first; returns how many. A line of RAW_PART_ANY is
- * decoded by every part and kept by the one its tenant belongs to. A bad line
- * is counted and its message kept in b->msg by the part it is marked for
- * (part 0 for RAW_PART_ANY): each line by one part, so parts do not race.
+ * Decodes the lines of b that belong to part, from line *at on, into evs
+ * until max of them are kept or the lines end; moves *at past the last line
+ * read and returns how many were kept. Their trees go into a, reset first:
+ * the events of the call before are gone. A line of RAW_PART_ANY is decoded
+ * by every part and kept by the one its tenant belongs to. A bad line is
+ * counted and its message kept in b->msg by the part it is marked for (part
+ * 0 for RAW_PART_ANY): each line by one part, so parts do not race.
  */
 size_t reader_decode_part(struct reader *rd, struct reader_batch *b, int part,
-    struct event_arena *a, struct soc_event *evs);
+    struct event_arena *a, struct soc_event *evs, size_t *at, size_t max);
 /* Prints b->report and b->msg on stderr, in line order, and lets them go. */
 void reader_report(struct reader_batch *b);
 /* The next batch in input order, or NULL at the end. Blocks until ready. */

@@ -682,7 +682,7 @@ reader_start_raw(char *const *files, int nfiles, int quiet, int nparts)
 
 size_t
 reader_decode_part(struct reader *rd, struct reader_batch *b, int part,
-    struct event_arena *a, struct soc_event *evs)
+    struct event_arena *a, struct soc_event *evs, size_t *at, size_t max)
 {
 	const struct raw_line	*r;
 	struct soc_event	*ev;
@@ -690,7 +690,7 @@ reader_decode_part(struct reader *rd, struct reader_batch *b, int part,
 	size_t			 i, n = 0, bad = 0;
 
 	event_arena_reset(a);
-	for (i = 0; i < b->nlines; i++) {
+	for (i = *at; i < b->nlines && n < max; i++) {
 		r = &b->lines[i];
 		if (r->part != part && r->part != RAW_PART_ANY)
 			continue;
@@ -712,6 +712,7 @@ reader_decode_part(struct reader *rd, struct reader_batch *b, int part,
 		ev->seq = r->seq;
 		n++;
 	}
+	*at = i;
 	if (bad > 0)
 		atomic_fetch_add(&rd->rejected, bad);
 	return n;
