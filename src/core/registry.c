@@ -195,6 +195,40 @@ rec_free_one(struct registry *r, struct rec *rc)
 	free(rc);
 }
 
+static int
+addr_cmp(const void *pa, const void *pb)
+{
+	uintptr_t a = (uintptr_t)*(void *const *)pa, b = (uintptr_t)*(void *const *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Frees the records of table t, and t. In address order: in hash order each
+ * free touched a chunk, and its neighbours, somewhere else in the heap (a
+ * cache miss or more each), and malloc's consolidation then walked them all
+ * again in that order; a replay's end spent 0.05-0.065 s freeing each part
+ * of the bench's registry. Sorted, the walk runs along memory.
+ */
+static void
+free_records(struct registry *r, struct ptab *t)
+{
+	struct rec	**v;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < t->cap; i++)
+		n += ptab_at(t, i) != NULL;
+	v = xmalloc((n ? n : 1) * sizeof(*v));
+	for (i = n = 0; i < t->cap; i++)
+		if (ptab_at(t, i) != NULL)
+			v[n++] = ptab_at(t, i);
+	qsort(v, n, sizeof(*v), addr_cmp);
+	for (i = 0; i < n; i++)
+		rec_free_one(r, v[i]);
+	free(v);
+	ptab_free(t);
+}
+
 void
 registry_free(struct registry *r)
 {
@@ -203,12 +237,8 @@ registry_free(struct registry *r)
 
 	if (r == NULL)
 		return;
-	for (k = 0; k < REC__COUNT; k++) {
-		for (i = 0; i < r->kinds[k].cap; i++)
-			if (ptab_at(&r->kinds[k], i))
-				rec_free_one(r, ptab_at(&r->kinds[k], i));
-		ptab_free(&r->kinds[k]);
-	}
+	for (k = 0; k < REC__COUNT; k++)
+		free_records(r, &r->kinds[k]);
 	for (i = 0; i < REC__COUNT * REG_CACHE; i++)
 		free(r->cache->e[i].block);
 	free(r->cache);

@@ -21,9 +21,9 @@ void run_init(struct run *rn, struct ruleset *rs, struct registry *reg,
     struct alert_sink sink);
 /* The clock's part of an event: starts the run at the first, notes the last time. */
 void run_see(struct run *rn, const struct soc_event *ev);
-/* Advances to --until or the last event, adds the stats to res, frees the run. */
 /* Adds the counts of s to those of to. */
 void stats_add(struct engine_stats *to, const struct engine_stats *s);
+/* Advances to --until or the last event, adds the stats to res, frees the run. */
 void run_finish(struct run *rn, const struct replay_opts *o,
     struct replay_result *res);
 /* The sink that collects into out. */
