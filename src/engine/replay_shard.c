@@ -240,8 +240,9 @@ agree_end(struct shard *sh)
  * exact: timers fire in due order with the clock set to their due time,
  * whether a run's clock went through the other tenants' times in between
  * or not, and nothing else reads the clock between two of its own events;
- * the run ends at the last time of all (agree_end). Its events of a batch
- * are hinted to its engine (engine_prefetch) before any is applied.
+ * the run ends at the last time of all (agree_end). The events of each
+ * chunk it decodes are hinted to its engine (engine_prefetch) before any
+ * of them is applied.
  */
 static void
 shard_loop(struct shard *sh)

@@ -268,6 +268,22 @@ for t in 2 3 7; do
 	    cmp -s '$tmp/many-1.err' '$tmp/many-$t.err'"
 done
 
+# Files that cannot be read before any event: batches with no lines come
+# first, and the threads must still agree where their clocks start.
+for t in 1 2 3; do
+	COMPLYD_REPLAY_THREADS=$t "$CTL" replay --rules rules --meta conf/samples/meta \
+	    "$tmp/missing.jsonl" "$tmp/adir" conf/samples/events/*.jsonl \
+	    >"$tmp/first-$t.out" 2>"$tmp/first-$t.err"
+	echo $? >>"$tmp/first-$t.err"
+done
+check "unreadable files first: the sample feed's alerts still come" \
+    cmp -s "$tmp/first-1.out" "$tmp/threads-1.out"
+for t in 2 3; do
+	check "$t threads: unreadable files before any event, as on one" \
+	    sh -c "cmp -s '$tmp/first-1.out' '$tmp/first-$t.out' &&
+	    cmp -s '$tmp/first-1.err' '$tmp/first-$t.err'"
+done
+
 # ---- alerts spilled to a temporary file ----
 
 "$CTL" replay --rules rules --meta conf/samples/meta conf/samples/events/*.jsonl \
