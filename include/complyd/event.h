@@ -54,6 +54,11 @@ int event_decode_in(struct event_arena *a, const char *text, size_t len,
     struct soc_event *ev, char *err, size_t errlen);
 
 /*
+ * The fingerprint a repeated (tenant, id) is known by: the set of seen ids
+ * in the engine's state and a replay's drop of duplicates use the same one.
+ */
+uint64_t event_id_hash(const char *tenant, const char *id);
+/*
  * Finds the first top-level member `name` of a JSON object line, without
  * building a tree; if its value is a string, *val and *vlen span its bytes
  * between the quotes as written (escapes not undone). 0, or -1 if there is

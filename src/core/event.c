@@ -705,6 +705,15 @@ event_decode_in(struct event_arena *a, const char *text, size_t len,
 	return 0;
 }
 
+uint64_t
+event_id_hash(const char *tenant, const char *id)
+{
+	/* The tenant's NUL is hashed: ("ab", "c") and ("a", "bc") differ. */
+	uint64_t h = hash64(tenant, strlen(tenant) + 1, HASH64_SEED);
+
+	return hash64(id, strlen(id), h);
+}
+
 /*
  * Skips a JSON string starting at p (on the opening quote); returns past its
  * end. A quote with an odd run of backslashes before it is escaped. memchr:

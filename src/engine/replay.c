@@ -314,14 +314,11 @@ static size_t
 drop_duplicates(struct soc_event *evs, size_t n)
 {
 	struct hset64	 seen;
-	uint64_t	 h;
 	size_t		 i, j;
 
 	hset64_init(&seen);
 	for (i = j = 0; i < n; i++) {
-		h = hash64(evs[i].tenant, strlen(evs[i].tenant) + 1, HASH64_SEED);
-		h = hash64(evs[i].id, strlen(evs[i].id), h);
-		if (hset64_add(&seen, h))
+		if (hset64_add(&seen, event_id_hash(evs[i].tenant, evs[i].id)))
 			evs[j++] = evs[i];
 		else
 			event_dispose(&evs[i]);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "complyd/event.h"
 #include "complyd/rules.h"
 #include "complyd/state.h"
 #include "complyd/util.h"
@@ -22,20 +23,12 @@ struct state_mem {
 	struct hmap	 tenants;	/* name -> the interned copy */
 };
 
-static uint64_t
-seen_hash(const char *tenant, const char *id)
-{
-	uint64_t h = hash64(tenant, strlen(tenant) + 1, HASH64_SEED);
-
-	return hash64(id, strlen(id), h);
-}
-
 static int
 mem_seen(struct state *st, const char *tenant, const char *id)
 {
 	struct state_mem *m = (struct state_mem *)st;
 
-	return !hset64_add(&m->seen, seen_hash(tenant, id));
+	return !hset64_add(&m->seen, event_id_hash(tenant, id));
 }
 
 /*
@@ -48,7 +41,7 @@ mem_prefetch(struct state *st, const char *tenant, const char *id)
 {
 	struct state_mem *m = (struct state_mem *)st;
 
-	hset64_prefetch(&m->seen, seen_hash(tenant, id));
+	hset64_prefetch(&m->seen, event_id_hash(tenant, id));
 }
 
 static uint64_t
