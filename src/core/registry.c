@@ -19,8 +19,8 @@
 /*
  * A version is kept packed (jpack.h; a 1M-contract registry in cJSON trees
  * would take ~2 GB); look-ups unpack it into a small cache of trees, a ring
- * per kind. A tree handed out stays valid while fewer than REG_CACHE other
- * versions (of its kind, so of any) are unpacked: far more than one event
+ * per kind. A tree handed out stays valid while fewer than its kind's
+ * ring_len other versions of that kind are unpacked: more than one event
  * ever touches. Holding one longer is a bug that shows as another record's
  * fields (the block is reused), not as a crash: callers look records up
  * again for each check.
@@ -29,8 +29,20 @@
  * times, a hundred thousand of them) while it uses the same few thousand
  * datasets all along. In one ring the contracts pushed every dataset out
  * before its next use; apart, the datasets stay.
+ *
+ * Why the contracts' ring is short: a contract's next use is weeks of feed
+ * away, past any ring, so its tree serves only the checks of the event at
+ * hand. A long ring only made each unpack write to blocks long out of the
+ * cache; 128 blocks (about 170 KB) stay in it. Still far more than one
+ * event touches.
  */
 #define REG_CACHE	4096
+#define REG_CACHE_CONTRACTS	128
+static const int ring_len[REC__COUNT] = {
+	[REC_CONTRACT] = REG_CACHE_CONTRACTS,
+	[REC_DATASET] = REG_CACHE,
+	[REC_FACILITY] = REG_CACHE,
+};
 /* A block bigger than this (a huge upserted record) is freed when evicted. */
 #define REG_BLOCK_KEEP	(64 * 1024)
 
@@ -160,7 +172,7 @@ tree(const struct registry *r, enum rec_kind k, struct rec_version *v)
 	if ((e->json = jpack_tree_in(r->keys, v->packed, &e->block, &e->size)) != NULL) {
 		e->ver = v;
 		v->cached = slot;
-		c->hand[k] = (c->hand[k] + 1) % REG_CACHE;
+		c->hand[k] = (c->hand[k] + 1) % ring_len[k];
 	}
 	return e->json;
 }

@@ -400,6 +400,44 @@ test_kinds_cached_apart(void **state)
 }
 
 /*
+ * What registry.c promises a caller that holds a contract's tree: it stays
+ * that contract's while 127 other contracts are unpacked (the contracts'
+ * ring is 128 long), whatever else is looked up. The 129th unpack takes its
+ * block, which is why callers look records up again for each check.
+ */
+static void
+test_contract_tree_held(void **state)
+{
+	enum { OTHERS = 127 };
+	struct registry	*r = registry_new();
+	const cJSON	*held;
+	char		 id[16];
+	int		 i;
+
+	(void)state;
+	for (i = 0; i <= OTHERS + 1; i++) {
+		snprintf(id, sizeof(id), "c-%d", i);
+		registry_put(r, REC_CONTRACT, "t", id, INSTANT_MIN, rec_v(i));
+	}
+	registry_put(r, REC_DATASET, "t", "ds", INSTANT_MIN, rec_v(-7));
+	held = registry_get(r, REC_CONTRACT, "t", "c-0", 0);
+	for (i = 1; i <= OTHERS; i++) {
+		snprintf(id, sizeof(id), "c-%d", i);
+		assert_int_equal(v_of(r, REC_CONTRACT, "t", id, 0), i);
+		assert_int_equal(v_of(r, REC_DATASET, "t", "ds", 0), -7);
+	}
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(held, "v")->valueint, 0);
+	/* A look-up of the held one itself unpacks nothing. */
+	assert_ptr_equal(registry_get(r, REC_CONTRACT, "t", "c-0", 0), held);
+	assert_int_equal(v_of(r, REC_CONTRACT, "t", "c-128", 0), OTHERS + 1);
+	/* c-0's slot was the oldest: it is c-128's tree now, and c-0 unpacks afresh. */
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(held, "v")->valueint,
+	    OTHERS + 1);
+	assert_int_equal(v_of(r, REC_CONTRACT, "t", "c-0", 0), 0);
+	registry_free(r);
+}
+
+/*
  * registry_split: every record lands in the part its tenant belongs to,
  * readable there (after a look-up in the whole, so the memo and cache have
  * something to lose), with a fact set afterwards in its own part only; the
@@ -461,6 +499,7 @@ main(void)
 		cmocka_unit_test(test_change_keys),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_kinds_cached_apart),
+		cmocka_unit_test(test_contract_tree_held),
 		cmocka_unit_test(test_split),
 	};
 
