@@ -14,7 +14,7 @@
 #include "complyd/event.h"
 #include "complyd/util.h"
 
-#define READER_BATCH	512	/* events a batch */
+#define READER_BATCH	1024	/* events a batch */
 /* Batches in flight at most: a replay on several threads (replay_shard.c) needs slack. */
 #define READER_BATCHES	8
 
