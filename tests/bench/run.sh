@@ -19,7 +19,7 @@
 #                    temporary directory removed at exit)
 #   BENCH_RULES      rule directory (default: rules)
 #   BENCH_ROUNDS     parse-only and replay runs of the mixed feed, in turns
-#                    (default: 3; 1 to 9)
+#                    (default: 5; 1 to 9)
 #
 # Exits 0 if every target is met, 1 if one is missed (each printed), 2 on error.
 
@@ -29,7 +29,7 @@ BUILD=${BUILD:-build}
 EVENTS=${BENCH_EVENTS:-1000000}
 DEADLINES=${BENCH_DEADLINES:-1000000}
 RULES=${BENCH_RULES:-rules}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 GEN=$BUILD/bench/gen
 BENCH=$BUILD/bench/bench_replay
 
