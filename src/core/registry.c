@@ -25,22 +25,22 @@
  * fields (the block is reused), not as a crash: callers look records up
  * again for each check.
  *
- * Why a ring per kind: a feed walks through contracts (each touched a few
- * times, a hundred thousand of them) while it uses the same few thousand
- * datasets all along. In one ring the contracts pushed every dataset out
- * before its next use; apart, the datasets stay.
+ * Why a ring per kind: the trees of one kind never push out another's, so
+ * the promise above holds per kind, whatever else a check looks up.
  *
- * Why the contracts' ring is short: a contract's next use is weeks of feed
- * away, past any ring, so its tree serves only the checks of the event at
- * hand. A long ring only made each unpack write to blocks long out of the
- * cache; 128 blocks (about 170 KB) stay in it. Still far more than one
- * event touches.
+ * Why the rings of contracts and datasets are short: a contract's next use
+ * is weeks of feed away, past any ring, and a dataset's tree kept from its
+ * last use lay in a ring of megabytes, out of the cache by then. Unpacked
+ * again into one of a few blocks that stay in the cache, a tree costs less
+ * than either (bench_replay, side by side: contracts 4096 -> 128 about
+ * -5%, then datasets 4096 -> 64 another 3-8%). A ring still holds far
+ * more trees than one event or one record check touches. Facilities are
+ * few and seldom used: their ring stays long, no gain either way.
  */
 #define REG_CACHE	4096
-#define REG_CACHE_CONTRACTS	128
 static const int ring_len[REC__COUNT] = {
-	[REC_CONTRACT] = REG_CACHE_CONTRACTS,
-	[REC_DATASET] = REG_CACHE,
+	[REC_CONTRACT] = 128,
+	[REC_DATASET] = 64,
 	[REC_FACILITY] = REG_CACHE,
 };
 /* A block bigger than this (a huge upserted record) is freed when evicted. */

@@ -400,41 +400,53 @@ test_kinds_cached_apart(void **state)
 }
 
 /*
- * What registry.c promises a caller that holds a contract's tree: it stays
- * that contract's while 127 other contracts are unpacked (the contracts'
- * ring is 128 long), whatever else is looked up. The 129th unpack takes its
- * block, which is why callers look records up again for each check.
+ * What registry.c promises a caller that holds a tree: it stays that
+ * record's while fewer than its kind's ring length of other records of the
+ * kind are unpacked (contracts 128, datasets 64), whatever is looked up of
+ * other kinds. The next unpack takes its block, which is why callers look
+ * records up again for each check.
  */
 static void
-test_contract_tree_held(void **state)
+test_tree_held(void **state)
 {
-	enum { OTHERS = 127 };
-	struct registry	*r = registry_new();
+	static const struct { enum rec_kind k, other; int ring; } t[] = {
+		{ REC_CONTRACT, REC_DATASET, 128 },
+		{ REC_DATASET, REC_CONTRACT, 64 },
+	};
+	struct registry	*r;
 	const cJSON	*held;
 	char		 id[16];
-	int		 i;
+	size_t		 j;
+	int		 i, others;
 
 	(void)state;
-	for (i = 0; i <= OTHERS + 1; i++) {
-		snprintf(id, sizeof(id), "c-%d", i);
-		registry_put(r, REC_CONTRACT, "t", id, INSTANT_MIN, rec_v(i));
+	for (j = 0; j < NELEM(t); j++) {
+		print_message("kind %s, ring %d\n", rec_kind_name(t[j].k), t[j].ring);
+		r = registry_new();
+		others = t[j].ring - 1;
+		for (i = 0; i <= others + 1; i++) {
+			snprintf(id, sizeof(id), "r-%d", i);
+			registry_put(r, t[j].k, "t", id, INSTANT_MIN, rec_v(i));
+			registry_put(r, t[j].other, "t", id, INSTANT_MIN, rec_v(-i));
+		}
+		held = registry_get(r, t[j].k, "t", "r-0", 0);
+		for (i = 1; i <= others; i++) {
+			snprintf(id, sizeof(id), "r-%d", i);
+			assert_int_equal(v_of(r, t[j].k, "t", id, 0), i);
+			assert_int_equal(v_of(r, t[j].other, "t", id, 0), -i);
+		}
+		assert_int_equal(cJSON_GetObjectItemCaseSensitive(held, "v")->valueint, 0);
+		/* A look-up of the held one itself unpacks nothing. */
+		assert_ptr_equal(registry_get(r, t[j].k, "t", "r-0", 0), held);
+		assert_int_equal(v_of(r, t[j].k, "t", "r-1", 0), 1);
+		snprintf(id, sizeof(id), "r-%d", others + 1);
+		assert_int_equal(v_of(r, t[j].k, "t", id, 0), others + 1);
+		/* r-0's slot was the oldest: it is the last one's tree now. */
+		assert_int_equal(cJSON_GetObjectItemCaseSensitive(held, "v")->valueint,
+		    others + 1);
+		assert_int_equal(v_of(r, t[j].k, "t", "r-0", 0), 0);
+		registry_free(r);
 	}
-	registry_put(r, REC_DATASET, "t", "ds", INSTANT_MIN, rec_v(-7));
-	held = registry_get(r, REC_CONTRACT, "t", "c-0", 0);
-	for (i = 1; i <= OTHERS; i++) {
-		snprintf(id, sizeof(id), "c-%d", i);
-		assert_int_equal(v_of(r, REC_CONTRACT, "t", id, 0), i);
-		assert_int_equal(v_of(r, REC_DATASET, "t", "ds", 0), -7);
-	}
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(held, "v")->valueint, 0);
-	/* A look-up of the held one itself unpacks nothing. */
-	assert_ptr_equal(registry_get(r, REC_CONTRACT, "t", "c-0", 0), held);
-	assert_int_equal(v_of(r, REC_CONTRACT, "t", "c-128", 0), OTHERS + 1);
-	/* c-0's slot was the oldest: it is c-128's tree now, and c-0 unpacks afresh. */
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(held, "v")->valueint,
-	    OTHERS + 1);
-	assert_int_equal(v_of(r, REC_CONTRACT, "t", "c-0", 0), 0);
-	registry_free(r);
 }
 
 /*
@@ -499,7 +511,7 @@ main(void)
 		cmocka_unit_test(test_change_keys),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_kinds_cached_apart),
-		cmocka_unit_test(test_contract_tree_held),
+		cmocka_unit_test(test_tree_held),
 		cmocka_unit_test(test_split),
 	};
 
