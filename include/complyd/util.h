@@ -98,6 +98,8 @@ void ptab_free(struct ptab *t);
 
 /* 1 if the n bytes at s are only spaces, tabs and line ends (a blank input line). */
 int str_blank(const char *s, size_t n);
+/* How many of the n bytes at s, from the first, are blanks as str_blank takes them. */
+size_t str_blank_len(const char *s, size_t n);
 /*
  * Checks that the n bytes at s are UTF-8 (RFC 3629: no overlong forms, no
  * surrogates, nothing past U+10FFFF). 0, or -1 with the offset of the first

@@ -459,9 +459,8 @@ parse_text(const char *text, size_t len, char *err, size_t errlen)
 		    end ? (long)(end - text) + 1 : 0L);
 		return NULL;
 	}
-	while (end && (size_t)(end - text) < len &&
-	    (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
+	if (end)
+		end += str_blank_len(end, len - (size_t)(end - text));
 	if (end && (size_t)(end - text) < len) {
 		snprintf(err, errlen, "trailing data after the JSON object at byte %ld",
 		    (long)(end - text) + 1);

@@ -291,15 +291,21 @@ hmap_free(struct hmap *m, void (*free_val)(void *))
 	hmap_init(m);
 }
 
-int
-str_blank(const char *s, size_t n)
+size_t
+str_blank_len(const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-			return 0;
-	return 1;
+			break;
+	return i;
+}
+
+int
+str_blank(const char *s, size_t n)
+{
+	return str_blank_len(s, n) == n;
 }
 
 int

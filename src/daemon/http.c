@@ -308,9 +308,7 @@ items_from_array(const char *body, size_t len, struct ingest_item **items,
 	 * would be dropped without a word. The batch is refused whole instead,
 	 * so that nothing of it is accepted and the sender knows.
 	 */
-	while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\r' ||
-	    *end == '\n'))
-		end++;
+	end += str_blank_len(end, (size_t)(body + len - end));
 	if (end < body + len) {
 		*trailing = (size_t)(end - body) + 1;
 		cJSON_Delete(arr);

@@ -79,7 +79,7 @@ struct shard {
 	struct replay_result	 res;		/* its engine's counts */
 	struct event_arena	*arena;		/* its events' trees */
 	struct soc_event	 ev[READER_BATCH];	/* its events of a batch */
-	int			 k, n;
+	int			 k;
 	int			 started;	/* its thread exists */
 };
 
@@ -280,9 +280,9 @@ shard_loop(struct shard *sh)
 }
 
 /*
- * Runs a part to its end, where one engine would end. Each then frees its own part: freeing a few hundred
- * thousand slots and records took a tenth of a second, one part after
- * the other, once all had finished.
+ * Runs a part to its end, where one engine would end. Each then frees its
+ * own part: freeing a few hundred thousand slots and records took a tenth
+ * of a second, one part after the other, once all had finished.
  */
 static void
 shard_run(struct shard *sh)
@@ -339,7 +339,6 @@ start_threads(struct shard *sh, struct fanout *fo, int n)
 	for (k = 0; k < n; k++) {
 		sh[k].fo = fo;
 		sh[k].k = k;
-		sh[k].n = n;
 	}
 	for (k = 1; k < n; k++) {
 		if (pthread_create(&sh[k].th, NULL, shard_main, &sh[k]) != 0)
