@@ -141,6 +141,21 @@ utf8_seq(const unsigned char *p, size_t left)
 	return len;
 }
 
+/*
+ * A slab: pieces of large chunks for what lives as long as its owner (a
+ * registry's records), given back all at once: no header a piece, no free a
+ * piece. A slab from slab_child keeps its parent's memory alive; each slab's
+ * memory goes with its last reference, which any thread may drop.
+ */
+struct slab;
+struct slab *slab_new(void);
+/* An empty slab that holds a reference to parent's memory until it goes. */
+struct slab *slab_child(struct slab *parent);
+/* n zeroed bytes, aligned to 8 (not for long double), valid until the slab goes. */
+void *slab_zalloc(struct slab *s, size_t n);
+/* Drops a reference to s; the last one frees s (and drops its parent's). */
+void slab_unref(struct slab *s);
+
 /* A set of 64-bit fingerprints (for dedupe of (tenant, id) pairs). */
 struct hset64 {
 	uint64_t	*slots;

@@ -4,6 +4,7 @@
  * Both tables use open addressing with linear probing over a power-of-two table.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,4 +472,99 @@ hset64_free(struct hset64 *s)
 {
 	free(s->slots);
 	hset64_init(s);
+}
+
+/* --- slab --- */
+
+/*
+ * Chunks of a mebibyte come from calloc as fresh pages (mmap), zero and
+ * untouched until written; a piece over a quarter of that gets a chunk of
+ * its own, so that no more than a quarter of a chunk goes unused.
+ */
+#define SLAB_CHUNK	(1024 * 1024)
+/* Pointers and 64-bit integers, what records hold; malloc's 16 would waste. */
+#define SLAB_ALIGN	((size_t)8)
+
+struct slab_chunk {
+	struct slab_chunk	*next;
+	unsigned char		 data[];
+};
+
+struct slab {
+	atomic_int		 refs;
+	struct slab		*parent;
+	struct slab_chunk	*chunks;	/* the one being filled first */
+	size_t			 used, cap;	/* of its data */
+};
+
+struct slab *
+slab_new(void)
+{
+	struct slab *s = xcalloc(1, sizeof(*s));
+
+	atomic_init(&s->refs, 1);
+	return s;
+}
+
+struct slab *
+slab_child(struct slab *parent)
+{
+	struct slab *s = slab_new();
+
+	if (parent != NULL) {
+		atomic_fetch_add(&parent->refs, 1);
+		s->parent = parent;
+	}
+	return s;
+}
+
+void *
+slab_zalloc(struct slab *s, size_t n)
+{
+	struct slab_chunk	*c;
+	size_t			 need;
+	void			*p;
+
+	if (n > SIZE_MAX - sizeof(*c) - SLAB_ALIGN)
+		oom(n);
+	need = n ? (n + SLAB_ALIGN - 1) & ~(size_t)(SLAB_ALIGN - 1) : SLAB_ALIGN;
+	if (need > SLAB_CHUNK / 4) {
+		/* A chunk of its own, behind the one being filled, which goes on. */
+		c = xcalloc(1, sizeof(*c) + need);
+		if (s->chunks != NULL) {
+			c->next = s->chunks->next;
+			s->chunks->next = c;
+		} else {
+			s->chunks = c;
+			s->used = s->cap = need;
+		}
+		return c->data;
+	}
+	if (s->chunks == NULL || s->cap - s->used < need) {
+		c = xcalloc(1, sizeof(*c) + SLAB_CHUNK);
+		c->next = s->chunks;
+		s->chunks = c;
+		s->used = 0;
+		s->cap = SLAB_CHUNK;
+	}
+	p = (char *)s->chunks->data + s->used;
+	s->used += need;
+	return p;
+}
+
+void
+slab_unref(struct slab *s)
+{
+	struct slab_chunk	*c, *next;
+	struct slab		*parent;
+
+	while (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1) {
+		for (c = s->chunks; c != NULL; c = next) {
+			next = c->next;
+			free(c);
+		}
+		parent = s->parent;
+		free(s);
+		s = parent;
+	}
 }

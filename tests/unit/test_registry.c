@@ -2,7 +2,8 @@
  * test_registry.c - metadata records by (kind, tenant, id) over event time:
  * versions as they stood at a look-up's time, ids that a joined key string
  * would confuse, the look-up memo and the tree cache never handing out
- * another record's fields, facts patching a record.
+ * another record's fields, facts patching a record, versions loaded from a
+ * file replaced in their place.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "complyd/registry.h"
 #include "testutil.h"
@@ -500,6 +502,86 @@ test_split(void **state)
 	registry_free(r);
 }
 
+/* Writes text to a file of a new directory; the path goes in path. */
+static void
+write_meta(char *dir, char *path, size_t len, const char *text)
+{
+	FILE	*f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, len, "%s/meta.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * Versions loaded from a file live in the registry's slab with room to grow
+ * (REG_ROOM); without history a fact replaces one in its place while it
+ * fits, then from malloc's memory. Each step must read back exactly: a
+ * version copied over a longer one, or freed from the slab, would show here
+ * (or under ASan). Parts freed after the registry they came from still hold
+ * its slab.
+ */
+static void
+test_loaded_in_place(void **state)
+{
+	static const struct {
+		const char	*name;
+		const char	*field, *val;	/* JSON text */
+		const char	*want;		/* "p" of C-1 after it */
+	} steps[] = {
+		{ "grows within the room", "d", "\"2026-04-01\"",
+		  "{\"id\":\"C-1\",\"tenant\":\"t\",\"p\":1,\"d\":\"2026-04-01\"}" },
+		{ "shrinks in place", "d", "1",
+		  "{\"id\":\"C-1\",\"tenant\":\"t\",\"p\":1,\"d\":1}" },
+		{ "outgrows the room", "e", "\"a string longer than any room a version is given\"",
+		  "{\"id\":\"C-1\",\"tenant\":\"t\",\"p\":1,\"d\":1,"
+		  "\"e\":\"a string longer than any room a version is given\"}" },
+		{ "then from malloc", "d", "2",
+		  "{\"id\":\"C-1\",\"tenant\":\"t\",\"p\":1,\"d\":2,"
+		  "\"e\":\"a string longer than any room a version is given\"}" },
+	};
+	char		 dir[] = "/tmp/complyd-test-reg.XXXXXX", path[64], *got;
+	struct registry	*r = registry_new(), **parts;
+	int		 nerr = 0, p;
+	size_t		 i;
+
+	(void)state;
+	write_meta(dir, path, sizeof(path), "contracts:\n"
+	    "  - { id: C-1, tenant: t, p: 1 }\n"
+	    "  - { id: C-2, tenant: u, p: 2 }\n");
+	assert_int_equal(registry_load(r, path, &nerr), 2);
+	assert_int_equal(nerr, 0);
+	unlink(path);
+	rmdir(dir);
+	registry_keep_history(r, 0);
+	for (i = 0; i < NELEM(steps); i++) {
+		cJSON *v = cJSON_Parse(steps[i].val);
+
+		assert_int_equal(registry_set_field(r, REC_CONTRACT, "t", "C-1",
+		    I("2026-04-01T00:00:00Z") + (instant_t)i, steps[i].field, v), 0);
+		got = cJSON_PrintUnformatted(registry_get(r, REC_CONTRACT, "t", "C-1",
+		    I("2026-05-01T00:00:00Z")));
+		if (strcmp(got, steps[i].want) != 0)
+			fail_msg("%s: %s, want %s", steps[i].name, got, steps[i].want);
+		free(got);
+		/* The neighbour in the slab is untouched. */
+		assert_int_equal(cJSON_GetObjectItemCaseSensitive(registry_get(r,
+		    REC_CONTRACT, "u", "C-2", 0), "p")->valueint, 2);
+	}
+	parts = registry_split(r, 2);
+	registry_free(r);
+	p = registry_part_of("u", 1, 2);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(registry_get(parts[p],
+	    REC_CONTRACT, "u", "C-2", 0), "p")->valueint, 2);
+	assert_int_equal(set_v(parts[p], REC_CONTRACT, "u", "C-2", 5, 7), 0);
+	assert_int_equal(v_of(parts[p], REC_CONTRACT, "u", "C-2", 5), 7);
+	registry_free(parts[0]);
+	registry_free(parts[1]);
+	free(parts);
+}
+
 int
 main(void)
 {
@@ -513,6 +595,7 @@ main(void)
 		cmocka_unit_test(test_kinds_cached_apart),
 		cmocka_unit_test(test_tree_held),
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_loaded_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /*
  * test_util.c - the shared containers: sbuf growth, FNV-1a known values, hmap
- * insert/replace/grow/each/free and hset64 including the fingerprint 0.
+ * insert/replace/grow/each/free, hset64 including the fingerprint 0, slabs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "complyd/util.h"
+#include "testutil.h"
 
 static void
 test_xstrndup(void **state)
@@ -282,6 +283,52 @@ test_hset64(void **state)
 	hset64_free(&s);
 }
 
+/*
+ * Pieces are zero, 8-aligned and apart, small ones and ones bigger than a
+ * chunk's quarter alike; a child slab keeps its parent's memory for as long
+ * as it lives, whichever is dropped first (ASan would see a piece freed early).
+ */
+static void
+test_slab(void **state)
+{
+	static const size_t sizes[] = { 1, 7, 8, 9, 56, 300000, 0, 1048576, 24, 1 };
+	struct slab	*parent, *child;
+	unsigned char	*p[NELEM(sizes)];
+	size_t		 i, j, k;
+	int		 round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		parent = slab_new();
+		for (i = 0; i < NELEM(sizes); i++) {
+			p[i] = slab_zalloc(parent, sizes[i]);
+			assert_int_equal((uintptr_t)p[i] % 8, 0);
+			for (k = 0; k < sizes[i]; k++)
+				if (p[i][k] != 0)
+					fail_msg("piece %zu byte %zu not zero", i, k);
+			memset(p[i], (int)i + 1, sizes[i]);
+		}
+		/* Many small ones: several chunks. */
+		for (j = 0; j < 50000; j++)
+			memset(slab_zalloc(parent, 40), 0xee, 40);
+		child = slab_child(parent);
+		memset(slab_zalloc(child, 100), 0xcc, 100);
+		if (round == 0) {
+			slab_unref(parent);	/* the child still holds it */
+			for (i = 0; i < NELEM(sizes); i++)
+				for (k = 0; k < sizes[i]; k++)
+					if (p[i][k] != (unsigned char)(i + 1))
+						fail_msg("piece %zu byte %zu overwritten", i, k);
+			slab_unref(child);
+		} else {
+			slab_unref(child);
+			assert_int_equal(p[0][0], 1);
+			slab_unref(parent);
+		}
+	}
+	slab_unref(NULL);
+}
+
 int
 main(void)
 {
@@ -295,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_hmap_grow),
 		cmocka_unit_test(test_hmap_each_free),
 		cmocka_unit_test(test_hset64),
+		cmocka_unit_test(test_slab),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
