@@ -34,12 +34,14 @@ void engine_advance(struct engine *en, instant_t t);
 /* Applies one event (advancing the clock first). Returns 0, or 1 for a duplicate id. */
 int engine_event(struct engine *en, const struct soc_event *ev);
 /*
- * A hint that engine_event(en, ev) comes soon: starts loading what it looks
- * up first (the seen-id set's slot) into the cache. Changes nothing. A
- * replay hints a whole batch before it applies it, so that the misses of
- * its events overlap instead of coming one after the other.
+ * A hint that engine_event comes soon for each of the n events: starts
+ * loading what they look up into the cache (the seen-id set's slots; for
+ * the first ENGINE_PREFETCH_MAX, the records their rules name). Changes
+ * nothing. A replay hints a chunk before it applies it, so that the misses
+ * of its events overlap instead of coming one after the other.
  */
-void engine_prefetch(struct engine *en, const struct soc_event *ev);
+#define ENGINE_PREFETCH_MAX	64
+void engine_prefetch(struct engine *en, const struct soc_event *evs, size_t n);
 instant_t engine_clock(const struct engine *en);
 /*
  * Live mode: events never move the clock past now() (the wall clock); the

@@ -125,6 +125,8 @@ struct expr *expr_compile_mapped(const char *src, const struct expr_scope *sc,
 void expr_free(struct expr *e);
 /* The static type the checker inferred. */
 enum etype expr_type(const struct expr *e);
+/* "name" if e is just `event.name` (a top-level field of the event), else NULL. */
+const char *expr_event_field(const struct expr *e);
 /* Its name in messages ("date", "number", ...). */
 const char *expr_type_name(enum etype t);
 #define TB(t)	(1u << (t))	/* a set of etypes */

@@ -24,6 +24,12 @@ struct kind_ops {
 	/* A timer armed with engine_arm fired at `at`. */
 	void	(*timer)(struct engine *en, struct rule *r, struct slot *s, int what,
 		    instant_t at);
+	/*
+	 * Optional: the key expression r evaluates for events of `type`, whose
+	 * value names its subject record (NULL: none). Only a hint: the engine
+	 * starts loading that record while the event's chunk is decoded.
+	 */
+	const struct expr *(*key_for)(const struct rule *r, const char *type);
 	/* Keys of the rule node the kind accepts (besides the common ones). */
 	const char *const *keys;
 	/* Names its messages and details see besides the common ones (EV_BIT). */
@@ -151,3 +157,5 @@ struct expr_env *kind_event_env(struct engine *en, struct rule *r,
 int kind_parse_warn(struct loader *ld, yaml_node_t *n, int **warn, int *nwarn);
 /* A one-line event type check: 1 if type is in the NULL-terminated list. */
 int kind_type_in(const char *type, char *const *list);
+/* key_for of a kind whose events all name their record by r->key. */
+const struct expr *kind_key_for(const struct rule *r, const char *type);

@@ -57,6 +57,16 @@ int registry_part_of(const char *tenant, size_t len, int nparts);
 struct registry **registry_split(struct registry *r, int nparts);
 const cJSON *registry_get(const struct registry *r, enum rec_kind k,
     const char *tenant, const char *id, instant_t t);
+/*
+ * Hints that (k, tenant, id) is looked up soon, in two steps over a batch of
+ * look-ups: registry_prefetch starts loading its bucket and returns its
+ * hash; registry_prefetch_record, once the buckets are in, its record.
+ * Neither changes anything.
+ */
+uint64_t registry_prefetch(const struct registry *r, enum rec_kind k,
+    const char *tenant, const char *id);
+void registry_prefetch_record(const struct registry *r, enum rec_kind k,
+    uint64_t h);
 /* 1 if the record exists at any time. */
 int registry_has(const struct registry *r, enum rec_kind k, const char *tenant,
     const char *id);

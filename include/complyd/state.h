@@ -51,6 +51,9 @@ struct state_ops {
 	 * the cache, changes nothing. NULL where there is nothing to gain.
 	 */
 	void		 (*prefetch)(struct state *, const char *tenant, const char *id);
+	/* The same for the slots of (tenant, key) of any rule. NULL: nothing to gain. */
+	void		 (*prefetch_slots)(struct state *, const char *tenant,
+			    const char *key);
 	/* The slot of (rule, tenant, key); created when create is set, else NULL if absent. */
 	struct slot	*(*slot)(struct state *, const struct rule *, const char *tenant,
 			    const char *key, int create);

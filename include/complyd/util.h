@@ -90,6 +90,13 @@ ptab_hash_at(const struct ptab *t, size_t i)
 /* The bucket of the entry equal to key (hash h), or the empty one where it would go; cap > 0. */
 size_t ptab_probe(const struct ptab *t, uint64_t h,
     int (*eq)(const void *entry, const void *key), const void *key);
+/* Starts loading the bucket where a probe for hash h begins; changes nothing. */
+void ptab_prefetch(const struct ptab *t, uint64_t h);
+/*
+ * The first entry whose hash is h, keys not compared: a guess, for a hint
+ * (once ptab_prefetch has brought the buckets in). NULL if none.
+ */
+void *ptab_guess(const struct ptab *t, uint64_t h);
 /* Makes room for one more entry (load stays under 70%); call before probing to add. */
 void ptab_reserve(struct ptab *t);
 /* Puts entry e (hash h) in empty bucket i. */

@@ -341,6 +341,29 @@ find(const struct registry *r, enum rec_kind k, const char *tenant,
 	return rc;
 }
 
+uint64_t
+registry_prefetch(const struct registry *r, enum rec_kind k, const char *tenant,
+    const char *id)
+{
+	struct rkey q;
+
+	rkey_init(&q, tenant, id);
+	ptab_prefetch(&r->kinds[k], q.h);
+	return q.h;
+}
+
+/* Two lines: a record's key often lies in the second (slab pieces are 8-aligned). */
+void
+registry_prefetch_record(const struct registry *r, enum rec_kind k, uint64_t h)
+{
+	const char *rc = ptab_guess(&r->kinds[k], h);
+
+	if (rc != NULL) {
+		__builtin_prefetch(rc);
+		__builtin_prefetch(rc + 64);
+	}
+}
+
 /* Index of the last version that had begun at t, or -1. */
 static int
 version_at(const struct rec *rc, instant_t t)

@@ -352,6 +352,26 @@ ptab_probe(const struct ptab *t, uint64_t h,
 }
 
 void
+ptab_prefetch(const struct ptab *t, uint64_t h)
+{
+	if (t->cap)
+		__builtin_prefetch(&t->b[h & (t->cap - 1)]);
+}
+
+void *
+ptab_guess(const struct ptab *t, uint64_t h)
+{
+	size_t i;
+
+	if (t->cap == 0)
+		return NULL;
+	for (i = h & (t->cap - 1); t->b[i].e != NULL; i = (i + 1) & (t->cap - 1))
+		if (t->b[i].hash == h)
+			return t->b[i].e;
+	return NULL;
+}
+
+void
 ptab_reserve(struct ptab *t)
 {
 	struct ptab_bucket	*ob = t->b;

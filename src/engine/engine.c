@@ -61,10 +61,23 @@ struct engine {
 	instant_t		 (*horizon)(void);	/* live: the wall clock */
 	int			 uncounted;	/* leaves rule hit counts alone */
 	struct key_memo		 kmemo;	/* see engine_event_key */
+	struct hmap		 hints;	/* event type -> struct hint_list * */
 	struct sbuf		 text, msg;	/* an alert's record, a message: reused */
 	struct member_text	**rule_text;	/* [rule index][version index + 1] */
 	instant_t		 time_at;	/* the last alert's time, */
 	char			 time_text[32];	/* as text ("": none yet) */
+};
+
+/*
+ * Fields of an event of one type that name a record its rules or facts look
+ * up (their key is `event.<field>`), by record kind: engine_prefetch starts
+ * loading those records while the events wait in their chunk.
+ */
+#define HINT_NAMES	4
+struct hint_list {
+	int		 n;
+	enum rec_kind	 kind[HINT_NAMES];
+	const char	*field[HINT_NAMES];
 };
 
 /* The text of an alert's members that depend on its rule and law version only. */
@@ -93,6 +106,58 @@ lookup(void *arg, const char *kind, const char *tenant, const char *id)
 	if (k < 0)
 		return NULL;
 	return registry_get(en->reg, k, tenant, id, en->lookup_at);
+}
+
+static void
+hint_add(struct hmap *hints, const char *type, int kind, const struct expr *key)
+{
+	const char		*f = expr_event_field(key);
+	struct hint_list	*l;
+	int			 i;
+
+	if (f == NULL || kind < 0)
+		return;
+	if ((l = hmap_get(hints, type)) == NULL) {
+		l = xcalloc(1, sizeof(*l));
+		hmap_put(hints, type, l);
+	}
+	for (i = 0; i < l->n; i++)
+		if (l->kind[i] == (enum rec_kind)kind && strcmp(l->field[i], f) == 0)
+			return;
+	if (l->n < HINT_NAMES) {
+		l->kind[l->n] = kind;
+		l->field[l->n++] = f;
+	}
+}
+
+static void
+hint_facts(const char *type, void *val, void *arg)
+{
+	const struct fact_list	*fl = val;
+	int			 i;
+
+	(void)type;
+	for (i = 0; i < fl->n; i++)
+		hint_add(arg, fl->v[i]->on, fl->v[i]->kind, fl->v[i]->id);
+}
+
+/* Which fields of which event types name the records looked up (see struct hint_list). */
+static void
+hints_build(struct hmap *hints, const struct ruleset *rs)
+{
+	const struct rule	*r;
+	int			 i, j;
+
+	hmap_init(hints);
+	for (i = 0; i < rs->nrules; i++) {
+		r = rs->rules[i];
+		if (r->subject < 0 || rule_kinds[r->kind]->key_for == NULL)
+			continue;
+		for (j = 0; r->on != NULL && r->on[j] != NULL; j++)
+			hint_add(hints, r->on[j], r->subject,
+			    rule_kinds[r->kind]->key_for(r, r->on[j]));
+	}
+	hmap_each(&rs->facts_by_type, hint_facts, hints);
 }
 
 struct engine *
@@ -124,6 +189,7 @@ engine_new(struct ruleset *rs, struct registry *reg, struct state *st,
 		l->v[l->n++] = rs->rules[i];
 	}
 	registry_on_change(reg, on_change, en);
+	hints_build(&en->hints, rs);
 	return en;
 }
 
@@ -144,6 +210,7 @@ engine_free(struct engine *en)
 	sbuf_free(&en->msg);
 	sbuf_free(&en->kmemo.key);
 	rule_text_free(en);
+	hmap_free(&en->hints, free);
 	free(en);
 }
 
@@ -431,11 +498,55 @@ engine_set_horizon(struct engine *en, instant_t (*now)(void))
 	en->horizon = now;
 }
 
-void
-engine_prefetch(struct engine *en, const struct soc_event *ev)
+/* A top-level string member of an event, as obj_get finds it; NULL if none. */
+static const char *
+event_string(const cJSON *o, const char *name)
 {
-	if (en->st->ops->prefetch != NULL)
-		en->st->ops->prefetch(en->st, ev->tenant, ev->id);
+	const cJSON	*it;
+
+	for (it = o->child; it != NULL && it->string != NULL; it = it->next)
+		if (it->string[0] == name[0] && strcmp(it->string, name) == 0)
+			return cJSON_IsString(it) ? it->valuestring : NULL;
+	return NULL;
+}
+
+/*
+ * Two passes: the first starts loading the buckets of every record the
+ * events name, the second, once those are in, the records themselves; a
+ * look-up then finds both in the cache. Why: each of these look-ups missed
+ * the cache twice, one miss waiting for the other (perf: ptab_probe and the
+ * strcmp in rec_named, a tenth of a replay's samples).
+ */
+void
+engine_prefetch(struct engine *en, const struct soc_event *evs, size_t n)
+{
+	struct {
+		enum rec_kind	 kind;
+		uint64_t	 h;
+	}			 want[ENGINE_PREFETCH_MAX * HINT_NAMES];
+	const struct hint_list	*l;
+	const char		*id;
+	size_t			 i, nw = 0;
+	int			 j;
+
+	for (i = 0; i < n; i++) {
+		if (en->st->ops->prefetch != NULL)
+			en->st->ops->prefetch(en->st, evs[i].tenant, evs[i].id);
+		if (i >= ENGINE_PREFETCH_MAX || en->hints.len == 0 ||
+		    (l = hmap_get(&en->hints, evs[i].type)) == NULL)
+			continue;
+		for (j = 0; j < l->n; j++)
+			if ((id = event_string(evs[i].json, l->field[j])) != NULL) {
+				want[nw].kind = l->kind[j];
+				want[nw++].h = registry_prefetch(en->reg, l->kind[j],
+				    evs[i].tenant, id);
+				if (en->st->ops->prefetch_slots != NULL)
+					en->st->ops->prefetch_slots(en->st,
+					    evs[i].tenant, id);
+			}
+	}
+	for (i = 0; i < nw; i++)
+		registry_prefetch_record(en->reg, want[i].kind, want[i].h);
 }
 
 int

@@ -385,15 +385,17 @@ stream_files(struct run *rn, char *const *files, int nfiles,
 	struct reader		*rd;
 	struct reader_batch	*b;
 	struct reader_counts	 c;
-	size_t			 i;
+	size_t			 i, j, n;
 
 	if ((rd = reader_start(files, nfiles, o->quiet)) == NULL)
 		return -2;
 	while ((b = reader_next(rd)) != NULL) {
-		for (i = 0; i < b->n; i++)
-			engine_prefetch(rn->en, &b->ev[i]);
-		for (i = 0; i < b->n; i++)
-			run_event(rn, &b->ev[i]);
+		for (i = 0; i < b->n; i += n) {
+			n = b->n - i < ENGINE_PREFETCH_MAX ? b->n - i : ENGINE_PREFETCH_MAX;
+			engine_prefetch(rn->en, b->ev + i, n);
+			for (j = i; j < i + n; j++)
+				run_event(rn, &b->ev[j]);
+		}
 		reader_done(rd, b);
 	}
 	reader_finish(rd, &c);

@@ -267,8 +267,7 @@ shard_loop(struct shard *sh)
 			    READER_BATCH);
 			if (!sh->rn.started)
 				agree_start(sh, seq, n);
-			for (i = 0; i < n; i++)
-				engine_prefetch(sh->rn.en, &sh->ev[i]);
+			engine_prefetch(sh->rn.en, sh->ev, n);
 			for (i = 0; i < n; i++) {
 				run_see(&sh->rn, &sh->ev[i]);
 				engine_event(sh->rn.en, &sh->ev[i]);

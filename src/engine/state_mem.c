@@ -54,12 +54,26 @@ mem_prefetch(struct state *st, const char *tenant, const char *id)
  * reaches, so that a probe still tells the rules' slots apart by hash.
  */
 static uint64_t
+key_hash(const char *tenant, const char *key)
+{
+	return hash64(key, strlen(key), hash64(tenant, strlen(tenant) + 1,
+	    HASH64_SEED));
+}
+
+static uint64_t
 slot_hash(const struct rule *r, const char *tenant, const char *key)
 {
-	uint64_t h = hash64(tenant, strlen(tenant) + 1, HASH64_SEED);
+	return key_hash(tenant, key) ^
+	    (hash64(&r->index, sizeof(r->index), HASH64_SEED) << 40);
+}
 
-	h = hash64(key, strlen(key), h);
-	return h ^ (hash64(&r->index, sizeof(r->index), HASH64_SEED) << 40);
+/* Their shared home bucket (see slot_hash). */
+static void
+mem_prefetch_slots(struct state *st, const char *tenant, const char *key)
+{
+	struct state_mem *m = (struct state_mem *)st;
+
+	ptab_prefetch(&m->slots, key_hash(tenant, key));
 }
 
 struct slot_key {
@@ -160,7 +174,13 @@ mem_free(struct state *st)
 }
 
 static const struct state_ops mem_ops = {
-	mem_seen, mem_prefetch, mem_slot, mem_dirty, mem_each, mem_free
+	.seen = mem_seen,
+	.prefetch = mem_prefetch,
+	.prefetch_slots = mem_prefetch_slots,
+	.slot = mem_slot,
+	.dirty = mem_dirty,
+	.each = mem_each,
+	.free = mem_free,
 };
 
 struct state *

@@ -1351,6 +1351,16 @@ expr_type(const struct expr *e)
 }
 
 const char *
+expr_event_field(const struct expr *e)
+{
+	const struct node *n = e ? e->root : NULL;
+
+	if (n == NULL || n->k != N_FIELD || n->a->k != N_VAR || n->a->op != EV_EVENT)
+		return NULL;
+	return n->name;
+}
+
+const char *
 expr_src(const struct expr *e)
 {
 	return e->src;

@@ -770,6 +770,17 @@ deadline_record(struct engine *en, struct rule *r, const char *tenant,
 	record_target(en, r, s, env, at);
 }
 
+/* A stop names its record by its own key if it has one (stop_event). */
+static const struct expr *
+deadline_key_for(const struct rule *r, const char *type)
+{
+	const struct deadline *d = r->kd;
+
+	if (kind_type_in(type, d->stop_on) && d->stop_key != NULL)
+		return d->stop_key;
+	return r->key;
+}
+
 const struct kind_ops kind_deadline = {
 	.name = "deadline",
 	.parse = deadline_parse,
@@ -777,6 +788,7 @@ const struct kind_ops kind_deadline = {
 	.event = deadline_event,
 	.record = deadline_record,
 	.timer = deadline_timer,
+	.key_for = deadline_key_for,
 	.keys = deadline_keys,
 	.alert_vars = EV_BIT(EV_START) | EV_BIT(EV_OPENED) | EV_BIT(EV_DUE) |
 	    EV_BIT(EV_PAID),

@@ -103,5 +103,6 @@ const struct kind_ops kind_match = {
 	.parse = match_parse,
 	.free = match_free,
 	.event = match_event,
+	.key_for = kind_key_for,
 	.keys = match_keys,
 };

@@ -260,6 +260,7 @@ const struct kind_ops kind_periodic = {
 	.event = periodic_event,
 	.record = periodic_record,
 	.timer = periodic_timer,
+	.key_for = kind_key_for,
 	.keys = periodic_keys,
 	.alert_vars = EV_BIT(EV_DUE) | EV_BIT(EV_BASELINE),
 };

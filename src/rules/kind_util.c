@@ -104,6 +104,13 @@ kind_type_in(const char *type, char *const *list)
 	return 0;
 }
 
+const struct expr *
+kind_key_for(const struct rule *r, const char *type)
+{
+	(void)type;
+	return r->key;
+}
+
 void
 kind_add_on(char ***on, char *const *types)
 {

@@ -740,6 +740,40 @@ compile_ok(const char *src)
 	return e;
 }
 
+/* Keys the engine can hint before it evaluates them: just `event.<field>`. */
+static void
+test_event_field(void **state)
+{
+	static const struct {
+		const char	*src, *want;	/* want NULL: not such a key */
+	} cases[] = {
+		{ "event.contract", "contract" },
+		{ "event.dataset", "dataset" },
+		{ "(event.contract)", "contract" },
+		{ "event.a.b", NULL },
+		{ "tenant", NULL },
+		{ "event.contract ?? 'x'", NULL },
+		{ "event['contract']", NULL },
+		{ "key", NULL },
+		{ "'C-1'", NULL },
+	};
+	struct expr	*e;
+	const char	*got;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		e = compile_ok(cases[i].src);
+		got = expr_event_field(e);
+		if ((got == NULL) != (cases[i].want == NULL) ||
+		    (got != NULL && strcmp(got, cases[i].want) != 0))
+			fail_msg("%s: %s, want %s", cases[i].src, got ? got : "NULL",
+			    cases[i].want ? cases[i].want : "NULL");
+		expr_free(e);
+	}
+	assert_null(expr_event_field(NULL));
+}
+
 static void
 test_shorthands(void **state)
 {
@@ -1071,6 +1105,7 @@ main(void)
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_shorthands),
+		cmocka_unit_test(test_event_field),
 		cmocka_unit_test(test_regex_limit),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_values),
