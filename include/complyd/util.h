@@ -99,6 +99,8 @@ void ptab_prefetch(const struct ptab *t, uint64_t h);
 void *ptab_guess(const struct ptab *t, uint64_t h);
 /* Makes room for one more entry (load stays under 70%); call before probing to add. */
 void ptab_reserve(struct ptab *t);
+/* Makes room for n entries in all at once, not growing step by step as they come. */
+void ptab_reserve_n(struct ptab *t, size_t n);
 /* Puts entry e (hash h) in empty bucket i. */
 void ptab_set(struct ptab *t, size_t i, uint64_t h, void *e);
 void ptab_free(struct ptab *t);

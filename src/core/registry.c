@@ -651,6 +651,10 @@ registry_split(struct registry *r, int nparts)
 	}
 	for (k = 0; k < REC__COUNT; k++) {
 		t = &r->kinds[k];
+		/* A fair share and a quarter more: the tables seldom grow on the way. */
+		for (p = 0; p < nparts; p++)
+			ptab_reserve_n(&parts[p]->kinds[k], t->len / nparts +
+			    t->len / nparts / 4);
 		for (i = 0; i < t->cap; i++) {
 			walk_prefetch(t, i);
 			if ((rc = ptab_at(t, i)) == NULL)

@@ -371,15 +371,14 @@ ptab_guess(const struct ptab *t, uint64_t h)
 	return NULL;
 }
 
-void
-ptab_reserve(struct ptab *t)
+/* Rehashes t into cap buckets (a power of 2 holding its entries). */
+static void
+ptab_grow(struct ptab *t, size_t cap)
 {
 	struct ptab_bucket	*ob = t->b;
 	size_t			 ocap = t->cap, i, j;
 
-	if ((t->len + 1) * 10 <= t->cap * 7)
-		return;
-	t->cap = ocap ? ocap * 2 : 256;
+	t->cap = cap;
 	t->b = xcalloc_written(t->cap, sizeof(*t->b));
 	for (i = 0; i < ocap; i++) {
 		if (ob[i].e == NULL)
@@ -389,6 +388,28 @@ ptab_reserve(struct ptab *t)
 		t->b[j] = ob[i];
 	}
 	free(ob);
+}
+
+void
+ptab_reserve(struct ptab *t)
+{
+	if ((t->len + 1) * 10 > t->cap * 7)
+		ptab_grow(t, t->cap ? t->cap * 2 : 256);
+}
+
+void
+ptab_reserve_n(struct ptab *t, size_t n)
+{
+	size_t cap = t->cap ? t->cap : 256;
+
+	if (n == 0)
+		return;
+	if (n > SIZE_MAX / 16)
+		oom(SIZE_MAX);
+	while (n * 10 > cap * 7)
+		cap *= 2;
+	if (cap != t->cap)
+		ptab_grow(t, cap);
 }
 
 void

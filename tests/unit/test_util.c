@@ -1,6 +1,7 @@
 /*
  * test_util.c - the shared containers: sbuf growth, FNV-1a known values, hmap
- * insert/replace/grow/each/free, hset64 including the fingerprint 0, slabs.
+ * insert/replace/grow/each/free, hset64 including the fingerprint 0, slabs,
+ * ptab growth and hints.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -329,6 +330,70 @@ test_slab(void **state)
 	slab_unref(NULL);
 }
 
+struct pkey {
+	uint64_t	 h;
+	int		 v;
+};
+
+static int
+pkey_is(const void *entry, const void *key)
+{
+	return ((const struct pkey *)entry)->v == ((const struct pkey *)key)->v;
+}
+
+/*
+ * ptab: entries found by hash and key through growth, whether step by step
+ * (ptab_reserve) or all at once (ptab_reserve_n, which must leave room
+ * for n under the 70% load and keep what the table held); hashes that
+ * collide in full are told apart by the key; the hint ptab_guess finds an
+ * entry of a hash without comparing keys, and nothing for one absent.
+ */
+static void
+test_ptab(void **state)
+{
+	enum { N = 3000 };
+	struct pkey	*e = xcalloc(N, sizeof(*e)), q;
+	struct ptab	 t;
+	size_t		 i, cap;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	ptab_reserve_n(&t, 0);
+	assert_int_equal(t.cap, 0);
+	assert_null(ptab_guess(&t, 1));
+	for (i = 0; i < N; i++) {
+		e[i].v = (int)i;
+		e[i].h = i < 100 ? 42 : hash64(&i, sizeof(i), HASH64_SEED);
+		if (i == N / 2) {
+			/* Half in: room for all at once, those in kept. */
+			ptab_reserve_n(&t, N);
+			assert_true(N * 10 <= t.cap * 7);
+			cap = t.cap;
+		}
+		ptab_reserve(&t);
+		q = e[i];
+		ptab_set(&t, ptab_probe(&t, q.h, pkey_is, &q), q.h, &e[i]);
+	}
+	assert_int_equal(t.cap, cap);	/* no growth after reserve_n */
+	assert_int_equal(t.len, N);
+	for (i = 0; i < N; i++) {
+		q = e[i];
+		if (ptab_at(&t, ptab_probe(&t, q.h, pkey_is, &q)) != &e[i])
+			fail_msg("entry %zu not found", i);
+	}
+	q.v = N;
+	q.h = 42;
+	assert_null(ptab_at(&t, ptab_probe(&t, q.h, pkey_is, &q)));
+	assert_ptr_equal(ptab_guess(&t, e[200].h), &e[200]);
+	assert_non_null(ptab_guess(&t, 42));
+	assert_int_equal(((struct pkey *)ptab_guess(&t, 42))->h, 42);
+	assert_null(ptab_guess(&t, 43));
+	ptab_prefetch(&t, 42);		/* a hint: changes nothing */
+	assert_int_equal(t.len, N);
+	ptab_free(&t);
+	free(e);
+}
+
 int
 main(void)
 {
@@ -343,6 +408,7 @@ main(void)
 		cmocka_unit_test(test_hmap_each_free),
 		cmocka_unit_test(test_hset64),
 		cmocka_unit_test(test_slab),
+		cmocka_unit_test(test_ptab),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
