@@ -478,6 +478,47 @@ deadline_one(void *arg, struct slot *s)
 	cJSON_AddItemToArray(x->list, o);
 }
 
+/* The fields a deadline is listed by: due day first, the soonest at the top. */
+static int
+deadline_cmp(const void *pa, const void *pb)
+{
+	static const char *const by[] = { "due", "tenant", "obligation", "rule",
+	    "key", "scope" };
+	const cJSON	*a = *(const cJSON *const *)pa, *b = *(const cJSON *const *)pb;
+	const char	*x, *y;
+	size_t		 i;
+	int		 d;
+
+	for (i = 0; i < sizeof(by) / sizeof(by[0]); i++) {
+		x = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, by[i]));
+		y = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, by[i]));
+		if ((d = strcmp(x ? x : "", y ? y : "")) != 0)
+			return d;
+	}
+	return 0;
+}
+
+/*
+ * The state hands its slots out in the order of its hash table, which says
+ * nothing to a reader and changes with the table: the list is sorted.
+ */
+static void
+sort_deadlines(cJSON *list)
+{
+	int	 i, n = cJSON_GetArraySize(list);
+	cJSON	**v;
+
+	if (n < 2)
+		return;
+	v = xcalloc(n, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = cJSON_DetachItemFromArray(list, 0);
+	qsort(v, n, sizeof(*v), deadline_cmp);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(list, v[i]);
+	free(v);
+}
+
 static void
 route_deadlines(struct reqctx *c)
 {
@@ -497,6 +538,7 @@ route_deadlines(struct reqctx *c)
 	o = cJSON_CreateObject();
 	x.list = cJSON_AddArrayToObject(o, "deadlines");
 	c->d->st->ops->each(c->d->st, deadline_one, &x);
+	sort_deadlines(x.list);
 	reply_json(c->req, 200, o);
 }
 

@@ -238,6 +238,8 @@ check "GET /v1/deadlines lists the open payment deadline" \
     "grep -q '\"key\":\"C-1\"' '$T/dl' && grep -q SUBCON-PAY-BY-DUE '$T/dl'"
 check "periodic deadlines carry the law version in force on their due day" \
     "grep -q 'FIRE-EQUIPMENT-CHECK' '$T/dl' && ! grep -q '\"law_version\":null' '$T/dl'"
+check "deadlines are listed soonest due first" \
+    "[ \$(grep -o '\"due\":' '$T/dl' | wc -l) -ge 3 ] && grep -o '\"due\":\"[0-9-]*\"' '$T/dl' | cut -d'\"' -f4 | sort -c"
 code=$(curl -s -o "$T/dl2" -w '%{http_code}' -H "Authorization: Bearer t-manager" \
     "http://127.0.0.1:$API/v1/deadlines")
 check "a manager token reads deadlines of its tenant" "[ '$code' = 200 ] && grep -q C-1 '$T/dl2'"
