@@ -152,14 +152,105 @@ int expr_eval_num(const struct expr *e, struct expr_env *env, double *out);
 /* Strings and numbers (integral numbers print without a fraction). */
 int expr_eval_str(const struct expr *e, struct expr_env *env, struct sbuf *out);
 
-/* Value helpers. */
-struct val val_null(void);
-struct val val_str(const char *s);
-struct val val_num(double n);
-struct val val_bool(int b);
-struct val val_date(date_t d);
-struct val val_time(instant_t t);
-struct val val_json(const cJSON *j);	/* converts a JSON node (NULL -> null) */
+/*
+ * Value helpers. Inline: every rule of every event builds its names with
+ * them (engine_env), and a call each returning a struct cost more than the
+ * stores themselves.
+ */
+static inline struct val
+val_null(void)
+{
+	struct val v = { V_NULL, { .n = 0 }, NULL };
+
+	return v;
+}
+
+static inline struct val
+val_str(const char *s)
+{
+	struct val v = val_null();
+
+	if (s != NULL) {
+		v.t = V_STR;
+		v.u.s = s;
+	}
+	return v;
+}
+
+static inline struct val
+val_num(double n)
+{
+	struct val v = val_null();
+
+	v.t = V_NUM;
+	v.u.n = n;
+	return v;
+}
+
+static inline struct val
+val_bool(int b)
+{
+	struct val v = val_null();
+
+	v.t = V_BOOL;
+	v.u.b = b != 0;
+	return v;
+}
+
+static inline struct val
+val_date(date_t d)
+{
+	struct val v = val_null();
+
+	v.t = V_DATE;
+	v.u.d = d;
+	return v;
+}
+
+static inline struct val
+val_time(instant_t t)
+{
+	struct val v = val_null();
+
+	v.t = V_TIME;
+	v.u.at = t;
+	return v;
+}
+
+/* Converts a JSON node (NULL -> null); strings, lists and objects borrowed. */
+static inline struct val
+val_json(const cJSON *j)
+{
+	struct val v = val_null();
+
+	if (j == NULL)
+		return v;
+	switch (j->type & 0xff) {
+	case cJSON_False: case cJSON_True:
+		v.t = V_BOOL;
+		v.u.b = (j->type & 0xff) == cJSON_True;
+		break;
+	case cJSON_Number:
+		v.t = V_NUM;
+		v.u.n = j->valuedouble;
+		break;
+	case cJSON_String:
+		if (j->valuestring != NULL) {
+			v.t = V_STR;
+			v.u.s = j->valuestring;
+		}
+		break;
+	case cJSON_Array:
+		v.t = V_LIST;
+		v.u.j = j;
+		break;
+	case cJSON_Object:
+		v.t = V_OBJ;
+		v.u.j = j;
+		break;
+	}
+	return v;
+}
 /* JSON for details: dates as "YYYY-MM-DD", times as RFC 3339 +09:00. */
 cJSON *val_to_json(const struct val *v);
 /* Appends the text form of v (as val_to_json would print it, strings unquoted). */

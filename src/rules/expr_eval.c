@@ -301,8 +301,6 @@ varith(struct ctx *c, const struct node *n, const struct val *a,
 
 /* ---- field access ---- */
 
-static inline struct val json_val(const cJSON *);
-
 /*
  * cJSON_GetObjectItemCaseSensitive(o, name): the first byte, usually
  * different, decides inline; strcmp (branch-poor, a word at a time) only
@@ -449,7 +447,7 @@ ev_field(struct ctx *c, const struct node *n, struct val *out)
 	if (ex_get(c, n->a, &b) == -1)
 		return -1;
 	if (b.t == V_OBJ)
-		*out = json_val(obj_get(b.u.j, n->name));
+		*out = val_json(obj_get(b.u.j, n->name));
 	else if (b.t == V_NULL)
 		*out = val_null();
 	else
@@ -867,108 +865,6 @@ expr_eval_str(const struct expr *e, struct expr_env *env, struct sbuf *out)
 }
 
 /* ---- values ---- */
-
-struct val
-val_null(void)
-{
-	/* Not a memset: this one the compiler builds in registers, inline. */
-	struct val	 v = { V_NULL, { .n = 0 }, NULL };
-
-	return v;
-}
-
-struct val
-val_str(const char *s)
-{
-	struct val	 v = val_null();
-
-	if (s != NULL) {
-		v.t = V_STR;
-		v.u.s = s;
-	}
-	return v;
-}
-
-struct val
-val_num(double n)
-{
-	struct val	 v = val_null();
-
-	v.t = V_NUM;
-	v.u.n = n;
-	return v;
-}
-
-struct val
-val_bool(int b)
-{
-	struct val	 v = val_null();
-
-	v.t = V_BOOL;
-	v.u.b = b != 0;
-	return v;
-}
-
-struct val
-val_date(date_t d)
-{
-	struct val	 v = val_null();
-
-	v.t = V_DATE;
-	v.u.d = d;
-	return v;
-}
-
-struct val
-val_time(instant_t t)
-{
-	struct val	 v = val_null();
-
-	v.t = V_TIME;
-	v.u.at = t;
-	return v;
-}
-
-struct val
-val_json(const cJSON *j)
-{
-	return json_val(j);
-}
-
-/* val_json, inline for field access. */
-static inline struct val
-json_val(const cJSON *j)
-{
-	struct val	 v = val_null();
-
-	if (j == NULL)
-		return v;
-	switch (j->type & 0xff) {
-	case cJSON_False: case cJSON_True:
-		v.t = V_BOOL;
-		v.u.b = (j->type & 0xff) == cJSON_True;
-		break;
-	case cJSON_Number:
-		v.t = V_NUM;
-		v.u.n = j->valuedouble;
-		break;
-	case cJSON_String:
-		if (j->valuestring != NULL) {
-			v.t = V_STR;
-			v.u.s = j->valuestring;
-		}
-		break;
-	case cJSON_Array:
-		v.t = V_LIST;
-		v.u.j = j;
-		break;
-	case cJSON_Object:
-		v.t = V_OBJ;
-		v.u.j = j;
-		break;
-	}
-	return v;
-}
 
 cJSON *
 val_to_json(const struct val *v)
