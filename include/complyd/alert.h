@@ -25,6 +25,7 @@ struct alert {
 	uint64_t	 seq;		/* emission order */
 	char		*own;
 	off_t		 off;
+	int		 file;		/* 0: the collector's spill file, i: its more[i - 1] */
 	/* For a text sink: the record as one JSON line (no newline), during emit. */
 	const char	*text;
 	size_t		 len;

@@ -19,6 +19,8 @@ struct alert_vec {
 	size_t		 flushed;	/* v[flushed..n) are written, not yet flushed */
 	struct sbuf	 pending;	/* their lines, back to back, until then */
 	int		 spill_failed;	/* a write failed: later alerts stay trees */
+	FILE		**more;		/* spill files of collectors merged in */
+	int		 nmore;
 };
 /*
  * Makes av keep the alerts it collects as lines in a temporary file ($TMPDIR,
@@ -29,6 +31,12 @@ struct alert_vec {
  */
 int alert_vec_spill(struct alert_vec *av);
 void alert_vec_free(struct alert_vec *av);
+/*
+ * Moves from's alerts, and its spill files, into to (a split replay's runs
+ * collect apart); from is left empty. Their order is to's then from's:
+ * alert_vec_print sorts.
+ */
+void alert_vec_merge(struct alert_vec *to, struct alert_vec *from);
 /*
  * Sorts into the output order of DESIGN.md and writes one JSON line each.
  * 0, or -1 if a spilled alert could not be read back (it is left out).

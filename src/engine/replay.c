@@ -94,8 +94,8 @@ spill_flush(struct alert_vec *av)
 	struct alert	*a;
 	size_t		 i, at = 0;
 
-	if (fwrite(av->pending.s, 1, av->pending.len, av->spill) != av->pending.len ||
-	    fflush(av->spill) != 0) {
+	if (av->pending.len > 0 && (fwrite(av->pending.s, 1, av->pending.len,
+	    av->spill) != av->pending.len || fflush(av->spill) != 0)) {
 		log_warn("replay: cannot spill alerts to a temporary file; "
 		    "keeping them in memory");
 		av->spill_failed = 1;
@@ -139,7 +139,8 @@ collect(void *arg, struct alert *a)
 void
 alert_vec_free(struct alert_vec *av)
 {
-	size_t i;
+	size_t	 i;
+	int	 k;
 
 	for (i = 0; i < av->n; i++) {
 		cJSON_Delete(av->v[i].json);
@@ -149,7 +150,47 @@ alert_vec_free(struct alert_vec *av)
 	sbuf_free(&av->pending);
 	if (av->spill)
 		fclose(av->spill);
+	for (k = 0; k < av->nmore; k++)
+		if (av->more[k] != NULL)
+			fclose(av->more[k]);
+	free(av->more);
 	memset(av, 0, sizeof(*av));
+}
+
+void
+alert_vec_merge(struct alert_vec *to, struct alert_vec *from)
+{
+	FILE	**files;
+	size_t	 i;
+	int	 k, base = to->nmore + 1;
+
+	/* Written out first: what waits in pending belongs to the last flush. */
+	if (to->spill && !to->spill_failed)
+		spill_flush(to);
+	if (from->spill && !from->spill_failed)
+		spill_flush(from);
+	/* from's files follow to's: its own first, then those merged into it. */
+	files = xcalloc(from->nmore + 1, sizeof(*files));
+	files[0] = from->spill;
+	for (k = 0; k < from->nmore; k++)
+		files[k + 1] = from->more[k];
+	to->more = xrealloc(to->more, (to->nmore + from->nmore + 1) * sizeof(*to->more));
+	for (k = 0; k <= from->nmore; k++)
+		to->more[to->nmore++] = files[k];
+	free(files);
+	if (to->cap - to->n < from->n) {
+		to->cap = to->n + from->n;
+		to->v = xrealloc(to->v, to->cap * sizeof(*to->v));
+	}
+	for (i = 0; i < from->n; i++) {
+		to->v[to->n] = from->v[i];
+		to->v[to->n++].file += base;
+	}
+	to->flushed = to->n;
+	free(from->v);
+	free(from->more);
+	sbuf_free(&from->pending);
+	memset(from, 0, sizeof(*from));
 }
 
 /* Writes alert a as one line: its tree printed, or its line read back. 0 or -1. */
@@ -157,7 +198,8 @@ static int
 print_one(struct alert_vec *av, const struct alert *a, FILE *out, char **buf,
     size_t *cap)
 {
-	struct sbuf b;
+	struct sbuf	 b;
+	FILE		*f;
 
 	if (a->json) {
 		sbuf_init(&b);
@@ -169,8 +211,9 @@ print_one(struct alert_vec *av, const struct alert *a, FILE *out, char **buf,
 			*cap = a->len;
 			*buf = xrealloc(*buf, *cap);
 		}
-		if (fseeko(av->spill, a->off, SEEK_SET) == -1 ||
-		    fread(*buf, 1, a->len, av->spill) != a->len) {
+		f = a->file == 0 ? av->spill : av->more[a->file - 1];
+		if (f == NULL || fseeko(f, a->off, SEEK_SET) == -1 ||
+		    fread(*buf, 1, a->len, f) != a->len) {
 			log_warnx("replay: cannot read alert %s back from the "
 			    "temporary file", a->id);
 			return -1;

@@ -1369,6 +1369,69 @@ test_spilled_alerts_print_the_same(void **state)
 	alert_vec_free(&b);
 }
 
+/* Each line of text n times over, in its order. */
+static char *
+lines_times(const char *text, int n)
+{
+	struct sbuf	 b;
+	const char	*p, *nl;
+	int		 i;
+
+	sbuf_init(&b);
+	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		for (i = 0; i < n; i++)
+			sbuf_add(&b, p, nl - p + 1);
+	return b.s ? b.s : xstrdup("");
+}
+
+/*
+ * A split replay's runs collect apart and are merged (alert_vec_merge):
+ * spilled runs, a run merged into another before (two files), and a run
+ * kept as trees, merged into an empty spilled collector, print each alert
+ * as one collector would, three times over (three runs of the same feed).
+ */
+static void
+test_merged_collectors_print_the_same(void **state)
+{
+	static const char *const lines[] = {
+		EV("u1", "2026-03-01T10:00:00+09:00", "test.used", ",\"thing\":\"A\",\"count\":10"),
+		EV("u2", "2026-03-01T10:00:00+09:00", "test.used", ",\"thing\":\"B\",\"count\":10"),
+		START_K("s1", "2026-03-10T10:00:00+09:00"),
+		NULL
+	};
+	struct alert_vec	 a = { 0 }, x = { 0 }, y = { 0 }, w = { 0 }, z = { 0 };
+	struct replay_result	 res;
+	char			*pa, *pz, *want;
+
+	(void)state;
+	run(NULL, lines, "2026-03-31T00:00:00+09:00", &a, &res);
+	assert_int_equal(alert_vec_spill(&x), 0);
+	assert_int_equal(alert_vec_spill(&y), 0);
+	assert_int_equal(alert_vec_spill(&z), 0);
+	run(NULL, lines, "2026-03-31T00:00:00+09:00", &x, &res);
+	run(NULL, lines, "2026-03-31T00:00:00+09:00", &y, &res);
+	run(NULL, lines, "2026-03-31T00:00:00+09:00", &w, &res);
+	alert_vec_merge(&x, &y);
+	assert_int_equal(y.n, 0);
+	assert_int_equal(x.nmore, 1);
+	alert_vec_merge(&z, &x);
+	alert_vec_merge(&z, &w);
+	assert_int_equal(z.n, 3 * a.n);
+	assert_int_equal(z.nmore, 3);	/* x's, y's and w's (none: trees) */
+	pa = printed(&a);
+	pz = printed(&z);
+	want = lines_times(pa, 3);
+	assert_string_equal(pz, want);
+	free(pa);
+	free(pz);
+	free(want);
+	alert_vec_free(&a);
+	alert_vec_free(&x);
+	alert_vec_free(&y);
+	alert_vec_free(&w);
+	alert_vec_free(&z);
+}
+
 /*
  * A rule's members are written once per law version and then copied (a
  * text sink): alerts of one rule under v1, v2, v1 again, and reviews,
@@ -1648,6 +1711,7 @@ main(void)
 		cmocka_unit_test(test_stable_ids),
 		cmocka_unit_test(test_alert_ids),
 		cmocka_unit_test(test_spilled_alerts_print_the_same),
+		cmocka_unit_test(test_merged_collectors_print_the_same),
 		cmocka_unit_test(test_spill_to_a_full_disk),
 		cmocka_unit_test(test_stress),
 	};
