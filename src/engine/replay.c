@@ -160,7 +160,6 @@ alert_vec_free(struct alert_vec *av)
 void
 alert_vec_merge(struct alert_vec *to, struct alert_vec *from)
 {
-	FILE	**files;
 	size_t	 i;
 	int	 k, base = to->nmore + 1;
 
@@ -169,15 +168,11 @@ alert_vec_merge(struct alert_vec *to, struct alert_vec *from)
 		spill_flush(to);
 	if (from->spill && !from->spill_failed)
 		spill_flush(from);
-	/* from's files follow to's: its own first, then those merged into it. */
-	files = xcalloc(from->nmore + 1, sizeof(*files));
-	files[0] = from->spill;
-	for (k = 0; k < from->nmore; k++)
-		files[k + 1] = from->more[k];
+	/* from's files follow to's: its own first (file base), then its more. */
 	to->more = xrealloc(to->more, (to->nmore + from->nmore + 1) * sizeof(*to->more));
-	for (k = 0; k <= from->nmore; k++)
-		to->more[to->nmore++] = files[k];
-	free(files);
+	to->more[to->nmore++] = from->spill;
+	for (k = 0; k < from->nmore; k++)
+		to->more[to->nmore++] = from->more[k];
 	if (to->cap - to->n < from->n) {
 		to->cap = to->n + from->n;
 		to->v = xrealloc(to->v, to->cap * sizeof(*to->v));
