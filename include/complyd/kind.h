@@ -27,7 +27,7 @@ struct kind_ops {
 	/*
 	 * Optional: the key expression r evaluates for events of `type`, whose
 	 * value names its subject record (NULL: none). Only a hint: the engine
-	 * starts loading that record while the event's chunk is decoded.
+	 * starts loading that record before it applies the event's chunk.
 	 */
 	const struct expr *(*key_for)(const struct rule *r, const char *type);
 	/* Keys of the rule node the kind accepts (besides the common ones). */
