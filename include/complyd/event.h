@@ -20,6 +20,7 @@ struct soc_event {
 	const char	*id;		/* borrowed from json */
 	const char	*tenant;
 	const char	*type;
+	uint64_t	 type_hash;	/* hmap_hash(type): the engine's maps are by type */
 	instant_t	 time;
 	uint64_t	 seq;		/* input order, for stable sorting */
 	int		 in_arena;	/* json is an arena's (event_decode_in), not owned */

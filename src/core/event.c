@@ -278,6 +278,7 @@ check_envelope(const cJSON *o, struct soc_event *ev, char *err, size_t errlen)
 	ev->id = vals[0];
 	ev->tenant = vals[1];
 	ev->type = vals[2];
+	ev->type_hash = hmap_hash(ev->type);
 	return 0;
 }
 

@@ -358,17 +358,18 @@ ptab_prefetch(const struct ptab *t, uint64_t h)
 		__builtin_prefetch(&t->b[h & (t->cap - 1)]);
 }
 
+static int
+any_entry(const void *entry, const void *key)
+{
+	(void)entry;
+	(void)key;
+	return 1;
+}
+
 void *
 ptab_guess(const struct ptab *t, uint64_t h)
 {
-	size_t i;
-
-	if (t->cap == 0)
-		return NULL;
-	for (i = h & (t->cap - 1); t->b[i].e != NULL; i = (i + 1) & (t->cap - 1))
-		if (t->b[i].hash == h)
-			return t->b[i].e;
-	return NULL;
+	return t->cap ? ptab_at(t, ptab_probe(t, h, any_entry, NULL)) : NULL;
 }
 
 /* Rehashes t into cap buckets (a power of 2 holding its entries). */

@@ -533,7 +533,8 @@ engine_prefetch(struct engine *en, const struct soc_event *evs, size_t n)
 		if (en->st->ops->prefetch != NULL)
 			en->st->ops->prefetch(en->st, evs[i].tenant, evs[i].id);
 		if (i >= ENGINE_PREFETCH_MAX || en->hints.len == 0 ||
-		    (l = hmap_get(&en->hints, evs[i].type)) == NULL)
+		    (l = hmap_get_hashed(&en->hints, evs[i].type,
+		    evs[i].type_hash)) == NULL)
 			continue;
 		for (j = 0; j < l->n; j++)
 			if ((id = event_string(evs[i].json, l->field[j])) != NULL) {
@@ -555,7 +556,6 @@ engine_event(struct engine *en, const struct soc_event *ev)
 	struct rule_list	*rl;
 	struct fact_list	*fl;
 	instant_t		 to = ev->time;
-	uint64_t		 th;
 	int			 i;
 
 	en->env.memo_epoch++;	/* macro values kept for the last event are not this one's */
@@ -570,8 +570,8 @@ engine_event(struct engine *en, const struct soc_event *ev)
 	en->stats.events++;
 	en->lookup_at = ev->time;
 	apply_upsert(en, ev);
-	th = hmap_hash(ev->type);	/* two maps by type: one hash */
-	if ((fl = hmap_get_hashed(&en->rs->facts_by_type, ev->type, th)) != NULL)
+	if ((fl = hmap_get_hashed(&en->rs->facts_by_type, ev->type,
+	    ev->type_hash)) != NULL)
 		for (i = 0; i < fl->n; i++)
 			apply_fact(en, fl->v[i], ev);
 	/* What the checks of the changed records raise or open, this event caused. */
@@ -579,7 +579,8 @@ engine_event(struct engine *en, const struct soc_event *ev)
 	flush_dirty(en);
 	en->cause = NULL;
 	en->lookup_at = ev->time;
-	if ((rl = hmap_get_hashed(&en->rs->by_type, ev->type, th)) != NULL)
+	if ((rl = hmap_get_hashed(&en->rs->by_type, ev->type,
+	    ev->type_hash)) != NULL)
 		for (i = 0; i < rl->n; i++) {
 			if (!en->uncounted)
 				rl->v[i]->hits++;
